@@ -1,0 +1,245 @@
+//! The contract between translated code and the vmxlate runtime.
+//!
+//! Both the translator (which emits code that reads and writes these
+//! structures at fixed offsets) and the runtime (which implements the helper
+//! symbols) depend on this crate; nothing else is shared between them.
+//!
+//! Invariants:
+//! - Every type here is `#[repr(C)]` and its layout is fixed: translated code
+//!   addresses fields through the `OFF_*` constants, which are checked against
+//!   `core::mem::offset_of!` at compile time.
+//! - Helper symbols use the C calling convention (System V on x86-64).
+//! - Translated guest functions have the signature [`GuestFn`]; they return
+//!   when the guest leaves them (RET, an unresolved indirect branch, a call
+//!   that did not return to its return address) with `CpuState::pc` holding
+//!   the next guest PC and every guest register stored back.
+
+#![no_std]
+
+use core::mem::offset_of;
+
+/// One 128-bit SIMD&FP register, stored as two little-endian 64-bit halves.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct VReg {
+    /// Bits 0..63.
+    pub lo: u64,
+    /// Bits 64..127.
+    pub hi: u64,
+}
+
+/// The architectural state of one guest thread.
+///
+/// `x[31]` is SP (the zero register never lives in memory). NZCV is kept as
+/// four bytes, each 0 or 1, so translated code can load one flag at a time.
+#[repr(C, align(16))]
+#[derive(Clone, Debug)]
+pub struct CpuState {
+    /// X0..X30 and SP at index 31.
+    pub x: [u64; 32],
+    /// The guest program counter of the next instruction to run whenever
+    /// control is outside translated code.
+    pub pc: u64,
+    /// N, Z, C, V flags, each 0 or 1.
+    pub nzcv: [u8; 4],
+    /// FPCR (rounding mode, FZ, DN).
+    pub fpcr: u32,
+    /// FPSR (cumulative exception flags, QC).
+    pub fpsr: u32,
+    /// Current depth of nested host calls made by translated code; bounds the
+    /// host stack (see [`MAX_CALL_DEPTH`]).
+    pub depth: u32,
+    /// TPIDR_EL0, the thread pointer.
+    pub tpidr: u64,
+    /// Address of the active exclusive monitor, or `u64::MAX` when clear.
+    pub excl_addr: u64,
+    /// Value loaded by the last load-exclusive (first register).
+    pub excl_val: u64,
+    /// Value loaded by the last load-exclusive pair (second register).
+    pub excl_val2: u64,
+    /// Non-zero when an asynchronous event (signal) waits for a safe point.
+    pub pending: u32,
+    /// Padding to keep `v` 16-byte aligned.
+    pub _pad: u32,
+    /// V0..V31.
+    pub v: [VReg; 32],
+}
+
+impl Default for CpuState {
+    fn default() -> Self {
+        CpuState {
+            x: [0; 32],
+            pc: 0,
+            nzcv: [0; 4],
+            fpcr: 0,
+            fpsr: 0,
+            depth: 0,
+            tpidr: 0,
+            excl_addr: u64::MAX,
+            excl_val: 0,
+            excl_val2: 0,
+            pending: 0,
+            _pad: 0,
+            v: [VReg::default(); 32],
+        }
+    }
+}
+
+/// Byte offset of `x[0]`; `x[n]` is at `OFF_X + 8 * n`.
+pub const OFF_X: i32 = offset_of!(CpuState, x) as i32;
+/// Byte offset of `pc`.
+pub const OFF_PC: i32 = offset_of!(CpuState, pc) as i32;
+/// Byte offset of `nzcv[0]` (N); Z, C, V follow.
+pub const OFF_NZCV: i32 = offset_of!(CpuState, nzcv) as i32;
+/// Byte offset of `fpcr`.
+pub const OFF_FPCR: i32 = offset_of!(CpuState, fpcr) as i32;
+/// Byte offset of `fpsr`.
+pub const OFF_FPSR: i32 = offset_of!(CpuState, fpsr) as i32;
+/// Byte offset of `depth`.
+pub const OFF_DEPTH: i32 = offset_of!(CpuState, depth) as i32;
+/// Byte offset of `tpidr`.
+pub const OFF_TPIDR: i32 = offset_of!(CpuState, tpidr) as i32;
+/// Byte offset of `excl_addr`.
+pub const OFF_EXCL_ADDR: i32 = offset_of!(CpuState, excl_addr) as i32;
+/// Byte offset of `excl_val`.
+pub const OFF_EXCL_VAL: i32 = offset_of!(CpuState, excl_val) as i32;
+/// Byte offset of `excl_val2`.
+pub const OFF_EXCL_VAL2: i32 = offset_of!(CpuState, excl_val2) as i32;
+/// Byte offset of `pending`.
+pub const OFF_PENDING: i32 = offset_of!(CpuState, pending) as i32;
+/// Byte offset of `v[0]`; `v[n]` is at `OFF_V + 16 * n`.
+pub const OFF_V: i32 = offset_of!(CpuState, v) as i32;
+
+const _: () = assert!(OFF_V % 16 == 0);
+
+/// Host calls nested deeper than this return to the dispatcher instead of
+/// calling: the guest call becomes a jump through the dispatcher, which is
+/// always correct because every return address is an entry point.
+pub const MAX_CALL_DEPTH: u32 = 4000;
+
+/// A translated guest function: `entry` selects where to start (0 is the
+/// function's first instruction; other indices are resume points listed in
+/// the PC map).
+pub type GuestFn = unsafe extern "C" fn(cpu: *mut CpuState, entry: u32);
+
+/// One row of the PC map: a guest address at which translated code can be
+/// entered. The map is sorted by `guest_pc` and has no duplicates.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PcMapEntry {
+    /// The guest address.
+    pub guest_pc: u64,
+    /// The host function that contains it.
+    pub host_fn: GuestFn,
+    /// The entry index to pass to `host_fn`.
+    pub entry: u32,
+    /// Reserved, zero.
+    pub _pad: u32,
+}
+
+/// Number of entries in the inline-probed code TLB (a power of two).
+pub const TLB_ENTRIES: usize = 4096;
+
+/// One slot of the direct-mapped code TLB that translated code probes inline
+/// for indirect branches. Slot index is `(pc >> 2) & (TLB_ENTRIES - 1)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct TlbEntry {
+    /// Guest PC cached in this slot. An empty slot holds 0, except slot 0,
+    /// which the runtime sets to 1 at start-up (no instruction is at an odd
+    /// address), so a probe never matches an empty slot.
+    pub guest_pc: u64,
+    /// Host function for it (valid only when `guest_pc` matches).
+    pub host_fn: Option<GuestFn>,
+    /// Entry index to pass.
+    pub entry: u32,
+    /// Reserved, zero.
+    pub _pad: u32,
+}
+
+/// Byte size of a [`TlbEntry`].
+pub const TLB_ENTRY_SIZE: i32 = core::mem::size_of::<TlbEntry>() as i32;
+/// Offset of `host_fn` in a [`TlbEntry`].
+pub const TLB_OFF_FN: i32 = offset_of!(TlbEntry, host_fn) as i32;
+/// Offset of `entry` in a [`TlbEntry`].
+pub const TLB_OFF_ENTRY: i32 = offset_of!(TlbEntry, entry) as i32;
+
+/// Describes the translated program; emitted by the translator as the data
+/// symbol [`sym::IMAGE`] and read by the runtime at start-up.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ImageDesc {
+    /// Format version; must equal [`IMAGE_VERSION`].
+    pub version: u32,
+    /// Reserved, zero.
+    pub _pad: u32,
+    /// The original guest ELF file, embedded page-aligned.
+    pub elf: *const u8,
+    /// Length of the guest ELF file in bytes.
+    pub elf_len: u64,
+    /// Load bias applied to the guest image (0 for ET_EXEC).
+    pub load_bias: u64,
+    /// The PC map, sorted by guest PC.
+    pub pc_map: *const PcMapEntry,
+    /// Number of PC map entries.
+    pub pc_map_len: u64,
+}
+
+/// Current [`ImageDesc`] format version.
+pub const IMAGE_VERSION: u32 = 1;
+
+/// Symbol names shared by translated code and the runtime.
+pub mod sym {
+    /// `ImageDesc` data symbol emitted by the translator.
+    pub const IMAGE: &str = "vmx_image";
+    /// `[TlbEntry; TLB_ENTRIES]` data symbol owned by the runtime.
+    pub const TLB: &str = "vmx_tlb";
+    /// `extern "C" fn(cpu: *mut CpuState)`: performs the syscall in x8.
+    pub const SYSCALL: &str = "vmx_syscall";
+    /// `extern "C" fn(cpu: *mut CpuState)`: runs guest code from `cpu.pc`
+    /// until it returns past the current call level (slow path of indirect
+    /// calls and jumps).
+    pub const DISPATCH: &str = "vmx_dispatch";
+    /// `extern "C" fn(cpu: *mut CpuState, pc: u64, word: u32, disasm: *const c_char) -> !`:
+    /// reached an instruction that was not translated; `disasm` is a
+    /// NUL-terminated disassembly emitted by the translator.
+    pub const UNDEFINED: &str = "vmx_undefined";
+    /// `extern "C" fn(cpu: *mut CpuState, pc: u64, imm: u32)`: BRK / HLT / UDF.
+    pub const BRK: &str = "vmx_brk";
+    /// `extern "C" fn() -> u64`: CNTVCT_EL0.
+    pub const CNTVCT: &str = "vmx_cntvct";
+    /// `extern "C" fn(addr: u64)`: DC ZVA (zero one 64-byte block).
+    pub const DC_ZVA: &str = "vmx_dc_zva";
+    /// `extern "C" fn(cpu: *mut CpuState)`: a safe point saw `pending != 0`.
+    pub const SAFEPOINT: &str = "vmx_safepoint";
+}
+
+/// Block size DC ZVA clears, as advertised in DCZID_EL0 (log2 words = 4).
+pub const DCZ_BLOCK_BYTES: u64 = 64;
+/// DCZID_EL0 value: BS = 4 (64 bytes), DZP = 0.
+pub const DCZID_EL0: u64 = 4;
+/// CTR_EL0 value: 64-byte lines, IDC/DIC set (no cache maintenance needed).
+pub const CTR_EL0: u64 = 0x3003_4444 | (1 << 28) | (1 << 29);
+/// MIDR_EL1 value we report (an Arm Neoverse-N1-like part).
+pub const MIDR_EL1: u64 = 0x410f_d0c0;
+/// CNTFRQ_EL0 value: the counter runs at 1 GHz (CNTVCT is nanoseconds).
+pub const CNTFRQ_EL0: u64 = 1_000_000_000;
+
+/// `AT_HWCAP` the runtime advertises to the guest: exactly the features the
+/// translator implements (`HWCAP_FP` bit 0, `HWCAP_ASIMD` bit 1). Widen it
+/// only together with the lifter.
+pub const HWCAP: u64 = (1 << 0) | (1 << 1);
+/// `AT_HWCAP2` the runtime advertises to the guest (none yet).
+pub const HWCAP2: u64 = 0;
+
+/// Guest ELF constants the runtime and translator both need.
+pub mod guest {
+    /// Guest page size.
+    pub const PAGE_SIZE: u64 = 4096;
+    /// Where static-pie (ET_DYN) images are placed.
+    pub const PIE_BASE: u64 = 0x0000_0040_0000_0000;
+    /// Top of the guest stack mapping.
+    pub const STACK_TOP: u64 = 0x0000_7ff0_0000_0000;
+    /// Guest stack size.
+    pub const STACK_SIZE: u64 = 8 << 20;
+}

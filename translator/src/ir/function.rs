@@ -1,0 +1,342 @@
+//! IR functions: blocks of instructions with typed terminators, and the
+//! builder the lifter appends to.
+//!
+//! Invariants (checked by `verify`): every value is defined exactly once,
+//! before its uses, in the same block (values never cross blocks: guest state
+//! crosses blocks through get/set ops); every block has exactly one
+//! terminator; entry 0 is the function's first instruction.
+
+use cranelift_entity::{entity_impl, PrimaryMap};
+
+use super::ops::Opcode;
+use super::types::*;
+
+/// An SSA value, local to one block.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Value(u32);
+entity_impl!(Value, "v");
+
+/// A basic block.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Block(u32);
+entity_impl!(Block, "block");
+
+macro_rules! define_imms {
+    ($( $(#[$doc:meta])* $v:ident $( ($t:ty) )? ),* $(,)?) => {
+        /// The immediate payload of an instruction; its kind is fixed per
+        /// opcode by the op table.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub enum Imm { $( $(#[$doc])* $v $( ($t) )? ),* }
+
+        /// The kind of an [`Imm`], without payload.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ImmKind { $( $(#[$doc])* $v ),* }
+
+        impl Imm {
+            /// This payload's kind.
+            pub fn kind(&self) -> ImmKind {
+                match self { $( Imm::$v { .. } => ImmKind::$v ),* }
+            }
+        }
+    };
+}
+
+define_imms! {
+    /// No immediate.
+    None,
+    /// A register number.
+    Reg(u8),
+    /// A condition flag.
+    Flag(Flag),
+    /// A system register.
+    Sys(SysReg),
+    /// A 64-bit integer.
+    U64(u64),
+    /// A 128-bit integer.
+    U128(u128),
+    /// An integer predicate.
+    IntCC(IntCC),
+    /// A float predicate.
+    FloatCC(FloatCC),
+    /// A memory access description.
+    Mem(MemAccess),
+    /// A binary FP op.
+    FBin(FBinOp),
+    /// A rounding mode.
+    Round(Round),
+    /// FP-to-int: signedness and rounding.
+    FcvtInt((bool, Round)),
+    /// Signedness.
+    Signed(bool),
+    /// A binary vector op and shape.
+    VBin((VBinOp, Lanes)),
+    /// A unary vector op and shape.
+    VUn((VUnOp, Lanes)),
+    /// A reduction and shape.
+    VReduce((VReduceOp, Lanes)),
+    /// A vector shift, shape and amount.
+    VShift((VShiftOp, Lanes, u8)),
+    /// A lane shape and index (or shift amount for `vshrn`).
+    Lane((Lanes, u8)),
+    /// A lane shape.
+    Lanes(Lanes),
+}
+
+/// One instruction.
+#[derive(Clone, Debug)]
+pub struct InstData {
+    /// What it does.
+    pub op: Opcode,
+    /// Result type (meaningless when the op has no result).
+    pub ty: Type,
+    /// Value operands; only the first `op.arity()` are used.
+    pub args: [Value; 3],
+    /// Immediate payload.
+    pub imm: Imm,
+    /// The defined value, when `op.has_result()`.
+    pub result: Option<Value>,
+    /// Guest address of the instruction this came from.
+    pub pc: u64,
+}
+
+impl InstData {
+    /// The used operands.
+    pub fn operands(&self) -> &[Value] {
+        &self.args[..self.op.arity()]
+    }
+}
+
+/// Why a block traps.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrapKind {
+    /// An instruction we cannot translate: its disassembly (or why).
+    Undefined(String),
+    /// BRK #imm.
+    Brk(u16),
+}
+
+/// How a block ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Terminator {
+    /// Not yet set (only while building).
+    Unset,
+    /// Unconditional jump within the function.
+    Jump(Block),
+    /// Conditional branch on an i8 0/1 value.
+    Branch {
+        /// The condition.
+        cond: Value,
+        /// Taken when `cond != 0`.
+        then_to: Block,
+        /// Taken otherwise.
+        else_to: Block,
+    },
+    /// Direct call (BL): X30 was set by the block; control continues at
+    /// `cont` when the callee returns to `ret`.
+    Call {
+        /// Callee entry.
+        target: u64,
+        /// The return address.
+        ret: u64,
+        /// Block of the return site.
+        cont: Block,
+    },
+    /// Indirect call (BLR).
+    CallIndirect {
+        /// Callee address.
+        target: Value,
+        /// The return address.
+        ret: u64,
+        /// Block of the return site.
+        cont: Block,
+    },
+    /// Tail call: a B to another function's entry.
+    TailCall {
+        /// Callee entry.
+        target: u64,
+    },
+    /// Indirect jump (BR) that is not a recovered jump table.
+    JumpIndirect {
+        /// Target address.
+        target: Value,
+    },
+    /// A recovered jump table: `targets[index]`, else `default`.
+    JumpTable {
+        /// Table index (i64).
+        index: Value,
+        /// Targets by index.
+        targets: Vec<Block>,
+        /// Taken for an out-of-range index.
+        default: Block,
+    },
+    /// RET to the address in `target`.
+    Return {
+        /// Return address.
+        target: Value,
+    },
+    /// SVC #0: the syscall runs, then control continues at `cont` (guest
+    /// address `next`) unless the syscall redirected the PC.
+    Syscall {
+        /// Guest address after the SVC.
+        next: u64,
+        /// Its block.
+        cont: Block,
+    },
+    /// Stop with a fault report.
+    Trap {
+        /// Guest address.
+        pc: u64,
+        /// Instruction word.
+        word: u32,
+        /// Why.
+        kind: TrapKind,
+    },
+}
+
+impl Terminator {
+    /// Blocks this terminator can transfer to within the function.
+    pub fn successors(&self) -> Vec<Block> {
+        match self {
+            Terminator::Jump(b) => vec![*b],
+            Terminator::Branch {
+                then_to, else_to, ..
+            } => vec![*then_to, *else_to],
+            Terminator::Call { cont, .. }
+            | Terminator::CallIndirect { cont, .. }
+            | Terminator::Syscall { cont, .. } => vec![*cont],
+            Terminator::JumpTable {
+                targets, default, ..
+            } => {
+                let mut v = targets.clone();
+                v.push(*default);
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Values the terminator uses.
+    pub fn operands(&self) -> Vec<Value> {
+        match self {
+            Terminator::Branch { cond, .. } => vec![*cond],
+            Terminator::CallIndirect { target, .. }
+            | Terminator::JumpIndirect { target }
+            | Terminator::Return { target } => vec![*target],
+            Terminator::JumpTable { index, .. } => vec![*index],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A basic block: instructions and a terminator.
+#[derive(Clone, Debug)]
+pub struct BlockData {
+    /// Guest address of the block's first instruction (0 for synthetic
+    /// blocks).
+    pub pc: u64,
+    /// The instructions.
+    pub insts: Vec<InstData>,
+    /// How it ends.
+    pub term: Terminator,
+}
+
+/// A lifted guest function.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// Display name (symbol or `sub_ADDR`).
+    pub name: String,
+    /// Guest entry address.
+    pub entry_pc: u64,
+    /// All blocks.
+    pub blocks: PrimaryMap<Block, BlockData>,
+    /// The type of each value.
+    pub values: PrimaryMap<Value, Type>,
+    /// Entry points: index `i` is entry index `i` of the host function.
+    /// Entry 0 is the function start; the others are return sites and
+    /// addresses the dispatcher may enter.
+    pub entries: Vec<(u64, Block)>,
+}
+
+impl Function {
+    /// An empty function.
+    pub fn new(name: String, entry_pc: u64) -> Function {
+        Function {
+            name,
+            entry_pc,
+            blocks: PrimaryMap::new(),
+            values: PrimaryMap::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Creates an empty block for guest address `pc`.
+    pub fn create_block(&mut self, pc: u64) -> Block {
+        self.blocks.push(BlockData {
+            pc,
+            insts: Vec::new(),
+            term: Terminator::Unset,
+        })
+    }
+
+    /// A builder appending to `block`.
+    pub fn builder(&mut self, block: Block) -> Builder<'_> {
+        Builder {
+            func: self,
+            block,
+            pc: 0,
+        }
+    }
+}
+
+/// Appends instructions to one block.
+pub struct Builder<'f> {
+    /// The function being built.
+    pub func: &'f mut Function,
+    /// The block appended to.
+    pub block: Block,
+    /// Guest address recorded on new instructions.
+    pub pc: u64,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, op: Opcode, ty: Type, args: &[Value], imm: Imm, result: Option<Value>) {
+        let mut a = [Value::from_u32(0); 3];
+        a[..args.len()].copy_from_slice(args);
+        let pc = self.pc;
+        self.func.blocks[self.block].insts.push(InstData {
+            op,
+            ty,
+            args: a,
+            imm,
+            result,
+            pc,
+        });
+    }
+
+    /// Appends an op that defines a value of type `ty`.
+    pub fn push_value(&mut self, op: Opcode, ty: Type, args: &[Value], imm: Imm) -> Value {
+        let v = self.func.values.push(ty);
+        self.push(op, ty, args, imm, Some(v));
+        v
+    }
+
+    /// Appends an op without a result.
+    pub fn push_effect(&mut self, op: Opcode, args: &[Value], imm: Imm) {
+        self.push(op, Type::I64, args, imm, None);
+    }
+
+    /// Ends the block.
+    pub fn terminate(&mut self, term: Terminator) {
+        self.func.blocks[self.block].term = term;
+    }
+
+    /// Whether the block already has a terminator.
+    pub fn is_terminated(&self) -> bool {
+        self.func.blocks[self.block].term != Terminator::Unset
+    }
+
+    /// The type of a value.
+    pub fn ty(&self, v: Value) -> Type {
+        self.func.values[v]
+    }
+}

@@ -1,0 +1,6 @@
+//! vmxlate: ahead-of-time translation of AArch64 Linux programs to x86-64.
+//!
+//! Data flows one way: `elf` (load, discover) -> `frontend` (decode, lift to
+//! `ir`) -> `opt` -> `backend` (Cranelift, object file) -> `link`.
+
+pub mod ir;

@@ -1,1 +1,26 @@
-pub fn x(){}
+//! The vmxlate runtime, linked into every translated executable (as the
+//! static library `libvmxrt.a`; the rlib exists for tests).
+//!
+//! It provides the process entry point ([`entry`], C `main`), maps the guest
+//! image and stack ([`loader`]), keeps the guest memory bookkeeping
+//! ([`memory`]), finds and runs translated code ([`dispatch`]), emulates
+//! Linux/AArch64 system calls ([`syscall`]) and implements the other helper
+//! symbols translated code calls ([`helpers`]). The contract with translated
+//! code lives in the `vmxlate-abi` crate.
+//!
+//! Invariants: identity memory (a guest address is a host address); the
+//! host never executes guest code; the runtime installs no host signal
+//! handlers, so fatal signals end the process with the status the guest
+//! would have had.
+
+pub mod dispatch;
+#[cfg(not(test))]
+pub mod entry;
+pub mod exe_path;
+pub mod fatal;
+pub mod helpers;
+pub mod host;
+pub mod loader;
+pub mod log;
+pub mod memory;
+pub mod syscall;

@@ -4,3 +4,8 @@
 //! `ir`) -> `opt` -> `backend` (Cranelift, object file) -> `link`.
 
 pub mod ir;
+pub mod elf;
+pub mod frontend;
+pub mod backend;
+pub mod driver;
+pub mod link;

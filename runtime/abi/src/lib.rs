@@ -123,18 +123,18 @@ pub const MAX_CALL_DEPTH: u32 = 4000;
 pub type GuestFn = unsafe extern "C" fn(cpu: *mut CpuState, entry: u32);
 
 /// One row of the PC map: a guest address at which translated code can be
-/// entered. The map is sorted by `guest_pc` and has no duplicates.
+/// entered. The map is sorted by `guest_pc` and has no duplicates. Host code
+/// is named by its offset from `ImageDesc::code_base`, so the map needs no
+/// load-time relocations (start-up cost does not grow with program size).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct PcMapEntry {
     /// The guest address.
     pub guest_pc: u64,
-    /// The host function that contains it.
-    pub host_fn: GuestFn,
-    /// The entry index to pass to `host_fn`.
+    /// Offset of the host function from `ImageDesc::code_base`.
+    pub code_offset: u32,
+    /// The entry index to pass to the host function.
     pub entry: u32,
-    /// Reserved, zero.
-    pub _pad: u32,
 }
 
 /// Number of entries in the inline-probed code TLB (a power of two).
@@ -179,6 +179,8 @@ pub struct ImageDesc {
     pub elf_len: u64,
     /// Load bias applied to the guest image (0 for ET_EXEC).
     pub load_bias: u64,
+    /// Base address that `PcMapEntry::code_offset` is relative to.
+    pub code_base: *const u8,
     /// The PC map, sorted by guest PC.
     pub pc_map: *const PcMapEntry,
     /// Number of PC map entries.
@@ -187,6 +189,14 @@ pub struct ImageDesc {
 
 /// Current [`ImageDesc`] format version.
 pub const IMAGE_VERSION: u32 = 1;
+
+/// Byte offsets of the pointer fields of [`ImageDesc`] (for the translator's
+/// relocations).
+pub const IMAGE_OFF_ELF: usize = offset_of!(ImageDesc, elf);
+/// See [`IMAGE_OFF_ELF`].
+pub const IMAGE_OFF_CODE_BASE: usize = offset_of!(ImageDesc, code_base);
+/// See [`IMAGE_OFF_ELF`].
+pub const IMAGE_OFF_PC_MAP: usize = offset_of!(ImageDesc, pc_map);
 
 /// Symbol names shared by translated code and the runtime.
 pub mod sym {

@@ -60,6 +60,8 @@ define_imms! {
     FloatCC(FloatCC),
     /// A memory access description.
     Mem(MemAccess),
+    /// An atomic read-modify-write and its access.
+    Rmw((RmwOp, MemAccess)),
     /// A binary FP op.
     FBin(FBinOp),
     /// A rounding mode.

@@ -180,6 +180,8 @@ define_ops! {
     Fence "fence" fn fence() imm None => none, WriteMem;
     /// Compare-and-swap; yields the old value.
     Cas "cas" fn cas(addr, expected, new) imm Mem(MemAccess) => value, WriteMem;
+    /// Atomic read-modify-write; yields the old value.
+    AtomicRmw "atomic_rmw" fn atomic_rmw(addr, v) imm Rmw((RmwOp, MemAccess)) => value, WriteMem;
     /// DC ZVA: zero the 64-byte block containing the address.
     DcZva "dc_zva" fn dc_zva(addr) imm None => none, WriteMem;
 

@@ -161,6 +161,33 @@ pub enum SysReg {
     Fpsr,
     /// Virtual counter (read through a runtime helper).
     CntvctEl0,
+    /// Address held by the exclusive monitor (`u64::MAX` when clear).
+    ExclAddr,
+    /// Value observed by the last load-exclusive.
+    ExclVal,
+}
+
+/// Atomic read-modify-write operations (LSE and SWP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RmwOp {
+    /// LDADD.
+    Add,
+    /// LDCLR: `mem & !v`.
+    Clr,
+    /// LDEOR.
+    Eor,
+    /// LDSET: `mem | v`.
+    Set,
+    /// LDSMAX.
+    Smax,
+    /// LDSMIN.
+    Smin,
+    /// LDUMAX.
+    Umax,
+    /// LDUMIN.
+    Umin,
+    /// SWP.
+    Swp,
 }
 
 /// Floating-point rounding for FRINT* and conversions.

@@ -1,0 +1,89 @@
+//! The code TLB: a direct-mapped cache from guest PC to translated code that
+//! translated code probes inline for indirect branches.
+//!
+//! Invariants (the contract in `vmxlate_abi::TlbEntry`): slot `i` caches only
+//! a PC with `(pc >> 2) & (TLB_ENTRIES - 1) == i`; an empty slot holds a PC
+//! no probe can match (0, or 1 in slot 0), so `host_fn` is read only after a
+//! match. The table is statically initialised; only the runtime writes it.
+
+use vmxlate_abi::{TlbEntry, TLB_ENTRIES};
+
+use super::code_map::Target;
+
+const EMPTY: TlbEntry = TlbEntry {
+    guest_pc: 0,
+    host_fn: None,
+    entry: 0,
+    _pad: 0,
+};
+
+const fn initial() -> [TlbEntry; TLB_ENTRIES] {
+    let mut t = [EMPTY; TLB_ENTRIES];
+    // No instruction is at an odd address, and slot 0 is where PC 0 probes.
+    t[0].guest_pc = 1;
+    t
+}
+
+/// The code TLB, exported as `vmx_tlb` for translated code.
+#[export_name = "vmx_tlb"]
+pub static mut TLB: [TlbEntry; TLB_ENTRIES] = initial();
+
+/// The slot that caches `pc`.
+pub const fn slot(pc: u64) -> usize {
+    (pc >> 2) as usize & (TLB_ENTRIES - 1)
+}
+
+fn entry_ptr(pc: u64) -> *mut TlbEntry {
+    // SAFETY: `slot` is always below TLB_ENTRIES, so the pointer stays in
+    // the array.
+    unsafe { (&raw mut TLB).cast::<TlbEntry>().add(slot(pc)) }
+}
+
+/// The cached translation of `pc`, if its slot holds it.
+pub fn probe(pc: u64) -> Option<Target> {
+    // SAFETY: the slot is in bounds; entries are plain data that only the
+    // runtime writes, never while another access to the slot is live.
+    let e = unsafe { entry_ptr(pc).read() };
+    if e.guest_pc != pc {
+        return None;
+    }
+    e.host_fn.map(|host_fn| Target {
+        host_fn,
+        entry: e.entry,
+    })
+}
+
+/// Caches `target` as the translation of `pc`.
+pub fn fill(pc: u64, target: Target) {
+    let e = TlbEntry {
+        guest_pc: pc,
+        host_fn: Some(target.host_fn),
+        entry: target.entry,
+        _pad: 0,
+    };
+    // SAFETY: as in `probe`.
+    unsafe { entry_ptr(pc).write(e) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmxlate_abi::CpuState;
+
+    unsafe extern "C" fn f(_: *mut CpuState, _: u32) {}
+
+    #[test]
+    fn empty_slots_never_match_and_fills_do() {
+        assert!(probe(0).is_none());
+        assert_eq!(slot(0x40_0000 + 4 * TLB_ENTRIES as u64), slot(0x40_0000));
+        let pc = 0x41_2344;
+        assert!(probe(pc).is_none());
+        fill(pc, Target { host_fn: f, entry: 3 });
+        assert_eq!(probe(pc).unwrap().entry, 3);
+        // A PC sharing the slot misses, then evicts.
+        let other = pc + 4 * TLB_ENTRIES as u64;
+        assert!(probe(other).is_none());
+        fill(other, Target { host_fn: f, entry: 4 });
+        assert!(probe(pc).is_none());
+    }
+}

@@ -1,0 +1,88 @@
+//! The process entry point of every translated executable.
+//!
+//! The host C runtime calls [`main`]; it reads the translator's image
+//! descriptor, maps the guest, builds its stack and runs the dispatcher
+//! forever. It never returns: the guest leaves through `exit_group`.
+//!
+//! Invariant: this is the only module that touches the translator-emitted
+//! `vmx_image` symbol (absent from the runtime's own test binaries, where
+//! this module is not compiled).
+
+use core::ffi::{c_char, c_int, CStr};
+
+use vmxlate_abi::{CpuState, ImageDesc, PcMapEntry};
+
+use crate::{dispatch, exe_path, fatal, loader, log};
+
+extern "C" {
+    /// The translator's image descriptor (`vmxlate_abi::sym::IMAGE`).
+    #[link_name = "vmx_image"]
+    static IMAGE: ImageDesc;
+}
+
+/// Collects a NULL-terminated array of C strings.
+///
+/// # Safety
+/// `list` is null or a NULL-terminated array of NUL-terminated strings that
+/// live for the rest of the process.
+unsafe fn strings(list: *const *const c_char) -> Vec<&'static [u8]> {
+    let mut out = Vec::new();
+    if list.is_null() {
+        return out;
+    }
+    let mut i = 0;
+    loop {
+        // SAFETY: the array is NULL-terminated, so every index up to the
+        // terminator is readable.
+        let p = unsafe { *list.add(i) };
+        if p.is_null() {
+            return out;
+        }
+        // SAFETY: each entry is a NUL-terminated string that lives forever.
+        out.push(unsafe { CStr::from_ptr(p) }.to_bytes());
+        i += 1;
+    }
+}
+
+/// Starts the guest program.
+///
+/// # Safety
+/// Called once by the C runtime with the process's `argv` and `envp`.
+#[no_mangle]
+pub unsafe extern "C" fn main(
+    _argc: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    log::init();
+    // SAFETY: the C runtime passes the process's own argv and envp.
+    let (argv, envp) = unsafe { (strings(argv), strings(envp)) };
+    exe_path::init(argv.first().copied().unwrap_or(b""));
+
+    // SAFETY: the translator emits `vmx_image` as an initialised, immutable
+    // ImageDesc in every output executable.
+    let image: &ImageDesc = unsafe { &IMAGE };
+    let pc_map: &'static [PcMapEntry] = match usize::try_from(image.pc_map_len) {
+        Ok(0) => &[],
+        // SAFETY: the translator emits `pc_map_len` entries at `pc_map`, in
+        // read-only data that lives as long as the process.
+        Ok(n) => unsafe { core::slice::from_raw_parts(image.pc_map, n) },
+        Err(_) => fatal::startup_failure(format_args!("PC map too large")),
+    };
+    // SAFETY: the translator emits every code offset relative to
+    // `code_base`, each naming one of the translated functions it links in.
+    unsafe { dispatch::init(pc_map, image.code_base) };
+
+    let exec = loader::Exec {
+        argv: &argv,
+        envp: &envp,
+    };
+    let start = match loader::load(image, &exec) {
+        Ok(s) => s,
+        Err(e) => fatal::startup_failure(format_args!("{e}")),
+    };
+    let cpu = Box::leak(Box::new(CpuState::default()));
+    cpu.x[31] = start.sp;
+    cpu.pc = start.pc;
+    dispatch::run(cpu)
+}

@@ -1,0 +1,58 @@
+//! The path the guest sees as its own executable (`/proc/self/exe`).
+//!
+//! It is the host `argv[0]` resolved the way the kernel found the program:
+//! made absolute and canonical if it names a path, else searched in `PATH`;
+//! if neither works, the host's own `/proc/self/exe`.
+//!
+//! Invariant: set once at start-up by [`init`]; read-only afterwards.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+static EXE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Resolves and records the guest executable path from `argv0`.
+pub fn init(argv0: &[u8]) {
+    let path = resolve(argv0, std::env::var_os("PATH").as_deref())
+        .or_else(|| std::fs::read_link("/proc/self/exe").ok())
+        .unwrap_or_else(|| PathBuf::from(OsStr::from_bytes(argv0)));
+    let _ = EXE.set(path);
+}
+
+/// The recorded guest executable path (empty before [`init`]).
+pub fn get() -> &'static [u8] {
+    EXE.get().map_or(&[], |p| p.as_os_str().as_bytes())
+}
+
+/// Resolves `argv0` against the current directory or `path_var`.
+fn resolve(argv0: &[u8], path_var: Option<&OsStr>) -> Option<PathBuf> {
+    if argv0.is_empty() {
+        return None;
+    }
+    let name = Path::new(OsStr::from_bytes(argv0));
+    if argv0.contains(&b'/') {
+        return std::fs::canonicalize(name).ok();
+    }
+    std::env::split_paths(path_var?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .and_then(|p| std::fs::canonicalize(p).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_paths_and_path_search() {
+        let here = std::env::current_dir().unwrap();
+        let p = resolve(b"./Cargo.toml", None).unwrap();
+        assert_eq!(p, std::fs::canonicalize(here.join("Cargo.toml")).unwrap());
+        let sh = resolve(b"sh", Some(OsStr::new("/nonexistent:/bin"))).unwrap();
+        assert!(sh.is_absolute());
+        assert!(resolve(b"no-such-program-vmx", Some(OsStr::new("/bin"))).is_none());
+        assert!(resolve(b"", None).is_none());
+    }
+}

@@ -1,0 +1,167 @@
+//! File-system syscalls that need more than forwarding: `openat` and
+//! `fcntl` (flag encodings differ), `fstat`/`newfstatat` (`struct stat`
+//! differs) and `readlinkat` (`/proc/self/exe` names the guest program).
+//!
+//! Invariant: paths and buffers the host kernel can read directly are passed
+//! through untouched (identity memory); only converted data goes through
+//! [`super::uaccess`].
+
+use super::flags::{open_to_guest, open_to_host};
+use super::stat::{GuestStat, HostStat};
+use super::{uaccess, Call};
+use crate::exe_path;
+use crate::host::{self, Errno, SysResult};
+
+/// `openat(dirfd, path, flags, mode)`.
+pub fn openat(c: &mut Call<'_>) -> SysResult {
+    let flags = open_to_host(c.int(2)) as u64;
+    // SAFETY: the path is guest memory the host kernel reads and checks.
+    unsafe { host::call(libc::SYS_openat, &[c.arg(0), c.arg(1), flags, c.arg(3)]) }
+}
+
+/// `fcntl(fd, cmd, arg)`: status flags are converted both ways; every other
+/// command (including the `struct flock` ones, whose layout is shared) is
+/// forwarded.
+pub fn fcntl(c: &mut Call<'_>) -> SysResult {
+    let (fd, cmd, arg) = (c.arg(0), c.int(1), c.arg(2));
+    let arg = match cmd {
+        libc::F_SETFL => open_to_host(arg as i32) as u64,
+        _ => arg,
+    };
+    // SAFETY: pointer arguments (struct flock, f_owner_ex) are guest memory
+    // the host kernel checks; their layouts are the same on both.
+    let r = unsafe { host::call(libc::SYS_fcntl, &[fd, cmd as u64, arg])? };
+    Ok(match cmd {
+        libc::F_GETFL => i64::from(open_to_guest(r as i32)),
+        _ => r,
+    })
+}
+
+fn store_stat(addr: u64, h: &HostStat) -> SysResult {
+    uaccess::write(addr, &GuestStat::from_host(h)?)?;
+    Ok(0)
+}
+
+/// `fstat(fd, statbuf)`.
+pub fn fstat(c: &mut Call<'_>) -> SysResult {
+    let mut h = HostStat::default();
+    let buf = &raw mut h as u64;
+    // SAFETY: the kernel writes a host `struct stat` into `h`.
+    unsafe { host::call(libc::SYS_fstat, &[c.arg(0), buf])? };
+    store_stat(c.arg(1), &h)
+}
+
+/// `newfstatat(dirfd, path, statbuf, flags)` (`AT_*` flags are shared).
+pub fn newfstatat(c: &mut Call<'_>) -> SysResult {
+    let mut h = HostStat::default();
+    let buf = &raw mut h as u64;
+    let args = [c.arg(0), c.arg(1), buf, c.arg(3)];
+    // SAFETY: the path is guest memory the kernel checks; it writes a host
+    // `struct stat` into `h`.
+    unsafe { host::call(libc::SYS_newfstatat, &args)? };
+    store_stat(c.arg(2), &h)
+}
+
+/// Whether `path` names the running program through `/proc`.
+fn is_self_exe(path: &[u8]) -> bool {
+    if path == b"/proc/self/exe" || path == b"/proc/thread-self/exe" {
+        return true;
+    }
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    path == format!("/proc/{pid}/exe").as_bytes()
+}
+
+/// `readlinkat(dirfd, path, buf, bufsiz)`: the program's own `exe` link
+/// reads as the guest program path; everything else is forwarded.
+pub fn readlinkat(c: &mut Call<'_>) -> SysResult {
+    let size = c.int(3);
+    if size <= 0 {
+        return Err(Errno(libc::EINVAL));
+    }
+    let path = uaccess::c_str(c.arg(1))?;
+    if !is_self_exe(path.to_bytes()) {
+        let args = [c.arg(0), c.arg(1), c.arg(2), c.arg(3)];
+        // SAFETY: path and buffer are guest memory the host kernel checks.
+        return unsafe { host::call(libc::SYS_readlinkat, &args) };
+    }
+    let exe = exe_path::get();
+    let n = exe.len().min(size as usize);
+    uaccess::write_bytes(c.arg(2), &exe[..n])?;
+    Ok(n as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::uaccess::tests::guest_pages;
+    use super::*;
+    use libc::{PROT_READ, PROT_WRITE};
+    use vmxlate_abi::CpuState;
+
+    fn call_with(args: &[u64], f: fn(&mut Call<'_>) -> SysResult) -> SysResult {
+        let mut cpu = CpuState::default();
+        cpu.x[..args.len()].copy_from_slice(args);
+        f(&mut Call { cpu: &mut cpu })
+    }
+
+    #[test]
+    fn fstat_and_newfstatat_fill_the_arm64_layout() {
+        let buf = guest_pages(1, PROT_READ | PROT_WRITE);
+        let path = buf + 512;
+        uaccess::write_bytes(path, b"/proc/self/exe\0").unwrap();
+        let flags = u64::from(libc::AT_SYMLINK_NOFOLLOW as u32);
+        let at_fdcwd = libc::AT_FDCWD as u64;
+        assert_eq!(call_with(&[at_fdcwd, path, buf, flags], newfstatat), Ok(0));
+        let link: GuestStat = uaccess::read(buf).unwrap();
+        assert_eq!(link.st_mode & libc::S_IFMT, libc::S_IFLNK);
+
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&file) as u64;
+        assert_eq!(call_with(&[fd, buf], fstat), Ok(0));
+        let st: GuestStat = uaccess::read(buf).unwrap();
+        let meta = std::fs::metadata("/proc/self/exe").unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFREG);
+        assert_eq!(st.st_size as u64, meta.size());
+        assert_eq!(st.st_ino, meta.ino());
+        assert_eq!(st.st_mtime, meta.mtime());
+        assert_eq!(call_with(&[fd, 8], fstat), Err(Errno(libc::EFAULT)));
+    }
+
+    #[test]
+    fn fcntl_converts_status_flags() {
+        let dir = std::fs::File::open("/").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&dir) as u64;
+        let setfl = libc::F_SETFL as u64;
+        assert_eq!(call_with(&[fd, setfl, libc::O_NONBLOCK as u64], fcntl), Ok(0));
+        let fl = call_with(&[fd, libc::F_GETFL as u64], fcntl).unwrap() as i32;
+        assert_eq!(fl & libc::O_NONBLOCK, libc::O_NONBLOCK);
+        // The host's O_LARGEFILE (forced on 64-bit) reads as arm64's 0o400000.
+        assert_eq!(fl & 0o400000, 0o400000);
+        assert_eq!(fl & 0o100000, 0);
+    }
+
+    #[test]
+    fn readlinkat_answers_proc_self_exe() {
+        let buf = guest_pages(1, PROT_READ | PROT_WRITE);
+        let path = buf + 1024;
+        uaccess::write_bytes(path, b"/proc/self/exe\0").unwrap();
+        let at_fdcwd = libc::AT_FDCWD as u64;
+        exe_path::init(b"/bin/sh");
+        let exe = exe_path::get();
+        let n = call_with(&[at_fdcwd, path, buf, 1000], readlinkat).unwrap() as usize;
+        assert_eq!(n, exe.len());
+        let mut got = vec![0u8; n];
+        got.iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = uaccess::read(buf + i as u64).unwrap());
+        assert_eq!(got, exe);
+        assert_eq!(call_with(&[at_fdcwd, path, buf, 3], readlinkat), Ok(3));
+        assert_eq!(call_with(&[at_fdcwd, path, buf, 0], readlinkat), Err(Errno(libc::EINVAL)));
+        uaccess::write_bytes(path, b"/\0").unwrap();
+        assert_eq!(
+            call_with(&[at_fdcwd, path, buf, 100], readlinkat),
+            Err(Errno(libc::EINVAL))
+        );
+    }
+}

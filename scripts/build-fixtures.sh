@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the AArch64 fixture binaries from fixtures/src/*.c into
+# fixtures/bin/ and records their expected outputs with qemu-aarch64
+# (fixtures/expected/, via check-fixtures.sh --record).
+#
+# Usage: scripts/build-fixtures.sh [--no-record]
+#
+# Environment: CC (default aarch64-linux-gnu-gcc), QEMU (default
+# qemu-aarch64). Needs: apt-get install gcc-aarch64-linux-gnu qemu-user.
+#
+# The binaries are committed so that tests run without a cross compiler.
+# They are static, keep their symbol tables (the translator uses them) and
+# have no build id, so rebuilding with the same toolchain gives the same
+# bytes. Each fixtures/src/NAME.c becomes fixtures/bin/NAME; basic.c is
+# also built as static-pie (fixtures/bin/basic-pie).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+fx=$root/fixtures
+CC=${CC:-aarch64-linux-gnu-gcc}
+
+record=1
+for arg in "$@"; do
+    case $arg in
+        --no-record) record=0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+command -v "$CC" >/dev/null || { echo "error: $CC not found (apt-get install gcc-aarch64-linux-gnu)" >&2; exit 2; }
+
+CFLAGS=(-O2 -Wall -Wextra -Werror)
+LDFLAGS=(-Wl,--build-id=none)
+
+mkdir -p "$fx/bin"
+build() { # build OUT SRC MODE-FLAG
+    local out=$1 src=$2 mode=$3
+    echo "cc $mode $(basename "$src") -> bin/$out"
+    "$CC" "${CFLAGS[@]}" "$mode" "${LDFLAGS[@]}" -o "$fx/bin/$out" "$src" -lm
+}
+
+for src in "$fx"/src/*.c; do
+    name=$(basename "$src" .c)
+    build "$name" "$src" -static
+done
+build basic-pie "$fx/src/basic.c" -static-pie
+
+echo
+for f in "$fx"/bin/*; do
+    printf '%-12s %8d bytes  %s\n' "$(basename "$f")" "$(stat -c %s "$f")" \
+        "$(file -b "$f" 2>/dev/null | cut -d, -f1-2 || true)"
+done
+echo
+
+if [[ $record == 1 ]]; then
+    exec "$root/scripts/check-fixtures.sh" --record
+fi

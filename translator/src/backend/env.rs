@@ -1,0 +1,106 @@
+//! What lowering needs from the module: declared functions, helpers and
+//! data, gathered before the parallel phase so each worker only reads it.
+//!
+//! Invariant: every `FuncId`/`DataId` here was declared in the module that
+//! receives the compiled bytes; references are created with the same
+//! (namespace, index) scheme cranelift-module uses.
+
+use cranelift_codegen::ir::{
+    self, AbiParam, ExtFuncData, ExternalName, FuncRef, GlobalValue, GlobalValueData, Signature,
+    UserExternalName,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_module::{DataId, FuncId};
+use rustc_hash::FxHashMap;
+
+/// Runtime helper functions translated code calls.
+#[derive(Clone, Copy)]
+pub struct Helpers {
+    /// `vmx_syscall(cpu)`.
+    pub syscall: FuncId,
+    /// `vmx_dispatch(cpu)`.
+    pub dispatch: FuncId,
+    /// `vmx_undefined(cpu, pc, word, disasm)`.
+    pub undefined: FuncId,
+    /// `vmx_brk(cpu, pc, imm)`.
+    pub brk: FuncId,
+    /// `vmx_cntvct() -> u64`.
+    pub cntvct: FuncId,
+    /// `vmx_dc_zva(addr)`.
+    pub dc_zva: FuncId,
+}
+
+/// Read-only context for lowering any function of the program.
+pub struct Env<'a> {
+    /// Translated guest functions by entry address.
+    pub funcs: &'a FxHashMap<u64, FuncId>,
+    /// Runtime helpers.
+    pub helpers: Helpers,
+    /// The code TLB (`vmx_tlb`).
+    pub tlb: DataId,
+    /// All trap disassembly strings, NUL-terminated.
+    pub trap_text: DataId,
+    /// Offset of each trap's string in `trap_text`, by guest PC.
+    pub trap_offsets: &'a FxHashMap<u64, u32>,
+    /// Keep NZCV across calls and returns (for hand-written assembly).
+    pub strict_flags: bool,
+}
+
+/// The signature of every translated function: `(cpu: i64, entry: i32)`.
+pub fn guest_sig() -> Signature {
+    let mut s = Signature::new(CallConv::SystemV);
+    s.params.push(AbiParam::new(ir::types::I64));
+    s.params.push(AbiParam::new(ir::types::I32));
+    s
+}
+
+/// A System V signature from parameter and return types.
+pub fn sig(params: &[ir::Type], rets: &[ir::Type]) -> Signature {
+    let mut s = Signature::new(CallConv::SystemV);
+    s.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+    s.returns.extend(rets.iter().map(|t| AbiParam::new(*t)));
+    s
+}
+
+/// The signatures of the helpers, in `Helpers` field order.
+pub fn helper_sigs() -> [(&'static str, Signature); 6] {
+    use ir::types::{I32, I64};
+    use vmxlate_abi::sym;
+    [
+        (sym::SYSCALL, sig(&[I64], &[])),
+        (sym::DISPATCH, sig(&[I64], &[])),
+        (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
+        (sym::BRK, sig(&[I64, I64, I32], &[])),
+        (sym::CNTVCT, sig(&[], &[I64])),
+        (sym::DC_ZVA, sig(&[I64], &[])),
+    ]
+}
+
+/// References `id` (with signature `sig`) from `func`.
+pub fn func_ref(func: &mut ir::Function, id: FuncId, sig: Signature) -> FuncRef {
+    let signature = func.import_signature(sig);
+    let name = func.declare_imported_user_function(UserExternalName {
+        namespace: 0,
+        index: id.as_u32(),
+    });
+    func.import_function(ExtFuncData {
+        name: ExternalName::user(name),
+        signature,
+        colocated: true,
+        patchable: false,
+    })
+}
+
+/// References data object `id` from `func`.
+pub fn data_ref(func: &mut ir::Function, id: DataId) -> GlobalValue {
+    let name = func.declare_imported_user_function(UserExternalName {
+        namespace: 1,
+        index: id.as_u32(),
+    });
+    func.create_global_value(GlobalValueData::Symbol {
+        name: ExternalName::user(name),
+        offset: ir::immediates::Imm64::new(0),
+        colocated: true,
+        tls: false,
+    })
+}

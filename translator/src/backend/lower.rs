@@ -1,0 +1,550 @@
+//! Lowering of one IR function to a Cranelift function.
+//!
+//! Guest registers, flags and vector registers are Cranelift `Variable`s.
+//! They are loaded from `CpuState` only at entry points and after calls
+//! and syscalls, and stored back only at exits, calls, syscalls and traps:
+//! - loaded: every register the function mentions (so stores at exits always
+//!   store a current value);
+//! - stored: every register the function writes;
+//! - flags: loaded where live on entry; not kept across calls and returns
+//!   (AAPCS64 says NZCV is not preserved there) unless `strict_flags`.
+//!
+//! Calls: `BL` is a host call of the callee's translation, guarded by the
+//! host-call depth; after it the caller checks that `CpuState::pc` is the
+//! return address and otherwise returns to its own caller (longjmp,
+//! exceptions). Indirect branches probe the code TLB inline.
+
+use cranelift_codegen::ir::{
+    self, condcodes::IntCC as ClCC, types, Block as ClBlock, InstBuilder, JumpTableData,
+    MemFlagsData, Value as ClValue,
+};
+use cranelift_entity::SecondaryMap;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use vmxlate_abi as abi;
+
+use super::env::{data_ref, func_ref, guest_sig, helper_sigs, Env};
+use super::{lower_fp, lower_int, lower_vec};
+use crate::ir::{Block, Function, Imm, Opcode, SysReg, Terminator, TrapKind, Value};
+
+/// Flags for `CpuState` accesses: never trap, aligned.
+fn cpu_mem() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+fn sys_offset(s: SysReg) -> i32 {
+    match s {
+        SysReg::TpidrEl0 => abi::OFF_TPIDR,
+        SysReg::Fpcr => abi::OFF_FPCR,
+        SysReg::Fpsr => abi::OFF_FPSR,
+        SysReg::ExclAddr => abi::OFF_EXCL_ADDR,
+        SysReg::ExclVal | SysReg::CntvctEl0 => abi::OFF_EXCL_VAL,
+    }
+}
+
+/// Which guest state a function touches.
+struct Usage {
+    mentioned_x: u32,
+    written_x: u32,
+    mentioned_v: u32,
+    written_v: u32,
+    /// Flags live on entry to each block (bit i = `Flag::ALL[i]`).
+    flags_live_in: SecondaryMap<Block, u8>,
+}
+
+fn usage(f: &Function, strict: bool) -> Usage {
+    let mut u = Usage {
+        mentioned_x: 0,
+        written_x: 0,
+        mentioned_v: 0,
+        written_v: 0,
+        flags_live_in: SecondaryMap::new(),
+    };
+    let mut gen: SecondaryMap<Block, u8> = SecondaryMap::new();
+    let mut kill: SecondaryMap<Block, u8> = SecondaryMap::new();
+    for (b, data) in f.blocks.iter() {
+        for inst in &data.insts {
+            match (inst.op, inst.imm) {
+                (Opcode::GetReg, Imm::Reg(r)) => u.mentioned_x |= 1 << r,
+                (Opcode::SetReg, Imm::Reg(r)) => {
+                    u.mentioned_x |= 1 << r;
+                    u.written_x |= 1 << r;
+                }
+                (Opcode::GetV, Imm::Reg(r)) => u.mentioned_v |= 1 << r,
+                (Opcode::SetV, Imm::Reg(r)) => {
+                    u.mentioned_v |= 1 << r;
+                    u.written_v |= 1 << r;
+                }
+                (Opcode::GetFlag, Imm::Flag(fl)) => {
+                    let bit = 1u8 << fl.index();
+                    if kill[b] & bit == 0 {
+                        gen[b] |= bit;
+                    }
+                }
+                (Opcode::SetFlag, Imm::Flag(fl)) => kill[b] |= 1 << fl.index(),
+                _ => {}
+            }
+        }
+        let exits = !matches!(
+            data.term,
+            Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. }
+        );
+        if strict && exits {
+            gen[b] |= 0xf & !kill[b];
+        }
+    }
+    // Backward liveness to a fixed point. Calls and syscalls keep flags in
+    // variables across them only through their continuation reload, which
+    // reads the stored copy; so liveness flows through them like a jump.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (b, data) in f.blocks.iter().rev() {
+            let out = data
+                .term
+                .successors()
+                .iter()
+                .fold(0u8, |acc, s| acc | u.flags_live_in[*s]);
+            let live = gen[b] | (out & !kill[b]);
+            if live != u.flags_live_in[b] {
+                u.flags_live_in[b] = live;
+                changed = true;
+            }
+        }
+    }
+    u
+}
+
+struct Lowerer<'a, 'b> {
+    fb: FunctionBuilder<'b>,
+    env: &'a Env<'a>,
+    ir: &'a Function,
+    cpu: ClValue,
+    x: [Variable; 32],
+    flags: [Variable; 4],
+    v: [Variable; 32],
+    use_: Usage,
+    blocks: SecondaryMap<Block, Option<ClBlock>>,
+    values: SecondaryMap<Value, Option<ClValue>>,
+}
+
+/// Builds `out` (already given the guest signature and name) from `ir`.
+pub fn lower_function(
+    ir: &Function,
+    env: &Env,
+    out: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) {
+    out.signature = guest_sig();
+    let mut fb = FunctionBuilder::new(out, fctx);
+    let entry = fb.create_block();
+    fb.append_block_params_for_function_params(entry);
+    fb.switch_to_block(entry);
+    let cpu = fb.block_params(entry)[0];
+    let entry_idx = fb.block_params(entry)[1];
+    let x = std::array::from_fn(|_| fb.declare_var(types::I64));
+    let flags = std::array::from_fn(|_| fb.declare_var(types::I8));
+    let v = std::array::from_fn(|_| fb.declare_var(types::I8X16));
+    let mut l = Lowerer {
+        fb,
+        env,
+        ir,
+        cpu,
+        x,
+        flags,
+        v,
+        use_: usage(ir, env.strict_flags),
+        blocks: SecondaryMap::new(),
+        values: SecondaryMap::new(),
+    };
+    for b in ir.blocks.keys() {
+        let cb = l.fb.create_block();
+        l.blocks[b] = Some(cb);
+    }
+    l.entry_switch(entry_idx);
+    for b in ir.blocks.keys() {
+        l.lower_block(b);
+    }
+    l.fb.seal_all_blocks();
+    l.fb.finalize(super::isa::frontend_config());
+}
+
+impl Lowerer<'_, '_> {
+    fn block(&self, b: Block) -> ClBlock {
+        self.blocks[b].expect("every IR block has a Cranelift block")
+    }
+
+    fn cpu_load(&mut self, ty: types::Type, off: i32) -> ClValue {
+        self.fb.ins().load(ty, cpu_mem(), self.cpu, off)
+    }
+
+    fn cpu_store(&mut self, v: ClValue, off: i32) {
+        self.fb.ins().store(cpu_mem(), v, self.cpu, off);
+    }
+
+    /// Loads guest state into the variables, for an entry or resume point
+    /// whose first block has flags `flag_mask` live.
+    fn reload(&mut self, flag_mask: u8) {
+        for r in 0..32 {
+            if self.use_.mentioned_x & (1 << r) != 0 {
+                let val = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
+                self.fb.def_var(self.x[r], val);
+            }
+            if self.use_.mentioned_v & (1 << r) != 0 {
+                let val = self.cpu_load(types::I8X16, abi::OFF_V + 16 * r as i32);
+                self.fb.def_var(self.v[r], val);
+            }
+        }
+        for i in 0..4 {
+            if flag_mask & (1 << i) != 0 {
+                let val = self.cpu_load(types::I8, abi::OFF_NZCV + i as i32);
+                self.fb.def_var(self.flags[i], val);
+            }
+        }
+    }
+
+    /// Stores every written register (and flags in `flag_mask`) back.
+    fn spill(&mut self, flag_mask: u8) {
+        for r in 0..32 {
+            if self.use_.written_x & (1 << r) != 0 {
+                let val = self.fb.use_var(self.x[r]);
+                self.cpu_store(val, abi::OFF_X + 8 * r as i32);
+            }
+            if self.use_.written_v & (1 << r) != 0 {
+                let val = self.fb.use_var(self.v[r]);
+                self.cpu_store(val, abi::OFF_V + 16 * r as i32);
+            }
+        }
+        for i in 0..4 {
+            if flag_mask & (1 << i) != 0 {
+                let val = self.fb.use_var(self.flags[i]);
+                self.cpu_store(val, abi::OFF_NZCV + i as i32);
+            }
+        }
+    }
+
+    fn exit_flags(&self) -> u8 {
+        if self.env.strict_flags {
+            0xf
+        } else {
+            0
+        }
+    }
+
+    fn resume_flags(&self, b: Block) -> u8 {
+        self.use_.flags_live_in[b] | self.exit_flags()
+    }
+
+    fn entry_switch(&mut self, entry_idx: ClValue) {
+        let mut targets = Vec::new();
+        for (_, b) in &self.ir.entries {
+            let eb = self.fb.create_block();
+            targets.push((eb, *b));
+        }
+        if targets.len() == 1 {
+            self.fb.ins().jump(targets[0].0, &[]);
+        } else {
+            let pool = &mut self.fb.func.dfg.value_lists;
+            let calls: Vec<_> = targets
+                .iter()
+                .map(|(eb, _)| ir::BlockCall::new(*eb, [], pool))
+                .collect();
+            let jt = JumpTableData::new(calls[0], &calls);
+            let jt = self.fb.create_jump_table(jt);
+            self.fb.ins().br_table(entry_idx, jt);
+        }
+        for (eb, b) in targets {
+            self.fb.switch_to_block(eb);
+            let mask = self.resume_flags(b);
+            self.reload(mask);
+            let target = self.block(b);
+            self.fb.ins().jump(target, &[]);
+        }
+    }
+
+    fn lower_block(&mut self, b: Block) {
+        let cb = self.block(b);
+        self.fb.switch_to_block(cb);
+        let data = &self.ir.blocks[b];
+        for inst in &data.insts {
+            let args: Vec<ClValue> = inst
+                .operands()
+                .iter()
+                .map(|v| self.values[*v].expect("operand defined earlier in the block"))
+                .collect();
+            if let Some(r) = inst.result {
+                let val = self.lower_value(inst, &args);
+                self.values[r] = Some(val);
+            } else {
+                self.lower_effect(inst, &args);
+            }
+        }
+        self.lower_term(&data.term);
+    }
+
+    fn lower_value(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) -> ClValue {
+        match (inst.op, inst.imm) {
+            (Opcode::GetReg, Imm::Reg(r)) => self.fb.use_var(self.x[r as usize]),
+            (Opcode::GetFlag, Imm::Flag(f)) => self.fb.use_var(self.flags[f.index()]),
+            (Opcode::GetV, Imm::Reg(r)) => self.fb.use_var(self.v[r as usize]),
+            (Opcode::GetSys, Imm::Sys(SysReg::CntvctEl0)) => {
+                let (_, sig) = helper_sigs()[4].clone();
+                let f = func_ref(self.fb.func, self.env.helpers.cntvct, sig);
+                let call = self.fb.ins().call(f, &[]);
+                self.fb.inst_results(call)[0]
+            }
+            (Opcode::GetSys, Imm::Sys(s)) => {
+                let ty = if matches!(s, SysReg::Fpcr | SysReg::Fpsr) {
+                    types::I32
+                } else {
+                    types::I64
+                };
+                let v = self.cpu_load(ty, sys_offset(s));
+                lower_int::resize(&mut self.fb, v, types::I64, false)
+            }
+            _ => {
+                if let Some(v) = lower_int::lower(&mut self.fb, inst, args) {
+                    v
+                } else if matches!(
+                    inst.op,
+                    Opcode::FBin
+                        | Opcode::Fsqrt
+                        | Opcode::Fneg
+                        | Opcode::Fabs
+                        | Opcode::Fma
+                        | Opcode::Fround
+                        | Opcode::Fcmp
+                        | Opcode::Fconvert
+                        | Opcode::FcvtToInt
+                        | Opcode::IntToF
+                ) {
+                    lower_fp::lower(&mut self.fb, inst, args)
+                } else {
+                    lower_vec::lower(&mut self.fb, inst, args)
+                }
+            }
+        }
+    }
+
+    fn lower_effect(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) {
+        match (inst.op, inst.imm) {
+            (Opcode::SetReg, Imm::Reg(r)) => self.fb.def_var(self.x[r as usize], args[0]),
+            (Opcode::SetFlag, Imm::Flag(f)) => self.fb.def_var(self.flags[f.index()], args[0]),
+            (Opcode::SetV, Imm::Reg(r)) => self.fb.def_var(self.v[r as usize], args[0]),
+            (Opcode::SetSys, Imm::Sys(s)) => {
+                let v = if matches!(s, SysReg::Fpcr | SysReg::Fpsr) {
+                    lower_int::resize(&mut self.fb, args[0], types::I32, false)
+                } else {
+                    args[0]
+                };
+                self.cpu_store(v, sys_offset(s));
+            }
+            _ => {
+                let done = lower_int::lower_effect(&mut self.fb, inst, args);
+                debug_assert!(done, "unlowered effect op {:?}", inst.op);
+            }
+        }
+    }
+
+    fn store_pc(&mut self, pc: ClValue) {
+        self.cpu_store(pc, abi::OFF_PC);
+    }
+
+    fn helper(&mut self, idx: usize) -> ir::FuncRef {
+        let (_, sig) = helper_sigs()[idx].clone();
+        let h = self.env.helpers;
+        let id = [h.syscall, h.dispatch, h.undefined, h.brk, h.cntvct, h.dc_zva][idx];
+        func_ref(self.fb.func, id, sig)
+    }
+
+    /// Emits the depth guard around a call: if too deep, returns to the
+    /// caller with `pc` already stored (the dispatcher continues there);
+    /// otherwise runs `call` with the depth incremented.
+    fn guarded(&mut self, call: impl FnOnce(&mut Self)) {
+        let depth = self.cpu_load(types::I32, abi::OFF_DEPTH);
+        let deep = self
+            .fb
+            .ins()
+            .icmp_imm_s(ClCC::UnsignedGreaterThanOrEqual, depth, abi::MAX_CALL_DEPTH as i64);
+        let bail = self.fb.create_block();
+        let go = self.fb.create_block();
+        self.fb.ins().brif(deep, bail, &[], go, &[]);
+        self.fb.set_cold_block(bail);
+        self.fb.switch_to_block(bail);
+        self.fb.ins().return_(&[]);
+        self.fb.switch_to_block(go);
+        let inc = self.fb.ins().iadd_imm_s(depth, 1);
+        self.cpu_store(inc, abi::OFF_DEPTH);
+        call(self);
+        self.cpu_store(depth, abi::OFF_DEPTH);
+    }
+
+    fn call_direct(&mut self, target: u64) {
+        let pc = self.fb.ins().iconst(types::I64, target as i64);
+        self.store_pc(pc);
+        let known = self.env.funcs.get(&target).copied();
+        self.guarded(|l| {
+            let cpu = l.cpu;
+            match known {
+                Some(id) => {
+                    let f = func_ref(l.fb.func, id, guest_sig());
+                    let zero = l.fb.ins().iconst(types::I32, 0);
+                    l.fb.ins().call(f, &[cpu, zero]);
+                }
+                None => {
+                    let f = l.helper(1);
+                    l.fb.ins().call(f, &[cpu]);
+                }
+            }
+        });
+    }
+
+    fn call_indirect(&mut self, target: ClValue) {
+        self.store_pc(target);
+        self.guarded(|l| {
+            let cpu = l.cpu;
+            let tlb_gv = data_ref(l.fb.func, l.env.tlb);
+            let tlb = l.fb.ins().symbol_value(types::I64, tlb_gv);
+            let slot = l.fb.ins().ushr_imm_s(target, 2);
+            let slot = l.fb.ins().band_imm_s(slot, abi::TLB_ENTRIES as i64 - 1);
+            let off = l.fb.ins().imul_imm_s(slot, abi::TLB_ENTRY_SIZE as i64);
+            let entry = l.fb.ins().iadd(tlb, off);
+            let cached = l.fb.ins().load(types::I64, cpu_mem(), entry, 0);
+            let hit = l.fb.ins().icmp(ClCC::Equal, cached, target);
+            let hit_b = l.fb.create_block();
+            let miss_b = l.fb.create_block();
+            let done = l.fb.create_block();
+            l.fb.ins().brif(hit, hit_b, &[], miss_b, &[]);
+            l.fb.switch_to_block(hit_b);
+            let fnp = l.fb.ins().load(types::I64, cpu_mem(), entry, abi::TLB_OFF_FN);
+            let idx = l.fb.ins().load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
+            let sig = l.fb.import_signature(guest_sig());
+            l.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
+            l.fb.ins().jump(done, &[]);
+            l.fb.switch_to_block(miss_b);
+            l.fb.set_cold_block(miss_b);
+            let d = l.helper(1);
+            l.fb.ins().call(d, &[cpu]);
+            l.fb.ins().jump(done, &[]);
+            l.fb.switch_to_block(done);
+        });
+    }
+
+    /// After a call: continue at `cont` if the guest returned to `ret`,
+    /// else leave this function.
+    fn check_return(&mut self, ret: u64, cont: Block) {
+        let pc = self.cpu_load(types::I64, abi::OFF_PC);
+        let ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
+        let resume = self.fb.create_block();
+        let leave = self.fb.create_block();
+        self.fb.ins().brif(ok, resume, &[], leave, &[]);
+        self.fb.switch_to_block(leave);
+        self.fb.set_cold_block(leave);
+        self.fb.ins().return_(&[]);
+        self.fb.switch_to_block(resume);
+        let mask = self.resume_flags(cont);
+        self.reload(mask);
+        let c = self.block(cont);
+        self.fb.ins().jump(c, &[]);
+    }
+
+    fn value(&self, v: Value) -> ClValue {
+        self.values[v].expect("terminator operand defined in the block")
+    }
+
+    fn lower_term(&mut self, term: &Terminator) {
+        let exit_flags = self.exit_flags();
+        match term {
+            Terminator::Unset => unreachable!("verified functions are terminated"),
+            Terminator::Jump(t) => {
+                let t = self.block(*t);
+                self.fb.ins().jump(t, &[]);
+            }
+            Terminator::Branch {
+                cond,
+                then_to,
+                else_to,
+            } => {
+                let c = self.value(*cond);
+                let (a, b) = (self.block(*then_to), self.block(*else_to));
+                self.fb.ins().brif(c, a, &[], b, &[]);
+            }
+            Terminator::JumpTable {
+                index,
+                targets,
+                default,
+            } => {
+                let idx = self.value(*index);
+                let idx = self.fb.ins().ireduce(types::I32, idx);
+                let pool = &mut self.fb.func.dfg.value_lists;
+                let calls: Vec<_> = targets
+                    .iter()
+                    .map(|t| ir::BlockCall::new(self.blocks[*t].expect("block"), [], pool))
+                    .collect();
+                let def = ir::BlockCall::new(self.blocks[*default].expect("block"), [], pool);
+                let jt = self.fb.create_jump_table(JumpTableData::new(def, &calls));
+                self.fb.ins().br_table(idx, jt);
+            }
+            Terminator::Call { target, ret, cont } => {
+                self.spill(exit_flags);
+                self.call_direct(*target);
+                self.check_return(*ret, *cont);
+            }
+            Terminator::CallIndirect { target, ret, cont } => {
+                let t = self.value(*target);
+                self.spill(exit_flags);
+                self.call_indirect(t);
+                self.check_return(*ret, *cont);
+            }
+            Terminator::TailCall { target } => {
+                self.spill(exit_flags);
+                self.call_direct(*target);
+                self.fb.ins().return_(&[]);
+            }
+            Terminator::JumpIndirect { target } => {
+                let t = self.value(*target);
+                self.spill(exit_flags);
+                self.call_indirect(t);
+                self.fb.ins().return_(&[]);
+            }
+            Terminator::Return { target } => {
+                let t = self.value(*target);
+                self.spill(exit_flags);
+                self.store_pc(t);
+                self.fb.ins().return_(&[]);
+            }
+            Terminator::Syscall { next, cont } => {
+                let mask = self.resume_flags(*cont);
+                self.spill(mask);
+                let pc = self.fb.ins().iconst(types::I64, *next as i64);
+                self.store_pc(pc);
+                let f = self.helper(0);
+                let cpu = self.cpu;
+                self.fb.ins().call(f, &[cpu]);
+                self.check_return(*next, *cont);
+            }
+            Terminator::Trap { pc, word, kind } => {
+                self.spill(exit_flags);
+                let pcv = self.fb.ins().iconst(types::I64, *pc as i64);
+                self.store_pc(pcv);
+                let cpu = self.cpu;
+                match kind {
+                    TrapKind::Brk(imm) => {
+                        let f = self.helper(3);
+                        let i = self.fb.ins().iconst(types::I32, *imm as i64);
+                        self.fb.ins().call(f, &[cpu, pcv, i]);
+                    }
+                    TrapKind::Undefined(_) => {
+                        let f = self.helper(2);
+                        let w = self.fb.ins().iconst(types::I32, *word as i64);
+                        let gv = data_ref(self.fb.func, self.env.trap_text);
+                        let base = self.fb.ins().symbol_value(types::I64, gv);
+                        let off = self.env.trap_offsets.get(pc).copied().unwrap_or(0);
+                        let text = self.fb.ins().iadd_imm_s(base, off as i64);
+                        self.fb.ins().call(f, &[cpu, pcv, w, text]);
+                    }
+                }
+                self.fb.ins().return_(&[]);
+            }
+        }
+    }
+}

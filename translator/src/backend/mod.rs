@@ -1,0 +1,177 @@
+//! IR -> Cranelift -> object file.
+//!
+//! Functions are lowered and compiled in parallel (rayon), each worker with
+//! its own Cranelift context; the machine code is then defined in one
+//! `ObjectModule` serially, and `object.rs` adds the guest image, the PC map
+//! and the image descriptor.
+
+pub mod env;
+pub mod isa;
+pub mod lower;
+pub mod lower_fp;
+pub mod lower_int;
+pub mod lower_vec;
+pub mod object;
+pub mod types;
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module, ModuleReloc};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::elf::GuestImage;
+use crate::ir::{Function, Terminator, TrapKind};
+use env::{guest_sig, helper_sigs, Env, Helpers};
+pub use isa::CpuLevel;
+
+/// Code-generation options.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Target CPU level.
+    pub cpu: CpuLevel,
+    /// Keep NZCV across calls and returns.
+    pub strict_flags: bool,
+    /// Run the Cranelift verifier on every function.
+    pub verify: bool,
+}
+
+/// What compilation produced.
+pub struct Compiled {
+    /// The relocatable object file.
+    pub object: Vec<u8>,
+    /// Bytes of host machine code.
+    pub code_bytes: usize,
+}
+
+struct Machine {
+    id: FuncId,
+    bytes: Vec<u8>,
+    align: u64,
+    relocs: Vec<ModuleReloc>,
+}
+
+fn symbol_name(f: &Function) -> String {
+    let clean: String = f
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .collect();
+    format!("g_{}_{:x}", clean, f.entry_pc)
+}
+
+/// Compiles lifted functions and the guest image into one object file.
+pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<Compiled, String> {
+    let isa = isa::build(opts.cpu, opts.verify)?;
+    let builder = ObjectBuilder::new(isa.clone(), "vmxlate", default_libcall_names())
+        .map_err(|e| e.to_string())?;
+    let mut module = ObjectModule::new(builder);
+    let err = |e: cranelift_module::ModuleError| e.to_string();
+
+    let mut ids: FxHashMap<u64, FuncId> = FxHashMap::default();
+    let mut order = Vec::with_capacity(funcs.len());
+    for f in funcs {
+        let id = module
+            .declare_function(&symbol_name(f), Linkage::Local, &guest_sig())
+            .map_err(err)?;
+        ids.insert(f.entry_pc, id);
+        order.push(id);
+    }
+    let mut hid = Vec::new();
+    for (name, sig) in helper_sigs() {
+        hid.push(module.declare_function(name, Linkage::Import, &sig).map_err(err)?);
+    }
+    let helpers = Helpers {
+        syscall: hid[0],
+        dispatch: hid[1],
+        undefined: hid[2],
+        brk: hid[3],
+        cntvct: hid[4],
+        dc_zva: hid[5],
+    };
+    let tlb = module
+        .declare_data(vmxlate_abi::sym::TLB, Linkage::Import, true, false)
+        .map_err(err)?;
+
+    // Trap texts, NUL-terminated, one blob.
+    let mut text = Vec::new();
+    let mut trap_offsets = FxHashMap::default();
+    for f in funcs {
+        for (_, b) in f.blocks.iter() {
+            if let Terminator::Trap {
+                pc,
+                kind: TrapKind::Undefined(t),
+                ..
+            } = &b.term
+            {
+                trap_offsets.entry(*pc).or_insert_with(|| {
+                    let off = text.len() as u32;
+                    text.extend_from_slice(t.as_bytes());
+                    text.push(0);
+                    off
+                });
+            }
+        }
+    }
+    text.push(0);
+    let trap_text = module
+        .declare_data("vmx_trap_text", Linkage::Local, false, false)
+        .map_err(err)?;
+    let mut desc = cranelift_module::DataDescription::new();
+    desc.define(text.into_boxed_slice());
+    module.define_data(trap_text, &desc).map_err(err)?;
+
+    let env = Env {
+        funcs: &ids,
+        helpers,
+        tlb,
+        trap_text,
+        trap_offsets: &trap_offsets,
+        strict_flags: opts.strict_flags,
+    };
+    let machines: Vec<Result<Machine, String>> = funcs
+        .par_iter()
+        .zip(order.par_iter())
+        .map_init(
+            || (Context::new(), FunctionBuilderContext::new()),
+            |(ctx, fctx), (f, id)| {
+                ctx.clear();
+                ctx.func.name = UserFuncName::user(0, id.as_u32());
+                lower::lower_function(f, &env, &mut ctx.func, fctx);
+                ctx.compile(&*isa, &mut ControlPlane::default())
+                    .map_err(|e| format!("compiling {} ({:#x}): {:?}", f.name, f.entry_pc, e.inner))?;
+                let code = ctx
+                    .compiled_code()
+                    .ok_or_else(|| format!("no code for {}", f.name))?;
+                let bytes = code.code_buffer().to_vec();
+                let align = code.buffer.alignment as u64;
+                let relocs = code
+                    .buffer
+                    .relocs()
+                    .iter()
+                    .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, *id))
+                    .collect();
+                Ok(Machine {
+                    id: *id,
+                    bytes,
+                    align,
+                    relocs,
+                })
+            },
+        )
+        .collect();
+    let mut code_bytes = 0;
+    for m in machines {
+        let m = m?;
+        code_bytes += m.bytes.len();
+        module
+            .define_function_bytes(m.id, m.align, &m.bytes, &m.relocs)
+            .map_err(err)?;
+    }
+    let product = module.finish();
+    let object = object::finish(product, image, funcs, &ids)?;
+    Ok(Compiled { object, code_bytes })
+}

@@ -1,0 +1,11 @@
+//! The guest program before lifting: loading the ELF file ([`load`]) and
+//! finding its code ([`discover`]).
+//!
+//! Data flows one way: `GuestImage::parse` -> `discover` -> `CodeMap`, which
+//! the lifter consumes. Neither room knows about the IR or the backend.
+
+pub mod discover;
+pub mod load;
+
+pub use discover::{discover, BlockInfo, CodeMap, FuncInfo, JumpTable};
+pub use load::{GuestImage, ImageKind, LoadError, Section, Segment, Symbol, SymbolKind};

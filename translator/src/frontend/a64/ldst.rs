@@ -1,0 +1,234 @@
+//! Loads and stores of general and SIMD&FP registers: single and pair, all
+//! addressing modes (offset, pre/post-index, register offset, literal),
+//! unscaled and unprivileged forms, and LD1/ST1 of whole registers.
+//!
+//! Literal loads from read-only segments are folded to constants: the
+//! translator treats non-writable guest bytes as immutable.
+
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode, SizeCode};
+
+use super::ctx::{int_ty, unsupported, Address, Ctx, Lift, Unsupported};
+use crate::ir::Type;
+
+/// Bytes moved by a SIMD&FP scalar register of this size.
+pub fn simd_bytes(size: SIMDSizeCode) -> u8 {
+    match size {
+        SIMDSizeCode::B => 1,
+        SIMDSizeCode::H => 2,
+        SIMDSizeCode::S => 4,
+        SIMDSizeCode::D => 8,
+        SIMDSizeCode::Q => 16,
+    }
+}
+
+/// How an integer load extends: (bytes, signed).
+fn int_access(op: Opcode, dst: SizeCode) -> (u8, bool) {
+    match op {
+        Opcode::LDRB | Opcode::LDURB | Opcode::LDTRB | Opcode::STRB | Opcode::STURB
+        | Opcode::STTRB => (1, false),
+        Opcode::LDRSB | Opcode::LDURSB | Opcode::LDTRSB => (1, true),
+        Opcode::LDRH | Opcode::LDURH | Opcode::LDTRH | Opcode::STRH | Opcode::STURH
+        | Opcode::STTRH => (2, false),
+        Opcode::LDRSH | Opcode::LDURSH | Opcode::LDTRSH => (2, true),
+        Opcode::LDRSW | Opcode::LDURSW | Opcode::LDTRSW | Opcode::LDPSW => (4, true),
+        _ => {
+            if dst == SizeCode::X {
+                (8, false)
+            } else {
+                (4, false)
+            }
+        }
+    }
+}
+
+fn is_store(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::STR
+            | Opcode::STRB
+            | Opcode::STRH
+            | Opcode::STUR
+            | Opcode::STURB
+            | Opcode::STURH
+            | Opcode::STTR
+            | Opcode::STTRB
+            | Opcode::STTRH
+            | Opcode::STP
+            | Opcode::STNP
+    )
+}
+
+/// Loads one register's worth from `addr` into register operand `reg`.
+fn load_into(cx: &mut Ctx, op: Opcode, reg: &Operand, addr: crate::ir::Value) -> Lift {
+    match *reg {
+        Operand::Register(size, r) => {
+            let (bytes, signed) = int_access(op, size);
+            let ty = if op == Opcode::LDPSW { Type::I64 } else { int_ty(size) };
+            let v = cx.load(ty, addr, bytes, signed);
+            cx.set_reg(r, v);
+            Ok(())
+        }
+        Operand::SIMDRegister(size, r) => {
+            let v = load_vreg(cx, size, addr);
+            cx.b.set_v(v, r as u8);
+            Ok(())
+        }
+        _ => unsupported(format!("load destination {reg:?}")),
+    }
+}
+
+/// Loads a SIMD&FP scalar of `size` from `addr`, zero-extended to 128 bits.
+pub fn load_vreg(cx: &mut Ctx, size: SIMDSizeCode, addr: crate::ir::Value) -> crate::ir::Value {
+    let bytes = simd_bytes(size);
+    if bytes == 16 {
+        return cx.load(Type::V128, addr, 16, false);
+    }
+    let ty = Type::int((bytes as u32 * 8).max(32));
+    let v = cx.load(ty, addr, bytes, false);
+    cx.b.vfrom_scalar(Type::V128, v)
+}
+
+/// Stores the low `size` bytes of V register `r` at `addr`.
+pub fn store_vreg(cx: &mut Ctx, size: SIMDSizeCode, r: u16, addr: crate::ir::Value) {
+    let v = cx.b.get_v(Type::V128, r as u8);
+    let bytes = simd_bytes(size);
+    if bytes == 16 {
+        cx.store(addr, v, 16);
+        return;
+    }
+    let lanes = crate::ir::Lanes::I64x2;
+    let lo = cx.b.vextract(Type::I64, v, (lanes, 0));
+    cx.store(addr, lo, bytes);
+}
+
+fn store_from(cx: &mut Ctx, op: Opcode, reg: &Operand, addr: crate::ir::Value) -> Lift {
+    match *reg {
+        Operand::Register(size, r) => {
+            let (bytes, _) = int_access(op, size);
+            let v = cx.reg(size, r);
+            cx.store(addr, v, bytes);
+            Ok(())
+        }
+        Operand::SIMDRegister(size, r) => {
+            store_vreg(cx, size, r, addr);
+            Ok(())
+        }
+        _ => unsupported(format!("store source {reg:?}")),
+    }
+}
+
+fn reg_bytes(reg: &Operand, op: Opcode) -> Result<u8, Unsupported> {
+    match *reg {
+        Operand::Register(size, _) => Ok(if op == Opcode::LDPSW {
+            4
+        } else if size == SizeCode::X {
+            8
+        } else {
+            4
+        }),
+        Operand::SIMDRegister(size, _) => Ok(simd_bytes(size)),
+        _ => unsupported(format!("pair register {reg:?}")),
+    }
+}
+
+/// Tries to fold a literal load from immutable guest bytes.
+fn literal(cx: &mut Ctx, i: &Instruction) -> Result<bool, Unsupported> {
+    let Operand::PCOffset(off) = i.operands[1] else {
+        return Ok(false);
+    };
+    let addr = cx.target(off);
+    if cx.image.segment_at(addr).is_none_or(|s| s.write) {
+        return Ok(false);
+    }
+    match i.operands[0] {
+        Operand::Register(size, r) => {
+            let (bytes, signed) = int_access(i.opcode, size);
+            let Some(raw) = cx.image.read(addr, bytes as usize) else {
+                return Ok(false);
+            };
+            let mut buf = [0u8; 8];
+            buf[..raw.len()].copy_from_slice(raw);
+            let mut v = u64::from_le_bytes(buf);
+            if signed && bytes == 4 {
+                v = v as u32 as i32 as i64 as u64;
+            }
+            let ty = if i.opcode == Opcode::LDRSW { Type::I64 } else { int_ty(size) };
+            let c = cx.iconst(ty, v);
+            cx.set_reg(r, c);
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Single-register loads and stores.
+pub fn single(cx: &mut Ctx, i: &Instruction) -> Lift {
+    if matches!(i.opcode, Opcode::LDR | Opcode::LDRSW) && literal(cx, i)? {
+        return Ok(());
+    }
+    let a: Address = cx.address(&i.operands[1])?;
+    if is_store(i.opcode) {
+        store_from(cx, i.opcode, &i.operands[0], a.addr)?;
+    } else {
+        load_into(cx, i.opcode, &i.operands[0], a.addr)?;
+    }
+    cx.writeback(&a);
+    Ok(())
+}
+
+/// LDP, STP, LDPSW, LDNP, STNP.
+pub fn pair(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let a = cx.address(&i.operands[2])?;
+    let step = reg_bytes(&i.operands[0], i.opcode)?;
+    let second = cx.add_imm(a.addr, step as i64);
+    if is_store(i.opcode) {
+        store_from(cx, i.opcode, &i.operands[0], a.addr)?;
+        store_from(cx, i.opcode, &i.operands[1], second)?;
+    } else {
+        load_into(cx, i.opcode, &i.operands[0], a.addr)?;
+        load_into(cx, i.opcode, &i.operands[1], second)?;
+    }
+    cx.writeback(&a);
+    Ok(())
+}
+
+/// LD1/ST1 (multiple structures) of 1-4 whole consecutive registers.
+pub fn ld1_st1(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let Operand::SIMDRegisterGroup(vsize, first, _, count) = i.operands[0] else {
+        return unsupported("ld1/st1 form");
+    };
+    let bytes = if vsize == SIMDSizeCode::Q { 16 } else { 8 };
+    let size = if bytes == 16 {
+        SIMDSizeCode::Q
+    } else {
+        SIMDSizeCode::D
+    };
+    let a = match i.operands[1] {
+        Operand::RegPostIndexReg(rn, rm) => {
+            let base = cx.b.get_reg(Type::I64, rn as u8);
+            let step = if rm == 31 {
+                cx.iconst(Type::I64, bytes as u64 * count as u64)
+            } else {
+                cx.b.get_reg(Type::I64, rm as u8)
+            };
+            let next = cx.b.add(Type::I64, base, step);
+            Address {
+                addr: base,
+                writeback: Some((rn, next)),
+            }
+        }
+        ref op => cx.address(op)?,
+    };
+    for k in 0..count as u16 {
+        let r = (first + k) % 32;
+        let addr = cx.add_imm(a.addr, (k as i64) * bytes as i64);
+        if i.opcode == Opcode::ST1 {
+            store_vreg(cx, size, r, addr);
+        } else {
+            let v = load_vreg(cx, size, addr);
+            cx.b.set_v(v, r as u8);
+        }
+    }
+    cx.writeback(&a);
+    Ok(())
+}

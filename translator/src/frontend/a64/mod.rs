@@ -1,0 +1,213 @@
+//! The AArch64 lifter: turns one discovered guest function into an IR
+//! function.
+//!
+//! `lift_function` walks the blocks discovery found, decodes each
+//! instruction once and dispatches on yaxpeax-arm's opcode to a handler in
+//! the file for its Arm ARM class. An instruction we cannot lift ends its
+//! block with a `Trap` naming the PC, the word and the disassembly; lifting
+//! carries on with the next block.
+
+pub mod arith;
+pub mod atomic;
+pub mod bits;
+pub mod branch;
+pub mod ctx;
+pub mod decode;
+pub mod fp;
+pub mod ldst;
+pub mod simd;
+pub mod system;
+
+use rustc_hash::FxHashMap;
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode};
+
+use crate::elf::{CodeMap, FuncInfo, GuestImage};
+use crate::ir::{Block, Function, Terminator, TrapKind};
+use ctx::{unsupported, Ctx, Lift, Targets};
+
+/// Statistics from lifting one function.
+#[derive(Default, Clone, Debug)]
+pub struct LiftStats {
+    /// Instructions lifted.
+    pub insts: usize,
+    /// Instructions that became traps: `(pc, word, disassembly)`.
+    pub traps: Vec<(u64, u32, String)>,
+}
+
+struct FuncTargets<'a> {
+    code: &'a CodeMap,
+    blocks: FxHashMap<u64, Block>,
+}
+
+impl Targets for FuncTargets<'_> {
+    fn block_for(&mut self, func: &mut Function, pc: u64) -> Block {
+        if let Some(b) = self.blocks.get(&pc) {
+            return *b;
+        }
+        let stub = func.create_block(pc);
+        func.blocks[stub].term = Terminator::TailCall { target: pc };
+        self.blocks.insert(pc, stub);
+        stub
+    }
+
+    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<(u8, Vec<Block>)> {
+        let jt = self.code.jump_tables.get(&br_pc)?;
+        let blocks = jt.targets.iter().map(|t| self.block_for(func, *t)).collect();
+        Some((jt.index_reg, blocks))
+    }
+}
+
+/// Lifts `info` to an IR function.
+pub fn lift_function(
+    image: &GuestImage,
+    code: &CodeMap,
+    info: &FuncInfo,
+) -> (Function, LiftStats) {
+    let name = info
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("sub_{:x}", info.entry));
+    let mut func = Function::new(name, info.entry);
+    let mut targets = FuncTargets {
+        code,
+        blocks: FxHashMap::default(),
+    };
+    for bi in &info.blocks {
+        let b = func.create_block(bi.start);
+        targets.blocks.insert(bi.start, b);
+    }
+    let mut stats = LiftStats::default();
+    for bi in &info.blocks {
+        let block = targets.blocks[&bi.start];
+        lift_block(image, &mut func, &mut targets, block, bi.start, bi.end, &mut stats);
+    }
+    let entry_block = targets.block_for(&mut func, info.entry);
+    func.entries.push((info.entry, entry_block));
+    let mut resume: Vec<(u64, Block)> = Vec::new();
+    for (_, data) in func.blocks.iter() {
+        if let Terminator::Call { ret, cont, .. } | Terminator::CallIndirect { ret, cont, .. } =
+            data.term
+        {
+            resume.push((ret, cont));
+        }
+    }
+    for pc in &info.extra_entries {
+        let b = targets.block_for(&mut func, *pc);
+        resume.push((*pc, b));
+    }
+    resume.sort_by_key(|e| e.0);
+    resume.dedup_by_key(|e| e.0);
+    func.entries
+        .extend(resume.into_iter().filter(|e| e.0 != info.entry));
+    (func, stats)
+}
+
+fn lift_block(
+    image: &GuestImage,
+    func: &mut Function,
+    targets: &mut FuncTargets,
+    block: Block,
+    start: u64,
+    end: u64,
+    stats: &mut LiftStats,
+) {
+    let mut pc = start;
+    while pc < end {
+        let word = image.read_u32(pc).unwrap_or(0);
+        let decoded = decode::decode(word);
+        let result = {
+            let mut b = func.builder(block);
+            b.pc = pc;
+            let mut cx = Ctx {
+                b,
+                image,
+                pc,
+                word,
+                targets,
+            };
+            match &decoded {
+                Some(i) => lift_inst(&mut cx, i),
+                None => unsupported("undecodable"),
+            }
+        };
+        stats.insts += 1;
+        if result.is_err() {
+            let text = decode::disassemble(word);
+            stats.traps.push((pc, word, text.clone()));
+            func.blocks[block].term = Terminator::Trap {
+                pc,
+                word,
+                kind: TrapKind::Undefined(text),
+            };
+            return;
+        }
+        if func.blocks[block].term != Terminator::Unset {
+            return;
+        }
+        pc += 4;
+    }
+    let next = targets.block_for(func, end);
+    func.blocks[block].term = Terminator::Jump(next);
+}
+
+/// Dispatches one decoded instruction to its handler.
+fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
+    use Opcode::*;
+    match i.opcode {
+        ADD => arith::add_sub(cx, i, false, false),
+        ADDS => arith::add_sub(cx, i, false, true),
+        SUB => arith::add_sub(cx, i, true, false),
+        SUBS => arith::add_sub(cx, i, true, true),
+        ADC => arith::add_carry(cx, i, false, false),
+        ADCS => arith::add_carry(cx, i, false, true),
+        SBC => arith::add_carry(cx, i, true, false),
+        SBCS => arith::add_carry(cx, i, true, true),
+        AND | ANDS | ORR | ORN | EOR | EON | BIC | BICS => arith::logical(cx, i),
+        MOVZ | MOVN | MOVK => arith::move_wide(cx, i),
+        ADR | ADRP => arith::pc_relative(cx, i),
+        CSEL | CSINC | CSINV | CSNEG => arith::cond_select(cx, i),
+        CCMP | CCMN => arith::cond_compare(cx, i),
+        UBFM | SBFM | BFM => bits::bitfield(cx, i),
+        EXTR => bits::extract(cx, i),
+        LSLV | LSRV | ASRV | RORV => bits::shift_reg(cx, i),
+        CLZ | CLS | RBIT | REV | REV16 | REV32 => bits::unary(cx, i),
+        MADD | MSUB | SMADDL | SMSUBL | UMADDL | UMSUBL | SMULH | UMULH | UDIV | SDIV => {
+            bits::mul_div(cx, i)
+        }
+        B => branch::b(cx, i),
+        BL => branch::bl(cx, i),
+        Bcc(cc) => branch::b_cond(cx, i, cc),
+        CBZ | CBNZ => branch::cbz(cx, i),
+        TBZ | TBNZ => branch::tbz(cx, i),
+        BR => branch::br(cx, i),
+        BLR => branch::blr(cx, i),
+        RET => branch::ret(cx, i),
+        SVC => branch::svc(cx),
+        BRK | HLT | UDF => branch::trap(cx, i),
+        LDR | LDRB | LDRH | LDRSB | LDRSH | LDRSW | LDUR | LDURB | LDURH | LDURSB | LDURSH
+        | LDURSW | LDTR | LDTRB | LDTRH | LDTRSB | LDTRSH | LDTRSW | STR | STRB | STRH | STUR
+        | STURB | STURH | STTR | STTRB | STTRH => ldst::single(cx, i),
+        LDP | STP | LDPSW | LDNP | STNP => ldst::pair(cx, i),
+        LD1 | ST1 => ldst::ld1_st1(cx, i),
+        LDXR | LDAXR | LDXRB | LDAXRB | LDXRH | LDAXRH => atomic::load_exclusive(cx, i),
+        STXR | STLXR | STXRB | STLXRB | STXRH | STLXRH => atomic::store_exclusive(cx, i),
+        LDAR | LDARB | LDARH | LDAPR | LDAPRB | LDAPRH | LDLAR | LDLARB | LDLARH => {
+            atomic::load_acquire(cx, i)
+        }
+        STLR | STLRB | STLRH | STLLR | STLLRB | STLLRH => atomic::store_release(cx, i),
+        CAS(_) | CASB(_) | CASH(_) => atomic::cas(cx, i),
+        SWP(_) | SWPB(_) | SWPH(_) | LDADD(_) | LDADDB(_) | LDADDH(_) | LDCLR(_) | LDCLRB(_)
+        | LDCLRH(_) | LDEOR(_) | LDEORB(_) | LDEORH(_) | LDSET(_) | LDSETB(_) | LDSETH(_)
+        | LDSMAX(_) | LDSMAXB(_) | LDSMAXH(_) | LDSMIN(_) | LDSMINB(_) | LDSMINH(_)
+        | LDUMAX(_) | LDUMAXB(_) | LDUMAXH(_) | LDUMIN(_) | LDUMINB(_) | LDUMINH(_) => {
+            atomic::rmw(cx, i)
+        }
+        MRS => system::mrs(cx, i),
+        MSR => system::msr(cx, i),
+        DMB(_) | DSB(_) | ISB => system::barrier(cx, i),
+        CLREX => system::clrex(cx),
+        SYS(_) => system::sys(cx),
+        HINT | PRFM | PRFUM | XPACLRI => Ok(()),
+        _ => fp::lift(cx, i).or_else(|_| simd::lift(cx, i)),
+    }
+}

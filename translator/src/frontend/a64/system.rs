@@ -1,0 +1,128 @@
+//! System instructions: MRS/MSR for the EL0-visible registers, barriers,
+//! hints (NOP, YIELD, BTI and PAC hint-space NOPs), CLREX, and SYS cache
+//! operations (DC ZVA zeroes; cache maintenance is a no-op because
+//! translated code never executes guest bytes).
+
+use vmxlate_abi as abi;
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand};
+
+use super::ctx::{unsupported, Ctx, Lift};
+use super::decode::sys_fields;
+use crate::ir::{Flag, SysReg, Type};
+
+/// `op0:op1:CRn:CRm:op2` packed the way yaxpeax reports `SystemReg`.
+const fn sysreg(op0: u16, op1: u16, crn: u16, crm: u16, op2: u16) -> u16 {
+    (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
+}
+
+const TPIDR_EL0: u16 = sysreg(3, 3, 13, 0, 2);
+const TPIDRRO_EL0: u16 = sysreg(3, 3, 13, 0, 3);
+const NZCV: u16 = sysreg(3, 3, 4, 2, 0);
+const FPCR: u16 = sysreg(3, 3, 4, 4, 0);
+const FPSR: u16 = sysreg(3, 3, 4, 4, 1);
+const DCZID_EL0: u16 = sysreg(3, 3, 0, 0, 7);
+const CTR_EL0: u16 = sysreg(3, 3, 0, 0, 1);
+const MIDR_EL1: u16 = sysreg(3, 0, 0, 0, 0);
+const CNTVCT_EL0: u16 = sysreg(3, 3, 14, 0, 2);
+const CNTFRQ_EL0: u16 = sysreg(3, 3, 14, 0, 0);
+
+fn sys_of(r: u16) -> Option<SysReg> {
+    match r {
+        TPIDR_EL0 => Some(SysReg::TpidrEl0),
+        FPCR => Some(SysReg::Fpcr),
+        FPSR => Some(SysReg::Fpsr),
+        CNTVCT_EL0 => Some(SysReg::CntvctEl0),
+        _ => None,
+    }
+}
+
+/// MRS.
+pub fn mrs(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let (Operand::Register(_, rt), Operand::SystemReg(r)) = (i.operands[0], i.operands[1]) else {
+        return unsupported("mrs operands");
+    };
+    let v = if let Some(s) = sys_of(r) {
+        cx.b.get_sys(Type::I64, s)
+    } else {
+        match r {
+            NZCV => {
+                let mut acc = cx.iconst(Type::I64, 0);
+                for (k, f) in Flag::ALL.iter().enumerate() {
+                    let bit = cx.b.get_flag(Type::I8, *f);
+                    let wide = cx.fit(bit, Type::I64, false);
+                    let placed = cx.shl_imm(wide, 31 - k as u64);
+                    acc = cx.b.or(Type::I64, acc, placed);
+                }
+                acc
+            }
+            DCZID_EL0 => cx.iconst(Type::I64, abi::DCZID_EL0),
+            CTR_EL0 => cx.iconst(Type::I64, abi::CTR_EL0),
+            MIDR_EL1 => cx.iconst(Type::I64, abi::MIDR_EL1),
+            CNTFRQ_EL0 => cx.iconst(Type::I64, abi::CNTFRQ_EL0),
+            TPIDRRO_EL0 => cx.iconst(Type::I64, 0),
+            _ => return unsupported(format!("mrs of system register {r:#x}")),
+        }
+    };
+    cx.set_reg(rt, v);
+    Ok(())
+}
+
+/// MSR (register).
+pub fn msr(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let (Operand::SystemReg(r), Operand::Register(size, rt)) = (i.operands[0], i.operands[1])
+    else {
+        return unsupported("msr form");
+    };
+    let v = cx.reg(size, rt);
+    let v = cx.fit(v, Type::I64, false);
+    match (r, sys_of(r)) {
+        (_, Some(s)) if s != SysReg::CntvctEl0 => cx.b.set_sys(v, s),
+        (NZCV, _) => {
+            for (k, f) in Flag::ALL.iter().enumerate() {
+                let sh = cx.iconst(Type::I64, 31 - k as u64);
+                let moved = cx.b.lshr(Type::I64, v, sh);
+                let bit = cx.b.trunc(Type::I8, moved);
+                let one = cx.iconst(Type::I8, 1);
+                let bit = cx.b.and(Type::I8, bit, one);
+                cx.b.set_flag(bit, *f);
+            }
+        }
+        _ => return unsupported(format!("msr to system register {r:#x}")),
+    }
+    Ok(())
+}
+
+/// DMB, DSB, ISB: only full barriers need a host fence on x86-64 (its
+/// loads are not reordered with loads, nor stores with stores).
+pub fn barrier(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let option = match i.opcode {
+        Opcode::DMB(o) | Opcode::DSB(o) => o,
+        _ => return Ok(()),
+    };
+    // Options ending in 0b01 are load-only, 0b10 store-only.
+    if option & 3 == 3 || option & 3 == 0 {
+        cx.b.fence();
+    }
+    Ok(())
+}
+
+/// CLREX: clear the exclusive monitor.
+pub fn clrex(cx: &mut Ctx) -> Lift {
+    let clear = cx.iconst(Type::I64, u64::MAX);
+    cx.b.set_sys(clear, SysReg::ExclAddr);
+    Ok(())
+}
+
+/// SYS: DC ZVA zeroes a block; other DC/IC maintenance ops are no-ops.
+pub fn sys(cx: &mut Ctx) -> Lift {
+    let (op1, crn, crm, op2, rt) = sys_fields(cx.word);
+    match (op1, crn, crm, op2) {
+        (3, 7, 4, 1) => {
+            let addr = cx.reg(yaxpeax_arm::armv8::a64::SizeCode::X, rt);
+            cx.b.dc_zva(addr);
+            Ok(())
+        }
+        (3, 7, _, _) | (0, 7, 5, 0) => Ok(()),
+        _ => unsupported("sys operation"),
+    }
+}

@@ -45,6 +45,8 @@ for src in "$fx"/src/*.c; do
     build "$name" "$src" -static
 done
 build basic-pie "$fx/src/basic.c" -static-pie
+# Bad input for tests/bad_input.rs: dynamically linked (PT_INTERP).
+build dynamic-hello "$fx/src/bad/dynamic-hello.c" -O2
 
 echo
 for f in "$fx"/bin/*; do

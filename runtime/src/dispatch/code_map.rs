@@ -97,11 +97,26 @@ mod tests {
         let map = unsafe { CodeMap::new(aot, base as *const u8) };
         let t = map.lookup(0x40_0010).unwrap();
         assert_eq!((t.host_fn as usize, t.entry), (f1 as GuestFn as usize, 1));
-        assert_eq!(map.lookup(0x40_0100).unwrap().host_fn as usize, f2 as GuestFn as usize);
+        assert_eq!(
+            map.lookup(0x40_0100).unwrap().host_fn as usize,
+            f2 as GuestFn as usize
+        );
         assert!(map.lookup(0x40_0004).is_none());
         assert!(map.lookup(0).is_none());
-        map.register(0x50_0000, Target { host_fn: f2, entry: 7 });
-        map.register(0x40_0000, Target { host_fn: f2, entry: 9 });
+        map.register(
+            0x50_0000,
+            Target {
+                host_fn: f2,
+                entry: 7,
+            },
+        );
+        map.register(
+            0x40_0000,
+            Target {
+                host_fn: f2,
+                entry: 9,
+            },
+        );
         assert_eq!(map.lookup(0x50_0000).unwrap().entry, 7);
         assert_eq!(map.lookup(0x40_0000).unwrap().entry, 0);
     }

@@ -78,12 +78,24 @@ mod tests {
         assert_eq!(slot(0x40_0000 + 4 * TLB_ENTRIES as u64), slot(0x40_0000));
         let pc = 0x41_2344;
         assert!(probe(pc).is_none());
-        fill(pc, Target { host_fn: f, entry: 3 });
+        fill(
+            pc,
+            Target {
+                host_fn: f,
+                entry: 3,
+            },
+        );
         assert_eq!(probe(pc).unwrap().entry, 3);
         // A PC sharing the slot misses, then evicts.
         let other = pc + 4 * TLB_ENTRIES as u64;
         assert!(probe(other).is_none());
-        fill(other, Target { host_fn: f, entry: 4 });
+        fill(
+            other,
+            Target {
+                host_fn: f,
+                entry: 4,
+            },
+        );
         assert!(probe(pc).is_none());
     }
 }

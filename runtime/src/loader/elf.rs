@@ -106,7 +106,12 @@ impl GuestElf {
         let Some(table) = table else {
             return err("program headers lie outside the file");
         };
-        let phdrs = table.as_chunks::<PHDR_SIZE>().0.iter().map(Phdr::parse).collect();
+        let phdrs = table
+            .as_chunks::<PHDR_SIZE>()
+            .0
+            .iter()
+            .map(Phdr::parse)
+            .collect();
         Ok(GuestElf {
             is_dyn: e_type == ET_DYN,
             entry: u64_at(file, 24),
@@ -201,7 +206,10 @@ pub(crate) mod tests {
         assert!(GuestElf::parse(b"hello").is_err());
         let mut f = build(ET_EXEC, 0, &[]);
         f[18] = 62; // EM_X86_64
-        assert_eq!(GuestElf::parse(&f).unwrap_err().0, "not an AArch64 ELF file");
+        assert_eq!(
+            GuestElf::parse(&f).unwrap_err().0,
+            "not an AArch64 ELF file"
+        );
         let mut f = build(ET_EXEC, 0, &[Phdr::default()]);
         f.truncate(100);
         assert!(GuestElf::parse(&f).is_err());

@@ -84,8 +84,14 @@ pub fn load(image: &ImageDesc, exec: &Exec<'_>) -> Result<Start, LoadError> {
 
     let phdr = elf.phdr_vaddr().map_or(0, |v| v.wrapping_add(bias));
     // SAFETY: these id queries cannot fail and take no pointers.
-    let (uid, euid, gid, egid) =
-        unsafe { (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid()) };
+    let (uid, euid, gid, egid) = unsafe {
+        (
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+        )
+    };
     let contents = StackContents {
         argv: exec.argv,
         envp: exec.envp,

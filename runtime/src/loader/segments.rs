@@ -127,7 +127,10 @@ pub fn map_all(elf: &GuestElf, bias: u64, src: &Source<'_>) -> Result<u64, MapEr
     reserve(lo, hi)?;
     for p in &plans {
         map_one(p, src).map_err(|e| {
-            MapError(format!("mapping 0x{:x}..0x{:x}: errno {}", p.start, p.end, e.0))
+            MapError(format!(
+                "mapping 0x{:x}..0x{:x}: errno {}",
+                p.start, p.end, e.0
+            ))
         })?;
     }
     let mut vmas = vma::lock();
@@ -266,12 +269,81 @@ mod tests {
 
     #[test]
     fn plan_zeroes_past_end_of_file_and_handles_bias() {
-        let p = plan(0, &load(0x1000, 0x1000, 0x800, 0x800, 4), 0x40_0000_0000, 0x1800).unwrap();
+        let p = plan(
+            0,
+            &load(0x1000, 0x1000, 0x800, 0x800, 4),
+            0x40_0000_0000,
+            0x1800,
+        )
+        .unwrap();
         assert_eq!(p.start, 0x40_0000_1000);
         assert_eq!(p.zero_from, 0x40_0000_1800);
         assert_eq!(p.file_end, 0x40_0000_2000);
         let bss_only = plan(0, &load(0x100, 0x5100, 0, 0x2000, 6), 0, 0x1000).unwrap();
-        assert_eq!((bss_only.start, bss_only.file_end, bss_only.end), (0x5000, 0x5000, 0x8000));
+        assert_eq!(
+            (bss_only.start, bss_only.file_end, bss_only.end),
+            (0x5000, 0x5000, 0x8000)
+        );
+    }
+
+    /// Maps a two-segment image at `bias` from `exe` (or by copying) and
+    /// checks contents, zeroing, gaps and the VMA map.
+    fn map_and_check(bias: u64, from_file: bool) {
+        let bytes: Vec<u8> = (0..0x3100u32).map(|i| (i * 7 + 3) as u8).collect();
+        let elf = GuestElf {
+            is_dyn: true,
+            entry: 0,
+            phoff: 64,
+            phdrs: vec![
+                load(0, 0, 0x1800, 0x1800, 5),
+                load(0x2f00, 0x4f00, 0x200, 0x3000, 6),
+            ],
+        };
+        let path = std::env::temp_dir().join(format!("vmxrt-seg-{}-{bias:x}", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+        let src = Source {
+            bytes: &bytes,
+            exe: from_file.then_some((fd, 0)),
+        };
+        assert_eq!(map_all(&elf, bias, &src), Ok(bias + 0x7f00));
+        drop(file);
+        std::fs::remove_file(&path).unwrap();
+        // SAFETY: the image was just mapped readable at `bias`.
+        let mem = |at: u64, len: u64| unsafe {
+            core::slice::from_raw_parts((bias + at) as *const u8, len as usize)
+        };
+        assert_eq!(mem(0, 0x2000), &bytes[..0x2000]);
+        assert_eq!(mem(0x4000, 0x1100), &bytes[0x2000..0x3100]);
+        assert!(mem(0x5100, 0x2f00).iter().all(|&b| b == 0));
+        let vmas = vma::lock();
+        assert_eq!(
+            vmas.find(bias).map(|(_, v)| v.prot),
+            Some(PROT_READ | PROT_EXEC)
+        );
+        assert_eq!(
+            vmas.find(bias + 0x7fff).map(|(_, v)| v.prot),
+            Some(PROT_READ | PROT_WRITE)
+        );
+        assert!(vmas.find(bias + 0x2000).is_none());
+        drop(vmas);
+        // The gap between the segments is unmapped, so mprotect fails there.
+        // SAFETY: mprotect on an unmapped range changes nothing.
+        let gap = unsafe { host::mprotect(bias + 0x2000, 0x2000, PROT_READ) };
+        assert_eq!(gap, Err(Errno(libc::ENOMEM)));
+        // SAFETY: the test's own image, no longer used.
+        unsafe { host::munmap(bias, 0x8000).unwrap() };
+    }
+
+    #[test]
+    fn maps_segments_from_the_file() {
+        map_and_check(0x2000_0000_0000, true);
+    }
+
+    #[test]
+    fn maps_segments_by_copying() {
+        map_and_check(0x2000_1000_0000, false);
     }
 
     #[test]

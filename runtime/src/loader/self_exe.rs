@@ -30,7 +30,12 @@ pub fn file_offset_of(addr: u64, len: u64) -> Option<u64> {
     // AT_PHNUM entries of AT_PHENT bytes each; they stay mapped read-only
     // for the life of the process.
     let table = unsafe { core::slice::from_raw_parts(at_phdr as *const u8, bytes) };
-    let phdrs: Vec<Phdr> = table.as_chunks::<PHDR_SIZE>().0.iter().map(Phdr::parse).collect();
+    let phdrs: Vec<Phdr> = table
+        .as_chunks::<PHDR_SIZE>()
+        .0
+        .iter()
+        .map(Phdr::parse)
+        .collect();
     locate(&phdrs, at_phdr, addr, len)
 }
 

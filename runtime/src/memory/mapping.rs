@@ -19,7 +19,7 @@ const GUEST_PROT_MTE: i32 = 0x20;
 const HOST_ONLY_MAP_32BIT: i32 = 0x40;
 
 /// The protection the host mapping gets for guest protection `prot`.
-pub fn host_prot(prot: i32) -> i32 {
+fn host_prot(prot: i32) -> i32 {
     prot & !PROT_EXEC
 }
 
@@ -114,7 +114,10 @@ mod tests {
         assert_eq!(host_prot(PROT_READ | PROT_EXEC), PROT_READ);
         assert_eq!(host_prot(PROT_EXEC), libc::PROT_NONE);
         assert_eq!(guest_bits(PROT_READ | PROT_EXEC), PROT_READ | PROT_EXEC);
-        assert_eq!(check_prot(PROT_READ | GUEST_PROT_BTI), Err(Errno(libc::EINVAL)));
+        assert_eq!(
+            check_prot(PROT_READ | GUEST_PROT_BTI),
+            Err(Errno(libc::EINVAL))
+        );
     }
 
     #[test]
@@ -126,10 +129,16 @@ mod tests {
         protect(at + page::SIZE, 1, PROT_READ | PROT_WRITE).unwrap();
         // SAFETY: the middle page was just made writable.
         unsafe { *((at + page::SIZE) as *mut u8) = 7 };
-        assert_eq!(vma::lock().find(at + page::SIZE).unwrap().1.prot, PROT_READ | PROT_WRITE);
+        assert_eq!(
+            vma::lock().find(at + page::SIZE).unwrap().1.prot,
+            PROT_READ | PROT_WRITE
+        );
         assert_eq!(vma::lock().find(at).unwrap().1.prot, PROT_READ | PROT_EXEC);
         let moved = remap(at, page::SIZE, 8 * page::SIZE, libc::MREMAP_MAYMOVE, 0).unwrap() as u64;
-        assert_eq!(vma::lock().find(moved + 7 * page::SIZE).unwrap().1.prot, PROT_READ | PROT_EXEC);
+        assert_eq!(
+            vma::lock().find(moved + 7 * page::SIZE).unwrap().1.prot,
+            PROT_READ | PROT_EXEC
+        );
         if moved != at {
             assert!(vma::lock().find(at).is_none());
         }

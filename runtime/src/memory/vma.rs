@@ -105,7 +105,11 @@ mod tests {
         m.insert(0x2000, 0x3000, RW);
         assert_eq!(
             dump(&m),
-            [(0x1000, 0x2000, R), (0x2000, 0x3000, RW), (0x3000, 0x5000, R)]
+            [
+                (0x1000, 0x2000, R),
+                (0x2000, 0x3000, RW),
+                (0x3000, 0x5000, R)
+            ]
         );
         m.insert(0x0, 0x6000, RX);
         assert_eq!(dump(&m), [(0x0, 0x6000, RX)]);
@@ -129,7 +133,11 @@ mod tests {
         m.remove(0x2000, 0x6800);
         assert_eq!(
             dump(&m),
-            [(0x1000, 0x2000, R), (0x6800, 0x7000, RW), (0x7000, 0x8000, R)]
+            [
+                (0x1000, 0x2000, R),
+                (0x6800, 0x7000, RW),
+                (0x7000, 0x8000, R)
+            ]
         );
         assert_eq!(m.find(0x6900).map(|(s, _)| s), Some(0x6800));
         assert_eq!(m.find(0x2000), None);

@@ -22,7 +22,11 @@ const MOVED_MASK: i32 = 0o40000 | 0o100000 | 0o200000 | 0o400000;
 fn permute(flags: i32, from_guest: bool) -> i32 {
     let mut out = flags & !MOVED_MASK;
     for (guest, host) in MOVED {
-        let (from, to) = if from_guest { (guest, host) } else { (host, guest) };
+        let (from, to) = if from_guest {
+            (guest, host)
+        } else {
+            (host, guest)
+        };
         if flags & from != 0 {
             out |= to;
         }
@@ -53,7 +57,8 @@ mod tests {
         assert_eq!(open_to_host(0o400000), 0o100000);
         // AArch64 O_TMPFILE is __O_TMPFILE | its O_DIRECTORY.
         assert_eq!(open_to_host(0o20040000), libc::O_TMPFILE);
-        let same = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NONBLOCK;
+        let same =
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NONBLOCK;
         assert_eq!(open_to_host(same), same);
         for bit in 0..31 {
             assert_eq!(open_to_guest(open_to_host(1 << bit)), 1 << bit);

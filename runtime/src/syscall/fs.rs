@@ -133,7 +133,10 @@ mod tests {
         let dir = std::fs::File::open("/").unwrap();
         let fd = std::os::fd::AsRawFd::as_raw_fd(&dir) as u64;
         let setfl = libc::F_SETFL as u64;
-        assert_eq!(call_with(&[fd, setfl, libc::O_NONBLOCK as u64], fcntl), Ok(0));
+        assert_eq!(
+            call_with(&[fd, setfl, libc::O_NONBLOCK as u64], fcntl),
+            Ok(0)
+        );
         let fl = call_with(&[fd, libc::F_GETFL as u64], fcntl).unwrap() as i32;
         assert_eq!(fl & libc::O_NONBLOCK, libc::O_NONBLOCK);
         // The host's O_LARGEFILE (forced on 64-bit) reads as arm64's 0o400000.
@@ -157,7 +160,10 @@ mod tests {
             .for_each(|(i, b)| *b = uaccess::read(buf + i as u64).unwrap());
         assert_eq!(got, exe);
         assert_eq!(call_with(&[at_fdcwd, path, buf, 3], readlinkat), Ok(3));
-        assert_eq!(call_with(&[at_fdcwd, path, buf, 0], readlinkat), Err(Errno(libc::EINVAL)));
+        assert_eq!(
+            call_with(&[at_fdcwd, path, buf, 0], readlinkat),
+            Err(Errno(libc::EINVAL))
+        );
         uaccess::write_bytes(path, b"/\0").unwrap();
         assert_eq!(
             call_with(&[at_fdcwd, path, buf, 100], readlinkat),

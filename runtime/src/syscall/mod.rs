@@ -87,7 +87,11 @@ fn perform(sc: &Syscall, call: &mut Call<'_>) -> i64 {
         Handler::Fail(errno) => Errno(errno).to_guest(),
     };
     if log::syscalls() {
-        trace(sc.name, &args[..imp.argc], format_args!("{ret}"));
+        if ret >= 0x1_0000 {
+            trace(sc.name, &args[..imp.argc], format_args!("0x{ret:x}"));
+        } else {
+            trace(sc.name, &args[..imp.argc], format_args!("{ret}"));
+        }
     }
     ret
 }

@@ -102,8 +102,14 @@ mod tests {
     #[test]
     fn threads_are_refused_and_prctl_filtered() {
         let thread = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
-        assert_eq!(call_with(&[thread, 0x1000], clone), Err(Errno(libc::ENOSYS)));
-        assert_eq!(call_with(&[CLONE_VM, 0x1000], clone), Err(Errno(libc::ENOSYS)));
+        assert_eq!(
+            call_with(&[thread, 0x1000], clone),
+            Err(Errno(libc::ENOSYS))
+        );
+        assert_eq!(
+            call_with(&[CLONE_VM, 0x1000], clone),
+            Err(Errno(libc::ENOSYS))
+        );
         let pr_sve_get_vl = 51;
         assert_eq!(call_with(&[pr_sve_get_vl], prctl), Err(Errno(libc::EINVAL)));
         let dumpable = call_with(&[libc::PR_GET_DUMPABLE as u64], prctl).unwrap();

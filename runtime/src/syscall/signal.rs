@@ -197,9 +197,18 @@ mod tests {
         assert_eq!(call_with(&[sig, act, 0, 8], rt_sigaction), Ok(0));
 
         let kill = libc::SIGKILL as u64;
-        assert_eq!(call_with(&[kill, act, 0, 8], rt_sigaction), Err(Errno(libc::EINVAL)));
-        assert_eq!(call_with(&[sig, act, 0, 16], rt_sigaction), Err(Errno(libc::EINVAL)));
-        assert_eq!(call_with(&[sig, 8, 0, 8], rt_sigaction), Err(Errno(libc::EFAULT)));
+        assert_eq!(
+            call_with(&[kill, act, 0, 8], rt_sigaction),
+            Err(Errno(libc::EINVAL))
+        );
+        assert_eq!(
+            call_with(&[sig, act, 0, 16], rt_sigaction),
+            Err(Errno(libc::EINVAL))
+        );
+        assert_eq!(
+            call_with(&[sig, 8, 0, 8], rt_sigaction),
+            Err(Errno(libc::EFAULT))
+        );
     }
 
     #[test]
@@ -214,10 +223,16 @@ mod tests {
         };
         uaccess::write(ss, &small).unwrap();
         assert_eq!(call_with(&[ss, 0], sigaltstack), Err(Errno(libc::ENOMEM)));
-        let good = StackT { size: 8192, ..small };
+        let good = StackT {
+            size: 8192,
+            ..small
+        };
         uaccess::write(ss, &good).unwrap();
         assert_eq!(call_with(&[ss, old], sigaltstack), Ok(0));
-        assert_eq!(uaccess::read::<StackT>(old).unwrap().flags, libc::SS_DISABLE);
+        assert_eq!(
+            uaccess::read::<StackT>(old).unwrap().flags,
+            libc::SS_DISABLE
+        );
         assert_eq!(call_with(&[0, old], sigaltstack), Ok(0));
         assert_eq!(uaccess::read::<StackT>(old).unwrap(), good);
     }

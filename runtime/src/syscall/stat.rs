@@ -126,13 +126,31 @@ mod tests {
     fn host_layout_matches_x86_64_uapi() {
         assert_eq!(size_of::<HostStat>(), size_of::<libc::stat>());
         assert_eq!(size_of::<HostStat>(), 144);
-        assert_eq!(offset_of!(HostStat, st_nlink), offset_of!(libc::stat, st_nlink));
-        assert_eq!(offset_of!(HostStat, st_mode), offset_of!(libc::stat, st_mode));
+        assert_eq!(
+            offset_of!(HostStat, st_nlink),
+            offset_of!(libc::stat, st_nlink)
+        );
+        assert_eq!(
+            offset_of!(HostStat, st_mode),
+            offset_of!(libc::stat, st_mode)
+        );
         assert_eq!(offset_of!(HostStat, st_gid), offset_of!(libc::stat, st_gid));
-        assert_eq!(offset_of!(HostStat, st_rdev), offset_of!(libc::stat, st_rdev));
-        assert_eq!(offset_of!(HostStat, st_blksize), offset_of!(libc::stat, st_blksize));
-        assert_eq!(offset_of!(HostStat, st_atime), offset_of!(libc::stat, st_atime));
-        assert_eq!(offset_of!(HostStat, st_ctime_nsec), offset_of!(libc::stat, st_ctime_nsec));
+        assert_eq!(
+            offset_of!(HostStat, st_rdev),
+            offset_of!(libc::stat, st_rdev)
+        );
+        assert_eq!(
+            offset_of!(HostStat, st_blksize),
+            offset_of!(libc::stat, st_blksize)
+        );
+        assert_eq!(
+            offset_of!(HostStat, st_atime),
+            offset_of!(libc::stat, st_atime)
+        );
+        assert_eq!(
+            offset_of!(HostStat, st_ctime_nsec),
+            offset_of!(libc::stat, st_ctime_nsec)
+        );
     }
 
     #[test]

@@ -432,9 +432,6 @@ mod tests {
 
     #[test]
     fn argument_counts_fit_the_registers() {
-        assert!(SYSCALLS
-            .iter()
-            .filter_map(|s| s.imp)
-            .all(|i| i.argc <= 6));
+        assert!(SYSCALLS.iter().filter_map(|s| s.imp).all(|i| i.argc <= 6));
     }
 }

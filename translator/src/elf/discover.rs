@@ -108,7 +108,9 @@ struct Discovery<'a> {
     ranges: CodeRanges,
     entries: BTreeMap<u64, Entry>,
     entry_set: FxHashSet<u64>,
+    /// Functions to (re)traverse; `queued` holds the same set.
     queue: Vec<u64>,
+    queued: FxHashSet<u64>,
     /// Code addresses from data or registers not yet classified.
     pending: Vec<u64>,
     classified: FxHashSet<u64>,
@@ -125,6 +127,7 @@ pub fn discover(image: &GuestImage) -> CodeMap {
         entries: BTreeMap::new(),
         entry_set: FxHashSet::default(),
         queue: Vec::new(),
+        queued: FxHashSet::default(),
         pending,
         classified: FxHashSet::default(),
     };
@@ -153,7 +156,7 @@ impl Discovery<'_> {
     fn add_entry(&mut self, addr: u64) {
         if self.image.is_code(addr) && addr % 4 == 0 && self.entry_set.insert(addr) {
             self.entries.insert(addr, Entry::default());
-            self.queue.push(addr);
+            self.enqueue(addr);
         }
     }
 
@@ -164,15 +167,22 @@ impl Discovery<'_> {
         }
         if let Some(e) = self.entries.get_mut(&func) {
             if e.extra.insert(addr) {
-                self.queue.push(func);
+                self.enqueue(func);
             }
+        }
+    }
+
+    /// Queues the function at `entry` for traversal (once).
+    fn enqueue(&mut self, entry: u64) {
+        if self.queued.insert(entry) {
+            self.queue.push(entry);
         }
     }
 
     /// Traverses every queued function, collecting new seeds.
     fn drain_queue(&mut self) {
         while let Some(entry) = self.queue.pop() {
-            if std::env::var("CNT").is_ok() { eprintln!("T {entry:#x}"); }
+            self.queued.remove(&entry);
             let extra: Vec<u64> = match self.entries.get(&entry) {
                 Some(e) => e.extra.iter().copied().collect(),
                 None => continue,
@@ -239,6 +249,7 @@ impl Discovery<'_> {
     /// after they were traversed.
     fn requeue_swallowing(&mut self) {
         let known = self.entry_set.len();
+        let mut swallowing = Vec::new();
         for (&entry, e) in &self.entries {
             let Some(t) = e.result.as_ref().filter(|_| e.open && e.entries_seen < known) else {
                 continue;
@@ -248,8 +259,11 @@ impl Discovery<'_> {
                     || (b.start + 4..b.end).step_by(4).any(|a| self.entry_set.contains(&a))
             });
             if swallowed {
-                self.queue.push(entry);
+                swallowing.push(entry);
             }
+        }
+        for entry in swallowing {
+            self.enqueue(entry);
         }
     }
 

@@ -15,6 +15,8 @@
 mod eh_frame;
 mod error;
 mod relocs;
+#[cfg(test)]
+mod tests;
 
 pub use error::LoadError;
 

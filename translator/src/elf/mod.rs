@@ -6,6 +6,8 @@
 
 pub mod discover;
 pub mod load;
+#[cfg(test)]
+mod test_util;
 
 pub use discover::{discover, BlockInfo, CodeMap, FuncInfo, JumpTable};
 pub use load::{GuestImage, ImageKind, LoadError, Section, Segment, Symbol, SymbolKind};

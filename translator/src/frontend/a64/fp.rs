@@ -431,17 +431,17 @@ fn float_to_int(cx: &mut Ctx, i: &Instruction, signed: bool, mode: Round) -> Lif
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::lift_words;
+    use super::super::simd::test_util::lift_words;
 
     #[test]
     fn fmov_general_and_lanes() {
         // fmov x4, d2 ; fmov d0, x1 ; fmov v0.d[1], x1 ; fmov x1, v0.d[1]
         let ir = lift_words(&[0x9e66_0044, 0x9e67_0020, 0x9eaf_0020, 0x9eae_0001]);
-        assert!(ir.contains("vextract v0, (I64x2, 0)"), "{ir}");
-        assert!(ir.contains("set_reg x4"), "{ir}");
+        assert!(ir.contains("vextract v0, Lane((I64x2, 0))\n    set_reg v1, x4"), "{ir}");
+        
         assert!(ir.contains("vfrom_scalar"), "{ir}");
         assert!(ir.contains("vinsert"), "{ir}");
-        assert!(ir.contains("(I64x2, 1)"), "{ir}");
+        assert!(ir.contains("Lane((I64x2, 1))"), "{ir}");
     }
 
     #[test]
@@ -458,7 +458,7 @@ mod tests {
     fn arithmetic_and_fused() {
         // fadd d0, d0, d1 ; fnmul d0, d1, d2 ; fabd d0, d1, d2 ; fmsub s0, s1, s2, s3
         let ir = lift_words(&[0x1e61_2800, 0x1e62_8820, 0x7ee2_d420, 0x1f02_8c20]);
-        assert!(ir.contains("fbin v2, v4, Add"), "{ir}");
+        assert!(ir.contains("fbin v1, v3, FBin(Add)"), "{ir}");
         assert!(ir.contains("fneg"), "{ir}");
         assert!(ir.contains("fabs"), "{ir}");
         assert!(ir.contains(":f32 = fma"), "{ir}");

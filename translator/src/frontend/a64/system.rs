@@ -10,9 +10,10 @@ use super::ctx::{unsupported, Ctx, Lift};
 use super::decode::sys_fields;
 use crate::ir::{Flag, SysReg, Type};
 
-/// `op0:op1:CRn:CRm:op2` packed the way yaxpeax reports `SystemReg`.
+/// `o0:op1:CRn:CRm:op2` (with `o0 = op0 - 2`) packed the way yaxpeax
+/// reports `SystemReg`.
 const fn sysreg(op0: u16, op1: u16, crn: u16, crm: u16, op2: u16) -> u16 {
-    (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
+    ((op0 - 2) << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
 }
 
 const TPIDR_EL0: u16 = sysreg(3, 3, 13, 0, 2);

@@ -206,9 +206,9 @@ pub mod sym {
     pub const TLB: &str = "vmx_tlb";
     /// `extern "C" fn(cpu: *mut CpuState)`: performs the syscall in x8.
     pub const SYSCALL: &str = "vmx_syscall";
-    /// `extern "C" fn(cpu: *mut CpuState)`: runs guest code from `cpu.pc`
-    /// until it returns past the current call level (slow path of indirect
-    /// calls and jumps).
+    /// `extern "C" fn(cpu: *mut CpuState)`: calls the translation of
+    /// `cpu.pc` once (filling its TLB slot) and returns when it returns
+    /// (slow path of indirect calls and jumps).
     pub const DISPATCH: &str = "vmx_dispatch";
     /// `extern "C" fn(cpu: *mut CpuState, pc: u64, word: u32, disasm: *const c_char) -> !`:
     /// reached an instruction that was not translated; `disasm` is a

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::backend::{self, Options};
 use crate::elf::{discover, GuestImage};
-use crate::frontend::a64::{lift_function, LiftStats};
+use crate::frontend::a64::{lift_function, table_loads, LiftStats};
 use crate::ir::{verify::verify, Function};
 
 /// Figures from one translation.
@@ -36,10 +36,11 @@ pub fn load(input: &Path) -> Result<GuestImage, String> {
 /// Lifts every discovered function.
 pub fn lift_all(image: &GuestImage) -> (Vec<Function>, Vec<LiftStats>) {
     let code = discover(image);
+    let loads = table_loads(&code);
     let funcs: Vec<&crate::elf::FuncInfo> = code.functions.values().collect();
     funcs
         .par_iter()
-        .map(|info| lift_function(image, &code, info))
+        .map(|info| lift_function(image, &code, &loads, info))
         .unzip()
 }
 

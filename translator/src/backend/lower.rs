@@ -125,6 +125,20 @@ struct Lowerer<'a, 'b> {
     use_: Usage,
     blocks: SecondaryMap<Block, Option<ClBlock>>,
     values: SecondaryMap<Value, Option<ClValue>>,
+    loop_headers: SecondaryMap<Block, bool>,
+}
+
+/// Blocks entered by a backward edge (by guest address): loop headers.
+fn loop_headers(f: &Function) -> SecondaryMap<Block, bool> {
+    let mut h = SecondaryMap::new();
+    for (_, data) in f.blocks.iter() {
+        for s in data.term.successors() {
+            if f.blocks[s].pc != 0 && f.blocks[s].pc <= data.pc {
+                h[s] = true;
+            }
+        }
+    }
+    h
 }
 
 /// Builds `out` (already given the guest signature and name) from `ir`.
@@ -155,6 +169,7 @@ pub fn lower_function(
         use_: usage(ir, env.strict_flags),
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
+        loop_headers: loop_headers(ir),
     };
     for b in ir.blocks.keys() {
         let cb = l.fb.create_block();
@@ -264,6 +279,11 @@ impl Lowerer<'_, '_> {
     fn lower_block(&mut self, b: Block) {
         let cb = self.block(b);
         self.fb.switch_to_block(cb);
+        if self.loop_headers[b] {
+            // Guest memory may change between iterations (other threads,
+            // signal handlers): no load is reused across a back edge.
+            self.fb.ins().sequence_point();
+        }
         let data = &self.ir.blocks[b];
         for inst in &data.insts {
             let args: Vec<ClValue> = inst

@@ -1,11 +1,11 @@
 //! Finding the guest program's code ahead of time: functions, their basic
 //! blocks, and jump tables.
 //!
-//! Seeds are the ELF entry, `Func` symbols, `.eh_frame` FDE starts, BL
-//! targets, tail-call targets, and code addresses found in data (pointer
+//! Seeds are the ELF entry, `Func` symbols, `.eh_frame` FDE starts (and
+//! their landing pads, as extra entries), BL targets, tail-call targets, and code addresses found in data (pointer
 //! scan for ET_EXEC, RELATIVE relocations for static-pie) or built in
 //! registers by ADR / ADRP+ADD. Each function is traversed recursively
-//! ([`traverse`]); discovery repeats until no new entry, extra entry or
+//! (`traverse`); discovery repeats until no new entry, extra entry or
 //! split appears.
 //!
 //! Invariants of the resulting [`CodeMap`]:
@@ -25,6 +25,8 @@
 mod decode;
 mod jump_table;
 mod seeds;
+#[cfg(test)]
+mod tests;
 mod traverse;
 
 use crate::elf::load::GuestImage;
@@ -74,8 +76,8 @@ pub struct FuncInfo {
     /// `extra_entries`.
     pub blocks: Vec<BlockInfo>,
     /// Addresses inside the function (not its entry) that code pointers in
-    /// data or in registers point at; they must be enterable from the
-    /// dispatcher. Sorted.
+    /// data or in registers point at, and exception landing pads; they must
+    /// be enterable from the dispatcher. Sorted.
     pub extra_entries: Vec<u64>,
 }
 
@@ -140,6 +142,11 @@ pub fn discover(image: &GuestImage) -> CodeMap {
     for &(start, _) in &image.fdes {
         d.add_entry(start);
     }
+    for &(func, pad) in &image.landing_pads {
+        if d.ranges.contains(pad) {
+            d.add_extra(func, pad);
+        }
+    }
     loop {
         d.drain_queue();
         d.classify_pending();
@@ -154,7 +161,7 @@ pub fn discover(image: &GuestImage) -> CodeMap {
 impl Discovery<'_> {
     /// Adds a function entry if it is code and new; queues it.
     fn add_entry(&mut self, addr: u64) {
-        if self.image.is_code(addr) && addr % 4 == 0 && self.entry_set.insert(addr) {
+        if self.image.is_code(addr) && addr.is_multiple_of(4) && self.entry_set.insert(addr) {
             self.entries.insert(addr, Entry::default());
             self.enqueue(addr);
         }
@@ -192,8 +199,15 @@ impl Discovery<'_> {
                 .func_containing(entry)
                 .and_then(|s| Some((s.addr, s.addr.checked_add(s.size)?)));
             let t = match sized {
-                Some((_, end)) => traverse(&mut self.code, entry, &extra, &Extent::Sized(entry, end)),
-                None => traverse(&mut self.code, entry, &extra, &Extent::Open(&self.entry_set)),
+                Some((_, end)) => {
+                    traverse(&mut self.code, entry, &extra, &Extent::Sized(entry, end))
+                }
+                None => traverse(
+                    &mut self.code,
+                    entry,
+                    &extra,
+                    &Extent::Open(&self.entry_set),
+                ),
             };
             for &target in t.calls.iter().chain(&t.exits) {
                 self.add_entry(target);
@@ -251,12 +265,18 @@ impl Discovery<'_> {
         let known = self.entry_set.len();
         let mut swallowing = Vec::new();
         for (&entry, e) in &self.entries {
-            let Some(t) = e.result.as_ref().filter(|_| e.open && e.entries_seen < known) else {
+            let Some(t) = e
+                .result
+                .as_ref()
+                .filter(|_| e.open && e.entries_seen < known)
+            else {
                 continue;
             };
             let swallowed = t.blocks.iter().any(|b| {
                 self.entry_set.contains(&b.start) && b.start != entry
-                    || (b.start + 4..b.end).step_by(4).any(|a| self.entry_set.contains(&a))
+                    || (b.start + 4..b.end)
+                        .step_by(4)
+                        .any(|a| self.entry_set.contains(&a))
             });
             if swallowed {
                 swallowing.push(entry);

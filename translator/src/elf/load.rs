@@ -14,6 +14,7 @@
 
 mod eh_frame;
 mod error;
+mod lsda;
 mod relocs;
 #[cfg(test)]
 mod tests;
@@ -125,12 +126,14 @@ pub struct GuestImage {
     pub sections: Vec<Section>,
     /// `(start, len)` of every `.eh_frame` FDE, biased, sorted, unique.
     pub fdes: Vec<(u64, u64)>,
+    /// `(FDE start, landing pad)` for every landing pad in the FDEs'
+    /// LSDAs (where the unwinder resumes for catch blocks and cleanups),
+    /// biased, sorted, unique.
+    pub landing_pads: Vec<(u64, u64)>,
     /// Values stored by `R_AARCH64_RELATIVE` relocations (and resolver
     /// addresses of `R_AARCH64_IRELATIVE`), biased, sorted, unique. Empty
     /// for images without `PT_DYNAMIC`.
     pub relative_relocs: Vec<u64>,
-    /// Sized `Func` symbols as `(start, end, index into symbols)`, sorted.
-    func_ranges: Vec<(u64, u64, usize)>,
 }
 
 impl GuestImage {
@@ -196,7 +199,10 @@ impl GuestImage {
                 eh_frame = Some((bytes, sh.sh_addr(LE)));
             }
             let addr = sh.sh_addr(LE).checked_add(load_bias).ok_or_else(|| {
-                malformed(format!("section {name} address {:#x} overflows", sh.sh_addr(LE)))
+                malformed(format!(
+                    "section {name} address {:#x} overflows",
+                    sh.sh_addr(LE)
+                ))
             })?;
             sections.push(Section {
                 name,
@@ -231,18 +237,34 @@ impl GuestImage {
             symbols,
             sections,
             fdes: Vec::new(),
+            landing_pads: Vec::new(),
             relative_relocs: Vec::new(),
-            func_ranges: Vec::new(),
         };
         let read = |vaddr: u64, len: usize| -> Option<&[u8]> {
             image_read(&image.segments, data, vaddr.checked_add(load_bias)?, len)
         };
-        let mut fdes = match eh_frame {
-            Some((bytes, vaddr)) => eh_frame::fde_ranges(bytes, vaddr, load_bias),
+        let fde_records = match eh_frame {
+            Some((bytes, vaddr)) => eh_frame::fdes(bytes, vaddr, load_bias),
             None => eh_frame_from_hdr(phdrs, data, &image.segments, load_bias),
         };
+        let mut fdes: Vec<(u64, u64)> = fde_records.iter().map(|f| (f.start, f.len)).collect();
         fdes.sort_unstable();
         fdes.dedup();
+        let mut landing_pads = Vec::new();
+        for fde in &fde_records {
+            let Some(lsda) = fde.lsda else { continue };
+            let Some(bytes) = lsda
+                .checked_add(load_bias)
+                .and_then(|addr| segment_tail(&image.segments, data, addr))
+            else {
+                continue;
+            };
+            for pad in lsda::landing_pads(bytes, lsda, fde.start, load_bias) {
+                landing_pads.push((fde.start, pad));
+            }
+        }
+        landing_pads.sort_unstable();
+        landing_pads.dedup();
         let mut relative_relocs = Vec::new();
         for ph in phdrs {
             if ph.p_type(LE) == elf::PT_DYNAMIC {
@@ -255,14 +277,8 @@ impl GuestImage {
         relative_relocs.sort_unstable();
         relative_relocs.dedup();
         image.fdes = fdes;
+        image.landing_pads = landing_pads;
         image.relative_relocs = relative_relocs;
-        image.func_ranges = image
-            .symbols
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.kind == SymbolKind::Func && s.size != 0)
-            .filter_map(|(i, s)| Some((s.addr, s.addr.checked_add(s.size)?, i)))
-            .collect();
         image.file = file;
         Ok(image)
     }
@@ -286,13 +302,19 @@ impl GuestImage {
     /// segment.
     pub fn is_code(&self, addr: u64) -> bool {
         self.segment_at(addr).is_some_and(|s| {
-            s.exec && addr.checked_add(4).is_some_and(|end| end - s.vaddr <= s.filesz)
+            s.exec
+                && addr
+                    .checked_add(4)
+                    .is_some_and(|end| end - s.vaddr <= s.filesz)
         })
     }
 
     /// The segment whose file-backed bytes contain `addr`.
     pub fn segment_at(&self, addr: u64) -> Option<&Segment> {
-        let i = self.segments.partition_point(|s| s.vaddr <= addr).checked_sub(1)?;
+        let i = self
+            .segments
+            .partition_point(|s| s.vaddr <= addr)
+            .checked_sub(1)?;
         self.segments.get(i).filter(|s| s.holds_file_byte(addr))
     }
 
@@ -302,18 +324,20 @@ impl GuestImage {
         self.symbols.get(i).filter(|s| s.addr == addr)
     }
 
-    /// The sized `Func` symbol whose range covers `addr` (the innermost, if
-    /// ranges nest).
+    /// The sized `Func` symbol whose range covers `addr` (the nearest one
+    /// starting at or before `addr`, among the few symbols before it).
     pub fn func_containing(&self, addr: u64) -> Option<&Symbol> {
-        let upto = self.func_ranges.partition_point(|&(start, _, _)| start <= addr);
-        self.func_ranges[..upto]
+        let upto = self.symbols.partition_point(|s| s.addr <= addr);
+        self.symbols[..upto]
             .iter()
             .rev()
-            .take(16)
-            .find(|&&(_, end, _)| addr < end)
-            .and_then(|&(_, _, i)| self.symbols.get(i))
+            .take(FUNC_LOOKBEHIND)
+            .find(|s| s.kind == SymbolKind::Func && s.size != 0 && addr - s.addr < s.size)
     }
 }
+
+/// How many symbols before an address `func_containing` examines.
+const FUNC_LOOKBEHIND: usize = 64;
 
 /// Index of the class byte in `e_ident`.
 const EI_CLASS: usize = 4;
@@ -408,7 +432,9 @@ fn load_segments(
 
 /// File-backed bytes at a biased address, within one segment.
 fn image_read<'a>(segments: &[Segment], file: &'a [u8], addr: u64, len: usize) -> Option<&'a [u8]> {
-    let i = segments.partition_point(|s| s.vaddr <= addr).checked_sub(1)?;
+    let i = segments
+        .partition_point(|s| s.vaddr <= addr)
+        .checked_sub(1)?;
     let seg = segments.get(i)?;
     let off = addr.checked_sub(seg.vaddr)?;
     let end = off.checked_add(len as u64)?;
@@ -477,8 +503,11 @@ fn eh_frame_from_hdr(
     data: &[u8],
     segments: &[Segment],
     bias: u64,
-) -> Vec<(u64, u64)> {
-    let Some(hdr) = phdrs.iter().find(|ph| ph.p_type(LE) == elf::PT_GNU_EH_FRAME) else {
+) -> Vec<eh_frame::Fde> {
+    let Some(hdr) = phdrs
+        .iter()
+        .find(|ph| ph.p_type(LE) == elf::PT_GNU_EH_FRAME)
+    else {
         return Vec::new();
     };
     let Ok(bytes) = hdr.data(LE, data) else {
@@ -493,17 +522,20 @@ fn eh_frame_from_hdr(
     }
     let offset = i64::from(i32::from_le_bytes([field[0], field[1], field[2], field[3]]));
     let eh_vaddr = hdr.p_vaddr(LE).wrapping_add(4).wrapping_add(offset as u64);
-    let Some(biased) = eh_vaddr.checked_add(bias) else {
-        return Vec::new();
-    };
-    let i = segments.partition_point(|s| s.vaddr <= biased);
-    let Some(seg) = i.checked_sub(1).and_then(|i| segments.get(i)) else {
-        return Vec::new();
-    };
-    let len = seg.filesz.saturating_sub(biased - seg.vaddr);
-    usize::try_from(len)
-        .ok()
-        .and_then(|len| image_read(segments, data, biased, len))
-        .map(|bytes| eh_frame::fde_ranges(bytes, eh_vaddr, bias))
+    eh_vaddr
+        .checked_add(bias)
+        .and_then(|addr| segment_tail(segments, data, addr))
+        .map(|bytes| eh_frame::fdes(bytes, eh_vaddr, bias))
         .unwrap_or_default()
+}
+
+/// The file-backed bytes from biased `addr` to the end of its segment's
+/// file bytes.
+fn segment_tail<'a>(segments: &[Segment], data: &'a [u8], addr: u64) -> Option<&'a [u8]> {
+    let i = segments
+        .partition_point(|s| s.vaddr <= addr)
+        .checked_sub(1)?;
+    let seg = segments.get(i)?;
+    let len = seg.filesz.checked_sub(addr.checked_sub(seg.vaddr)?)?;
+    image_read(segments, data, addr, usize::try_from(len).ok()?)
 }

@@ -23,7 +23,12 @@ pub(crate) fn compile(src: &str, flags: &[&str]) -> Option<Vec<u8>> {
     let c = dir.path().join("prog.c");
     let out = dir.path().join("prog");
     std::fs::write(&c, src).expect("write C source");
-    let status = Command::new(CC).args(flags).arg("-o").arg(&out).arg(&c).status();
+    let status = Command::new(CC)
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(&c)
+        .status();
     match status {
         Ok(s) if s.success() => Some(std::fs::read(&out).expect("read compiled program")),
         Ok(s) => panic!("{CC} failed ({s}) on test program"),

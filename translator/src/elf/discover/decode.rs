@@ -77,7 +77,7 @@ impl Flow {
 /// Decodes the instruction at `addr`, or `None` if it is not code or not
 /// decodable.
 pub(super) fn decode_at(image: &GuestImage, addr: u64) -> Option<Instruction> {
-    if addr % 4 != 0 || !image.is_code(addr) {
+    if !addr.is_multiple_of(4) || !image.is_code(addr) {
         return None;
     }
     let bytes = image.read(addr, 4)?;
@@ -211,7 +211,7 @@ impl<'a> CodeCache<'a> {
     /// The flow of the instruction at `addr`, or `None` if `addr` is not a
     /// 4-aligned address of file bytes of an executable segment.
     pub(super) fn flow(&mut self, addr: u64) -> Option<Flow> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return None;
         }
         let image = self.image;

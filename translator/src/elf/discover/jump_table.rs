@@ -37,19 +37,27 @@ pub(super) struct Step {
     pub taken: bool,
 }
 
-/// A recognised table: `(index register, register holding the target at the
-/// BR, address of the table load, targets, addresses of the slice's
-/// ADR/ADRP/ADD instructions)`.
+/// A recognised table.
 pub(super) struct Recognised {
+    /// Whether a table or base address came from outside the path.
+    pub hoisted: bool,
+    /// Register holding the index at the table load.
     pub index_reg: u8,
+    /// Register the BR jumps through.
     pub target_reg: u8,
+    /// Address of the table load.
     pub load_addr: u64,
+    /// Target of each index.
     pub targets: Vec<u64>,
+    /// Addresses of the slice's ADR/ADRP/ADD instructions (their results
+    /// are table and base addresses, not code pointers).
     pub slice: Vec<u64>,
 }
 
 /// The decoded path, most recent instruction first.
 struct Path<'a> {
+    /// Set when an address was found outside the path.
+    hoisted: std::cell::Cell<bool>,
     steps: &'a [Step],
     insts: Vec<Option<Instruction>>,
     image: &'a GuestImage,
@@ -63,17 +71,27 @@ pub(super) struct Body<'a> {
     pub code: &'a CodeCache<'a>,
     /// Every instruction reached.
     pub insns: &'a FxHashSet<u64>,
+    /// The BR being resolved and the targets assumed for it (none on the
+    /// first, optimistic pass; the recognised ones on the checking pass).
+    pub own: (u64, Vec<u64>),
 }
 
 impl Body<'_> {
     /// The instructions from which control can reach `to` inside the
-    /// function (`to` included). Unresolved indirect branches may go
-    /// anywhere, so whatever reaches one reaches `to` as well.
+    /// function (`to` included). Unresolved indirect branches other than
+    /// the one being resolved may go anywhere, so whatever reaches one
+    /// reaches `to` as well.
     fn reaching(&self, to: u64) -> FxHashSet<u64> {
         let mut preds: FxHashMap<u64, Vec<u64>> = FxHashMap::default();
         let mut work = vec![to];
         for &pc in self.insns {
             let next = pc.wrapping_add(4);
+            if pc == self.own.0 {
+                for &t in &self.own.1 {
+                    preds.entry(t).or_default().push(pc);
+                }
+                continue;
+            }
             match self.code.peek(pc) {
                 Some(Flow::Jump(t)) => preds.entry(t).or_default().push(pc),
                 Some(Flow::CondJump(t)) => {
@@ -99,6 +117,9 @@ impl Body<'_> {
     /// Whether the instruction at `pc` passes control to one in `reach`.
     fn flows_into(&self, pc: u64, reach: &FxHashSet<u64>) -> bool {
         let next = pc.wrapping_add(4);
+        if pc == self.own.0 {
+            return self.own.1.iter().any(|t| reach.contains(t));
+        }
         match self.code.peek(pc) {
             Some(Flow::Jump(t)) => reach.contains(&t),
             Some(Flow::CondJump(t)) => reach.contains(&t) || reach.contains(&next),
@@ -205,7 +226,28 @@ fn writes(inst: &Instruction, reg: u8) -> bool {
 /// `body` is used for table and base addresses computed before the path's
 /// start (hoisted out of a loop), which are accepted only if no other
 /// definition of their register reaches the use.
+///
+/// A hoisted address is first found assuming the BR goes nowhere, then the
+/// whole recognition is repeated with the BR going to the targets found;
+/// the table is accepted only if both agree.
 pub(super) fn recognise(
+    image: &GuestImage,
+    br_addr: u64,
+    steps: &[Step],
+    body: &mut Body<'_>,
+) -> Option<Recognised> {
+    body.own = (br_addr, Vec::new());
+    let first = recognise_once(image, br_addr, steps, body)?;
+    if !first.hoisted {
+        return Some(first);
+    }
+    body.own.1 = first.targets.clone();
+    let second = recognise_once(image, br_addr, steps, body)?;
+    (second.targets == first.targets).then_some(second)
+}
+
+/// One recognition attempt with the BR's successors as in `body.own`.
+fn recognise_once(
     image: &GuestImage,
     br_addr: u64,
     steps: &[Step],
@@ -217,6 +259,7 @@ pub(super) fn recognise(
     }
     let target_reg = gpr(&br.operands[0])?;
     let path = Path {
+        hoisted: std::cell::Cell::new(false),
         steps,
         insts: steps.iter().map(|s| decode_at(image, s.addr)).collect(),
         image,
@@ -231,7 +274,12 @@ pub(super) fn recognise(
         (Opcode::ADD, [d, b, Operand::RegShift(style, amount, size, e), Operand::Nothing])
             if gpr(&d) == Some(target_reg) && amount <= 4 =>
         {
-            (gpr(&b)?, extension(style, size)?, amount, u8::try_from(e).ok()?)
+            (
+                gpr(&b)?,
+                extension(style, size)?,
+                amount,
+                u8::try_from(e).ok()?,
+            )
         }
         _ => return None,
     };
@@ -248,15 +296,23 @@ pub(super) fn recognise(
         Opcode::LDRSW => (4, true),
         _ => return None,
     };
-    let (dest_size, table_reg, index_reg, index_size, index_style, index_shift) =
-        match load.operands {
-            [Operand::Register(size, e), Operand::RegRegOffset(t, i, isize, style, amount), Operand::Nothing, Operand::Nothing]
-                if u16::from(entry_reg) == e =>
-            {
-                (size, u8::try_from(t).ok()?, u8::try_from(i).ok()?, isize, style, amount)
-            }
-            _ => return None,
-        };
+    let (dest_size, table_reg, index_reg, index_size, index_style, index_shift) = match load
+        .operands
+    {
+        [Operand::Register(size, e), Operand::RegRegOffset(t, i, isize, style, amount), Operand::Nothing, Operand::Nothing]
+            if u16::from(entry_reg) == e =>
+        {
+            (
+                size,
+                u8::try_from(t).ok()?,
+                u8::try_from(i).ok()?,
+                isize,
+                style,
+                amount,
+            )
+        }
+        _ => return None,
+    };
     if width == 4 && !signed && dest_size != SizeCode::W {
         return None; // a 64-bit LDR: not a table of offsets
     }
@@ -294,6 +350,7 @@ pub(super) fn recognise(
         targets.push(target);
     }
     Some(Recognised {
+        hoisted: path.hoisted.get(),
         index_reg,
         target_reg,
         load_addr: steps.get(i_load)?.addr,
@@ -339,6 +396,7 @@ fn extension(style: ShiftStyle, size: SizeCode) -> Option<Extend> {
 fn address_in(path: &Path<'_>, from: usize, reg: u8, slice: &mut Vec<u64>) -> Option<u64> {
     let Some(i) = path.def(from, reg) else {
         let user = path.steps.get(from.checked_sub(1)?)?.addr;
+        path.hoisted.set(true);
         return hoisted_address(path, reg, user, slice);
     };
     let inst = path.inst(i)?;
@@ -359,7 +417,11 @@ fn address_in(path: &Path<'_>, from: usize, reg: u8, slice: &mut Vec<u64>) -> Op
                 (Opcode::ADRP, [_, Operand::PCOffset(off), ..]) => {
                     slice.push(addr);
                     slice.push(adrp_addr);
-                    Some((adrp_addr & !0xfff).wrapping_add(off as u64).wrapping_add(u64::from(imm)))
+                    Some(
+                        (adrp_addr & !0xfff)
+                            .wrapping_add(off as u64)
+                            .wrapping_add(u64::from(imm)),
+                    )
                 }
                 _ => None,
             }
@@ -376,7 +438,9 @@ fn address_in(path: &Path<'_>, from: usize, reg: u8, slice: &mut Vec<u64>) -> Op
 fn hoisted_address(path: &Path<'_>, reg: u8, user: u64, slice: &mut Vec<u64>) -> Option<u64> {
     let defs = path.body_defs(reg, user)?;
     let adrp_page = |(addr, inst): &(u64, Instruction)| match (inst.opcode, inst.operands) {
-        (Opcode::ADRP, [_, Operand::PCOffset(off), ..]) => Some((addr & !0xfff).wrapping_add(off as u64)),
+        (Opcode::ADRP, [_, Operand::PCOffset(off), ..]) => {
+            Some((addr & !0xfff).wrapping_add(off as u64))
+        }
         _ => None,
     };
     let add_imm = |inst: &Instruction| match (inst.opcode, inst.operands) {

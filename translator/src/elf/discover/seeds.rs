@@ -39,7 +39,7 @@ impl CodeRanges {
 
     /// Whether `addr` is a 4-aligned address inside a code range.
     pub(super) fn contains(&self, addr: u64) -> bool {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return false;
         }
         let i = self.0.partition_point(|&(start, _)| start <= addr);
@@ -101,7 +101,10 @@ fn scan_words(image: &GuestImage, addr: u64, size: u64, code: &CodeRanges, out: 
         return;
     };
     let len = size.saturating_sub(aligned - addr);
-    let Some(bytes) = usize::try_from(len).ok().and_then(|l| image.read(aligned, l)) else {
+    let Some(bytes) = usize::try_from(len)
+        .ok()
+        .and_then(|l| image.read(aligned, l))
+    else {
         return;
     };
     for word in bytes.chunks_exact(8) {

@@ -131,7 +131,9 @@ impl Walker<'_, '_, '_> {
             if self.seen.contains(&pc) || (pc != start && !self.belongs(pc)) {
                 return;
             }
-            let Some(flow) = self.code.flow(pc) else { return };
+            let Some(flow) = self.code.flow(pc) else {
+                return;
+            };
             self.seen.insert(pc);
             let next = pc.wrapping_add(4);
             match flow {
@@ -175,11 +177,12 @@ impl Walker<'_, '_, '_> {
     /// intra-function targets were queued.
     fn jump_table(&mut self, br: u64) -> bool {
         let path = backward_path(self.code, br, &self.seen, &self.leaders, &self.preds);
-        let body = Body {
+        let mut body = Body {
             code: self.code,
             insns: &self.seen,
+            own: (br, Vec::new()),
         };
-        let Some(rec) = jump_table::recognise(self.code.image(), br, &path, &body) else {
+        let Some(rec) = jump_table::recognise(self.code.image(), br, &path, &mut body) else {
             return false;
         };
         let mut grew = false;
@@ -203,7 +206,7 @@ impl Walker<'_, '_, '_> {
 
 /// 4-aligned and nonzero (whether it is code is checked when walked).
 fn code_ok(addr: u64) -> bool {
-    addr % 4 == 0 && addr != 0
+    addr.is_multiple_of(4) && addr != 0
 }
 
 /// Tracks (or forgets, with `None`) the page ADRP put in `reg`.
@@ -229,17 +232,23 @@ fn backward_path(
     while path.len() < MAX_SLICE {
         let prev = at.wrapping_sub(4);
         let falls = seen.contains(&prev)
-            && code
-                .flow(prev)
-                .is_some_and(|f| f.falls_through() && !matches!(f, Flow::Call(_) | Flow::CallIndirect));
+            && code.flow(prev).is_some_and(|f| {
+                f.falls_through() && !matches!(f, Flow::Call(_) | Flow::CallIndirect)
+            });
         let branches = if leaders.contains(&at) {
             preds.get(&at).map_or(&[][..], Vec::as_slice)
         } else {
             &[]
         };
         let step = match (falls, branches) {
-            (true, []) => Step { addr: prev, taken: false },
-            (false, [src]) => Step { addr: *src, taken: true },
+            (true, []) => Step {
+                addr: prev,
+                taken: false,
+            },
+            (false, [src]) => Step {
+                addr: *src,
+                taken: true,
+            },
             _ => break,
         };
         path.push(step);
@@ -249,21 +258,27 @@ fn backward_path(
 }
 
 /// Cuts the reached instructions into blocks.
-fn blocks(code: &mut CodeCache<'_>, seen: FxHashSet<u64>, leaders: &FxHashSet<u64>) -> Vec<BlockInfo> {
+fn blocks(
+    code: &mut CodeCache<'_>,
+    seen: FxHashSet<u64>,
+    leaders: &FxHashSet<u64>,
+) -> Vec<BlockInfo> {
     let mut insns: Vec<u64> = seen.into_iter().collect();
     insns.sort_unstable();
     let mut blocks: Vec<BlockInfo> = Vec::new();
     let mut open = false;
     for pc in insns {
-        let continues = open
-            && blocks.last().is_some_and(|b| b.end == pc)
-            && !leaders.contains(&pc);
+        let continues =
+            open && blocks.last().is_some_and(|b| b.end == pc) && !leaders.contains(&pc);
         if continues {
             if let Some(b) = blocks.last_mut() {
                 b.end = pc + 4;
             }
         } else {
-            blocks.push(BlockInfo { start: pc, end: pc + 4 });
+            blocks.push(BlockInfo {
+                start: pc,
+                end: pc + 4,
+            });
         }
         open = !code.flow(pc).is_some_and(Flow::ends_block);
     }

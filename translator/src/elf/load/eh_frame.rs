@@ -1,13 +1,13 @@
 //! `.eh_frame` reader: the address range of every FDE.
 //!
 //! Only what discovery needs is decoded: CIE augmentations (to learn the
-//! FDE pointer encoding) and each FDE's `pc_begin` / `pc_range`. Call-frame
-//! instructions are skipped.
+//! FDE pointer encodings) and each FDE's `pc_begin` / `pc_range` / LSDA
+//! pointer. Call-frame instructions are skipped.
 //!
 //! Invariants: never panics on malformed bytes; a malformed record ends the
 //! walk and keeps the FDEs read so far (the program may still run, only
-//! discovery loses seeds). Returned ranges are biased and have a nonzero
-//! length.
+//! discovery loses seeds). Returned FDE starts are biased and lengths
+//! nonzero.
 
 use rustc_hash::FxHashMap;
 
@@ -25,12 +25,14 @@ const PE_SDATA8: u8 = 0x0c;
 /// `DW_EH_PE_PCREL`.
 pub(crate) const PE_PCREL: u8 = 0x10;
 /// `DW_EH_PE_omit`: no value present.
-const PE_OMIT: u8 = 0xff;
+pub(super) const PE_OMIT: u8 = 0xff;
 
 /// A little-endian byte cursor that reports running off the end as `None`.
-struct Cursor<'a> {
-    data: &'a [u8],
-    pos: usize,
+pub(super) struct Cursor<'a> {
+    /// The bytes read.
+    pub data: &'a [u8],
+    /// Position of the next byte.
+    pub pos: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -41,7 +43,7 @@ impl<'a> Cursor<'a> {
         Some(out)
     }
 
-    fn u8(&mut self) -> Option<u8> {
+    pub(super) fn u8(&mut self) -> Option<u8> {
         Some(self.bytes(1)?[0])
     }
 
@@ -57,7 +59,7 @@ impl<'a> Cursor<'a> {
         Some(u64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
     }
 
-    fn uleb(&mut self) -> Option<u64> {
+    pub(super) fn uleb(&mut self) -> Option<u64> {
         let mut value = 0u64;
         let mut shift = 0u32;
         loop {
@@ -101,7 +103,7 @@ impl<'a> Cursor<'a> {
     /// Reads a value in DWARF EH pointer encoding `enc`; `field_vaddr` is the
     /// unbiased address of the field (for `DW_EH_PE_PCREL`). Applications
     /// other than absolute and pc-relative are not supported (`None`).
-    fn encoded(&mut self, enc: u8, field_vaddr: u64, apply: bool) -> Option<u64> {
+    pub(super) fn encoded(&mut self, enc: u8, field_vaddr: u64, apply: bool) -> Option<u64> {
         let raw = match enc & 0x0f {
             PE_ABSPTR | PE_UDATA8 | PE_SDATA8 => self.u64()?,
             PE_ULEB128 => self.uleb()?,
@@ -128,6 +130,21 @@ impl<'a> Cursor<'a> {
 struct Cie {
     /// Encoding of `pc_begin` / `pc_range`.
     fde_enc: u8,
+    /// Encoding of the FDE's LSDA pointer ('L'), if any.
+    lsda_enc: Option<u8>,
+    /// Augmentation "z": FDEs carry augmentation data.
+    augmented: bool,
+}
+
+/// One FDE: the code range it covers and its language-specific data area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fde {
+    /// Biased start address.
+    pub start: u64,
+    /// Length in bytes (nonzero).
+    pub len: u64,
+    /// Unbiased address of the LSDA (`.gcc_except_table` entry), if any.
+    pub lsda: Option<u64>,
 }
 
 /// Parses one CIE body (after the CIE id).
@@ -146,14 +163,14 @@ fn parse_cie(c: &mut Cursor<'_>, base: u64) -> Option<Cie> {
         c.uleb()?;
     }
     let mut fde_enc = PE_ABSPTR;
-    if aug.first() == Some(&b'z') {
+    let mut lsda_enc = None;
+    let augmented = aug.first() == Some(&b'z');
+    if augmented {
         c.uleb()?; // augmentation data length
         for &ch in aug.get(1..)? {
             match ch {
                 b'R' => fde_enc = c.u8()?,
-                b'L' => {
-                    c.u8()?;
-                }
+                b'L' => lsda_enc = Some(c.u8()?),
                 b'P' => {
                     let enc = c.u8()?;
                     let vaddr = base.wrapping_add(c.pos as u64);
@@ -164,12 +181,16 @@ fn parse_cie(c: &mut Cursor<'_>, base: u64) -> Option<Cie> {
             }
         }
     }
-    Some(Cie { fde_enc })
+    Some(Cie {
+        fde_enc,
+        lsda_enc,
+        augmented,
+    })
 }
 
 /// Every FDE in `data` (the bytes of `.eh_frame`, whose first byte is at
-/// unbiased address `vaddr`), as biased `(start, len)` pairs in file order.
-pub(crate) fn fde_ranges(data: &[u8], vaddr: u64, bias: u64) -> Vec<(u64, u64)> {
+/// unbiased address `vaddr`), in file order.
+pub(crate) fn fdes(data: &[u8], vaddr: u64, bias: u64) -> Vec<Fde> {
     let mut out = Vec::new();
     let mut cies: FxHashMap<usize, Option<Cie>> = FxHashMap::default();
     let mut c = Cursor { data, pos: 0 };
@@ -239,8 +260,9 @@ fn cie_for(
     })
 }
 
-/// Parses an FDE's address range (the cursor is just past the CIE pointer).
-fn parse_fde(r: &mut Cursor<'_>, cie: Cie, vaddr: u64, bias: u64) -> Option<(u64, u64)> {
+/// Parses an FDE's address range and LSDA pointer (the cursor is just past
+/// the CIE pointer).
+fn parse_fde(r: &mut Cursor<'_>, cie: Cie, vaddr: u64, bias: u64) -> Option<Fde> {
     if cie.fde_enc == PE_OMIT || cie.fde_enc & 0x80 != 0 {
         return None;
     }
@@ -250,7 +272,19 @@ fn parse_fde(r: &mut Cursor<'_>, cie: Cie, vaddr: u64, bias: u64) -> Option<(u64
     if len == 0 || start == 0 {
         return None;
     }
-    Some((start.checked_add(bias)?, len))
+    let mut lsda = None;
+    if cie.augmented {
+        r.uleb()?;
+        if let Some(enc) = cie.lsda_enc.filter(|&e| e != PE_OMIT && e & 0x80 == 0) {
+            let field = vaddr.checked_add(r.pos as u64)?;
+            lsda = r.encoded(enc, field, true).filter(|&a| a != 0);
+        }
+    }
+    Some(Fde {
+        start: start.checked_add(bias)?,
+        len,
+        lsda,
+    })
 }
 
 #[cfg(test)]
@@ -263,7 +297,9 @@ mod tests {
         let mut v = Vec::new();
         // CIE: length, id 0, version 1, "zR\0", code align 4, data align -8,
         // ra 30, aug len 1, enc 0x1b, padding.
-        let cie_body = [0u8, 0, 0, 0, 1, b'z', b'R', 0, 4, 0x78, 30, 1, 0x1b, 0, 0, 0];
+        let cie_body = [
+            0u8, 0, 0, 0, 1, b'z', b'R', 0, 4, 0x78, 30, 1, 0x1b, 0, 0, 0,
+        ];
         v.extend_from_slice(&(cie_body.len() as u32).to_le_bytes());
         v.extend_from_slice(&cie_body);
         let fde_at = v.len();
@@ -282,20 +318,25 @@ mod tests {
 
     #[test]
     fn reads_pcrel_sdata4_fde() {
-        assert_eq!(fde_ranges(&sample(), 0x2000, 0), vec![(0x1000, 0x40)]);
-        assert_eq!(fde_ranges(&sample(), 0x2000, 0x10_0000), vec![(0x10_1000, 0x40)]);
+        let fde = |start| Fde {
+            start,
+            len: 0x40,
+            lsda: None,
+        };
+        assert_eq!(fdes(&sample(), 0x2000, 0), vec![fde(0x1000)]);
+        assert_eq!(fdes(&sample(), 0x2000, 0x10_0000), vec![fde(0x10_1000)]);
     }
 
     #[test]
     fn truncated_input_never_panics() {
         let s = sample();
         for n in 0..s.len() {
-            let _ = fde_ranges(&s[..n], 0x2000, 0);
+            let _ = fdes(&s[..n], 0x2000, 0);
         }
         for i in 0..s.len() {
             let mut t = s.clone();
             t[i] ^= 0xa5;
-            let _ = fde_ranges(&t, 0x2000, 0);
+            let _ = fdes(&t, 0x2000, 0);
         }
     }
 }

@@ -51,10 +51,9 @@ impl fmt::Display for LoadError {
                 "dynamically linked programs are not supported yet (PT_INTERP {interp})"
             ),
             LoadError::NoLoadableSegments => write!(f, "no loadable (PT_LOAD) segments"),
-            LoadError::SegmentOverlap { first, second } => write!(
-                f,
-                "PT_LOAD segments at {first:#x} and {second:#x} overlap"
-            ),
+            LoadError::SegmentOverlap { first, second } => {
+                write!(f, "PT_LOAD segments at {first:#x} and {second:#x} overlap")
+            }
             LoadError::BadEntry(entry) => {
                 write!(f, "entry point {entry:#x} is not in an executable segment")
             }

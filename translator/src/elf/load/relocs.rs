@@ -35,9 +35,18 @@ pub(crate) fn relative_targets(
             *slot = Some(val);
         }
     }
-    let tag = |t: i64| usize::try_from(t).ok().and_then(|t| tags.get(t)).copied().flatten();
+    let tag = |t: i64| {
+        usize::try_from(t)
+            .ok()
+            .and_then(|t| tags.get(t))
+            .copied()
+            .flatten()
+    };
     let mut out = Vec::new();
-    for (addr_tag, size_tag) in [(elf::DT_RELA, elf::DT_RELASZ), (elf::DT_JMPREL, elf::DT_PLTRELSZ)] {
+    for (addr_tag, size_tag) in [
+        (elf::DT_RELA, elf::DT_RELASZ),
+        (elf::DT_JMPREL, elf::DT_PLTRELSZ),
+    ] {
         if let (Some(addr), Some(size)) = (tag(addr_tag), tag(size_tag)) {
             let table = table_bytes(read, addr, size, "RELA")?;
             for rela in table.chunks_exact(24) {
@@ -87,5 +96,9 @@ fn table_bytes<'a>(
     usize::try_from(size)
         .ok()
         .and_then(|len| read(addr, len))
-        .ok_or_else(|| malformed(format!("{what} table at {addr:#x} (+{size:#x}) is not in the file")))
+        .ok_or_else(|| {
+            malformed(format!(
+                "{what} table at {addr:#x} (+{size:#x}) is not in the file"
+            ))
+        })
 }

@@ -103,8 +103,11 @@ pub fn tbz(cx: &mut Ctx, i: &Instruction) -> Lift {
 pub fn br(cx: &mut Ctx, i: &Instruction) -> Lift {
     let r = reg_num(&i.operands[0])?;
     let target = cx.reg(yaxpeax_arm::armv8::a64::SizeCode::X, r);
-    if let Some((index_reg, targets)) = cx.targets.jump_table(cx.b.func, cx.pc) {
-        let idx = cx.b.get_reg(Type::I64, index_reg);
+    let table = match cx.table_index {
+        Some(idx) => cx.targets.jump_table(cx.b.func, cx.pc).map(|t| (idx, t)),
+        None => None,
+    };
+    if let Some((idx, targets)) = table {
         let mask = cx.iconst(Type::I64, 0xffff_ffff);
         let index = cx.b.and(Type::I64, idx, mask);
         let default = cx.b.func.create_block(0);

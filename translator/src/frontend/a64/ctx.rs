@@ -39,9 +39,9 @@ pub trait Targets {
     /// leaves the function (tail call) when the address is outside it.
     fn block_for(&mut self, func: &mut Function, pc: u64) -> Block;
 
-    /// For a BR at `br_pc` that is a recovered jump table: the index
-    /// register and the block of each table entry.
-    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<(u8, Vec<Block>)>;
+    /// For a BR at `br_pc` that is a recovered jump table: the block of
+    /// each table entry.
+    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<Vec<Block>>;
 }
 
 /// State while lifting one guest instruction.
@@ -56,6 +56,9 @@ pub struct Ctx<'a, 'f> {
     pub word: u32,
     /// Resolves branch targets.
     pub targets: &'a mut dyn Targets,
+    /// The jump-table index, captured at the table load earlier in this
+    /// block (the index register may be overwritten before the BR).
+    pub table_index: Option<Value>,
 }
 
 /// Whether a size code is 64-bit.

@@ -21,7 +21,7 @@ pub mod system;
 use rustc_hash::FxHashMap;
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode};
 
-use crate::elf::{CodeMap, FuncInfo, GuestImage};
+use crate::elf::{CodeMap, FuncInfo, GuestImage, JumpTable};
 use crate::ir::{Block, Function, Terminator, TrapKind};
 use ctx::{unsupported, Ctx, Lift, Targets};
 
@@ -39,6 +39,18 @@ struct FuncTargets<'a> {
     blocks: FxHashMap<u64, Block>,
 }
 
+/// Jump-table loads: the address of each table load (`LDRB`/`LDRH`/`LDR`)
+/// with its table, so the lifter can capture the index there.
+pub type TableLoads<'a> = FxHashMap<u64, &'a JumpTable>;
+
+/// Indexes `code`'s jump tables by the address of their table load.
+pub fn table_loads(code: &CodeMap) -> TableLoads<'_> {
+    code.jump_tables
+        .values()
+        .map(|jt| (jt.load_addr, jt))
+        .collect()
+}
+
 impl Targets for FuncTargets<'_> {
     fn block_for(&mut self, func: &mut Function, pc: u64) -> Block {
         if let Some(b) = self.blocks.get(&pc) {
@@ -50,10 +62,9 @@ impl Targets for FuncTargets<'_> {
         stub
     }
 
-    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<(u8, Vec<Block>)> {
+    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<Vec<Block>> {
         let jt = self.code.jump_tables.get(&br_pc)?;
-        let blocks = jt.targets.iter().map(|t| self.block_for(func, *t)).collect();
-        Some((jt.index_reg, blocks))
+        Some(jt.targets.iter().map(|t| self.block_for(func, *t)).collect())
     }
 }
 
@@ -61,6 +72,7 @@ impl Targets for FuncTargets<'_> {
 pub fn lift_function(
     image: &GuestImage,
     code: &CodeMap,
+    loads: &TableLoads,
     info: &FuncInfo,
 ) -> (Function, LiftStats) {
     let name = info
@@ -79,7 +91,7 @@ pub fn lift_function(
     let mut stats = LiftStats::default();
     for bi in &info.blocks {
         let block = targets.blocks[&bi.start];
-        lift_block(image, &mut func, &mut targets, block, bi.start, bi.end, &mut stats);
+        lift_block(image, loads, &mut func, &mut targets, block, (bi.start, bi.end), &mut stats);
     }
     let entry_block = targets.block_for(&mut func, info.entry);
     func.entries.push((info.entry, entry_block));
@@ -104,15 +116,21 @@ pub fn lift_function(
 
 fn lift_block(
     image: &GuestImage,
+    loads: &TableLoads,
     func: &mut Function,
     targets: &mut FuncTargets,
     block: Block,
-    start: u64,
-    end: u64,
+    (start, end): (u64, u64),
     stats: &mut LiftStats,
 ) {
     let mut pc = start;
+    let mut table_index = None;
     while pc < end {
+        if let Some(jt) = loads.get(&pc).filter(|jt| jt.br_addr > pc && jt.br_addr < end) {
+            let mut b = func.builder(block);
+            b.pc = pc;
+            table_index = Some(b.get_reg(crate::ir::Type::I64, jt.index_reg));
+        }
         let word = image.read_u32(pc).unwrap_or(0);
         let decoded = decode::decode(word);
         let result = {
@@ -124,6 +142,7 @@ fn lift_block(
                 pc,
                 word,
                 targets,
+                table_index,
             };
             match &decoded {
                 Some(i) => lift_inst(&mut cx, i),

@@ -9,11 +9,12 @@
 //!   from zero when the dropped fraction is at least one half.
 //! - Fused multiply-add is done inline without the x86 FMA extension:
 //!   f32 through an f64 sum rounded to odd, f64 with Boldo and Melquiond's
-//!   emulated FMA (exact product by Dekker splitting, round-to-odd of the
-//!   low sum, one final rounding). Invariant: this is correctly rounded
+//!   emulated FMA (exact product by Dekker splitting, exact sum of the
+//!   high parts, round-to-odd of the low parts, one final rounding). Invariant: this is correctly rounded
 //!   unless the product underflows or overflows or an operand exceeds
 //!   2^995 in magnitude; there it falls back to an unfused `a * b + c`.
-//! - Default-NaN and flush-to-zero modes are not modelled.
+//! - An invalid operation (0/0, sqrt(-1), inf-inf...) yields Arm's
+//!   positive default NaN. FPCR.DN and flush-to-zero are not modelled.
 
 use cranelift_codegen::ir::{
     condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, Endianness, InstBuilder,
@@ -35,11 +36,29 @@ fn le() -> MemFlagsData {
 pub fn lower(fb: &mut FunctionBuilder, inst: &InstData, args: &[ClValue]) -> ClValue {
     let ty = cl_type(inst.ty);
     match (inst.op, inst.imm) {
-        (Opcode::FBin, Imm::FBin(op)) => binary(fb, op, args[0], args[1]),
-        (Opcode::Fsqrt, _) => fb.ins().sqrt(args[0]),
+        (Opcode::FBin, Imm::FBin(op)) => {
+            let r = binary(fb, op, args[0], args[1]);
+            if matches!(op, FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div) {
+                let ok = fb.ins().fcmp(ClFCC::Ordered, args[0], args[1]);
+                default_nan(fb, r, ok)
+            } else {
+                r
+            }
+        }
+        (Opcode::Fsqrt, _) => {
+            let r = fb.ins().sqrt(args[0]);
+            let ok = fb.ins().fcmp(ClFCC::Ordered, args[0], args[0]);
+            default_nan(fb, r, ok)
+        }
         (Opcode::Fneg, _) => fb.ins().fneg(args[0]),
         (Opcode::Fabs, _) => fb.ins().fabs(args[0]),
-        (Opcode::Fma, _) => fma(fb, args[0], args[1], args[2]),
+        (Opcode::Fma, _) => {
+            let r = fma(fb, args[0], args[1], args[2]);
+            let ab = fb.ins().fcmp(ClFCC::Ordered, args[0], args[1]);
+            let c = fb.ins().fcmp(ClFCC::Ordered, args[2], args[2]);
+            let ok = fb.ins().band(ab, c);
+            default_nan(fb, r, ok)
+        }
         (Opcode::Fround, Imm::Round(mode)) => round(fb, mode, args[0]),
         (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
         (Opcode::Fconvert, _) => {
@@ -67,6 +86,20 @@ pub fn lower(fb: &mut FunctionBuilder, inst: &InstData, args: &[ClValue]) -> ClV
         }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }
+}
+
+/// An invalid operation on numbers gives Arm's default NaN (positive
+/// quiet NaN), not x86's negative "indefinite" one; NaN operands still
+/// propagate as on x86 (the first NaN operand, quietened).
+fn default_nan(fb: &mut FunctionBuilder, r: ClValue, inputs_are_numbers: ClValue) -> ClValue {
+    let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
+    let invalid = fb.ins().band(nan, inputs_are_numbers);
+    let dn = if fb.func.dfg.value_type(r) == types::F32 {
+        fb.ins().f32const(f32::from_bits(0x7fc0_0000))
+    } else {
+        fb.ins().f64const(f64::from_bits(0x7ff8_0000_0000_0000))
+    };
+    fb.ins().select(invalid, dn, r)
 }
 
 fn float_cc(cc: FloatCC) -> ClFCC {
@@ -181,7 +214,9 @@ fn round_odd(fb: &mut FunctionBuilder, s: ClValue, e: ClValue) -> ClValue {
     let even = fb.ins().icmp_imm_u(ClCC::Equal, low, 0);
     let fix = fb.ins().band(inexact, even);
     let signs = fb.ins().bxor(bits, ebits);
-    let same = fb.ins().icmp_imm_s(ClCC::SignedGreaterThanOrEqual, signs, 0);
+    let same = fb
+        .ins()
+        .icmp_imm_s(ClCC::SignedGreaterThanOrEqual, signs, 0);
     let up = fb.ins().iadd_imm_s(bits, 1);
     let down = fb.ins().iadd_imm_s(bits, -1);
     let adj = fb.ins().select(same, up, down);
@@ -206,9 +241,10 @@ fn fma(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> ClValue 
         return fb.ins().select(finite, fused, plain);
     }
     let (uh, ul) = two_prod(fb, a, b);
-    let (th, tl) = two_sum(fb, c, ul);
-    let v = round_odd(fb, th, tl);
-    let fused = fb.ins().fadd(uh, v);
+    let (th, tl) = two_sum(fb, c, uh);
+    let (s, e) = two_sum(fb, tl, ul);
+    let v = round_odd(fb, s, e);
+    let fused = fb.ins().fadd(th, v);
     let plain = fb.ins().fadd(uh, c);
     // The emulation is exact only when the product is in the normal range
     // with room for splitting, and all intermediate values are finite.
@@ -358,7 +394,11 @@ mod tests {
             let a = rng.f64(60);
             let b = rng.f64(60);
             // Make c cancel with a*b most of the time: the hard cases.
-            let c = if k % 2 == 0 { -(a * b) * (1.0 + rng.f64(40) * 1e-14) } else { rng.f64(120) };
+            let c = if k % 2 == 0 {
+                -(a * b) * (1.0 + rng.f64(40) * 1e-14)
+            } else {
+                rng.f64(120)
+            };
             let want = a.mul_add(b, c);
             let got = f(a, b, c);
             assert_eq!(got.to_bits(), want.to_bits(), "fma({a:e}, {b:e}, {c:e})");
@@ -404,6 +444,19 @@ mod tests {
     }
 
     #[test]
+    fn invalid_operations_give_the_positive_default_nan() {
+        let sub = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Sub), 2);
+        let sqrt = f64_fn(Opcode::Fsqrt, Imm::None, 1);
+        assert_eq!(
+            sub(f64::INFINITY, f64::INFINITY, 0.0).to_bits(),
+            0x7ff8_0000_0000_0000
+        );
+        assert_eq!(sqrt(-1.0, 0.0, 0.0).to_bits(), 0x7ff8_0000_0000_0000);
+        let neg_nan = f64::from_bits(0xfff8_0000_0000_0001);
+        assert_eq!(sub(neg_nan, 1.0, 0.0).to_bits(), neg_nan.to_bits());
+    }
+
+    #[test]
     fn ties_away_rounding() {
         let f = f64_fn(Opcode::Fround, Imm::Round(Round::TiesAway), 1);
         for (x, want) in [
@@ -425,7 +478,11 @@ mod tests {
     fn conversions_saturate() {
         let t = types::F64;
         let code = compile(&[t], &[types::I32], |fb, args| {
-            let i = inst(Opcode::FcvtToInt, Type::I32, Imm::FcvtInt((true, Round::Nearest)));
+            let i = inst(
+                Opcode::FcvtToInt,
+                Type::I32,
+                Imm::FcvtInt((true, Round::Nearest)),
+            );
             let r = lower(fb, &i, args);
             fb.ins().return_(&[r]);
         });
@@ -437,7 +494,11 @@ mod tests {
         assert_eq!(f(-1e20), i32::MIN);
         assert_eq!(f(f64::NAN), 0);
         let code = compile(&[t], &[types::I64], |fb, args| {
-            let i = inst(Opcode::FcvtToInt, Type::I64, Imm::FcvtInt((false, Round::TiesAway)));
+            let i = inst(
+                Opcode::FcvtToInt,
+                Type::I64,
+                Imm::FcvtInt((false, Round::TiesAway)),
+            );
             let r = lower(fb, &i, args);
             fb.ins().return_(&[r]);
         });

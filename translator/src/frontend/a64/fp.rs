@@ -15,6 +15,7 @@
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode, SizeCode};
 
 use super::ctx::{int_ty, unsupported, Ctx, Lift, Unsupported};
+use super::simd::replicate;
 use crate::ir::{FBinOp, Flag, FloatCC, Lanes, Round, Type, Value};
 
 /// Lifts a scalar FP instruction.
@@ -127,18 +128,6 @@ fn imm_bits(f: f64, bits: u32) -> u64 {
         32 => (f as f32).to_bits() as u64,
         _ => f.to_bits(),
     }
-}
-
-/// Repeats a `bits`-wide pattern over 128 bits.
-fn replicate(pattern: u64, bits: u32) -> u128 {
-    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
-    let mut out = 0u128;
-    let mut shift = 0;
-    while shift < 128 {
-        out |= ((pattern & mask) as u128) << shift;
-        shift += bits;
-    }
-    out
 }
 
 fn fmov(cx: &mut Ctx, i: &Instruction) -> Lift {
@@ -437,8 +426,10 @@ mod tests {
     fn fmov_general_and_lanes() {
         // fmov x4, d2 ; fmov d0, x1 ; fmov v0.d[1], x1 ; fmov x1, v0.d[1]
         let ir = lift_words(&[0x9e66_0044, 0x9e67_0020, 0x9eaf_0020, 0x9eae_0001]);
-        assert!(ir.contains("vextract v0, Lane((I64x2, 0))\n    set_reg v1, x4"), "{ir}");
-        
+        assert!(
+            ir.contains("vextract v0, Lane((I64x2, 0))\n    set_reg v1, x4"),
+            "{ir}"
+        );
         assert!(ir.contains("vfrom_scalar"), "{ir}");
         assert!(ir.contains("vinsert"), "{ir}");
         assert!(ir.contains("Lane((I64x2, 1))"), "{ir}");
@@ -451,7 +442,10 @@ mod tests {
         assert!(ir.contains("iconst 0x3ff0000000000000"), "{ir}");
         assert!(ir.contains("iconst 0xc0200000"), "{ir}");
         assert!(ir.contains("iconst 0x3c00"), "{ir}");
-        assert!(ir.contains("vconst 0x3f8000003f8000003f8000003f800000"), "{ir}");
+        assert!(
+            ir.contains("vconst 0x3f8000003f8000003f8000003f800000"),
+            "{ir}"
+        );
     }
 
     #[test]
@@ -476,11 +470,20 @@ mod tests {
     #[test]
     fn conversions() {
         // fcvt d0, s1 ; scvtf d0, x1, #16 ; fcvtzs w0, d1 ; fcvtas x0, d1 ; frinta d0, d1
-        let ir = lift_words(&[0x1e22_c020, 0x9e42_c020, 0x1e78_0020, 0x9e64_0020, 0x1e66_4020]);
+        let ir = lift_words(&[
+            0x1e22_c020,
+            0x9e42_c020,
+            0x1e78_0020,
+            0x9e64_0020,
+            0x1e66_4020,
+        ]);
         assert!(ir.contains("fconvert"), "{ir}");
         assert!(ir.contains("int_to_f v") && ir.contains("true"), "{ir}");
         assert!(ir.contains("iconst 0x3ef0000000000000"), "{ir}");
-        assert!(ir.contains(":i32 = fcvt_to_int") && ir.contains("(true, Trunc)"), "{ir}");
+        assert!(
+            ir.contains(":i32 = fcvt_to_int") && ir.contains("(true, Trunc)"),
+            "{ir}"
+        );
         assert!(ir.contains("(true, TiesAway)"), "{ir}");
         assert!(ir.contains("fround") && ir.contains("TiesAway"), "{ir}");
     }

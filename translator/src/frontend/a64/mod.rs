@@ -172,6 +172,10 @@ fn lift_block(
 /// Dispatches one decoded instruction to its handler.
 fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
     use Opcode::*;
+    // Vector forms share mnemonics with the general-register ones.
+    if simd::shadows_general(i) {
+        return simd::lift(cx, i);
+    }
     match i.opcode {
         ADD => arith::add_sub(cx, i, false, false),
         ADDS => arith::add_sub(cx, i, false, true),

@@ -134,7 +134,11 @@ fn get(cx: &mut Ctx, r: u16) -> Value {
 
 /// Writes a result: 64-bit results clear the upper half.
 fn put(cx: &mut Ctx, d: VOp, v: Value) {
-    let v = if d.full { v } else { cx.b.vzero_high(Type::V128, v) };
+    let v = if d.full {
+        v
+    } else {
+        cx.b.vzero_high(Type::V128, v)
+    };
     cx.b.set_v(v, d.reg as u8);
 }
 
@@ -148,8 +152,12 @@ fn concat_low(cx: &mut Ctx, a: Value, b: Value) -> Value {
 }
 
 /// Repeats a `bits`-wide pattern over 128 bits.
-fn replicate(pattern: u64, bits: u32) -> u128 {
-    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+pub fn replicate(pattern: u64, bits: u32) -> u128 {
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     let mut out = 0u128;
     let mut shift = 0;
     while shift < 128 {
@@ -589,9 +597,8 @@ fn widen_shift(cx: &mut Ctx, i: &Instruction) -> Lift {
     let v = get(cx, n);
     let mut r = widen(cx, v, narrow, high, signed);
     if amount != 0 {
-        r = cx
-            .b
-            .vshift(Type::V128, r, (VShiftOp::Shl, d.lanes, amount as u8));
+        r =
+            cx.b.vshift(Type::V128, r, (VShiftOp::Shl, d.lanes, amount as u8));
     }
     put(cx, d, r);
     Ok(())
@@ -664,7 +671,7 @@ pub mod test_util {
             b
         }
 
-        fn jump_table(&mut self, _: &mut Function, _: u64) -> Option<(u8, Vec<Block>)> {
+        fn jump_table(&mut self, _: &mut Function, _: u64) -> Option<Vec<Block>> {
             None
         }
     }
@@ -686,6 +693,7 @@ pub mod test_util {
                 pc,
                 word,
                 targets: &mut targets,
+                table_index: None,
             };
             cx.b.pc = pc;
             let lifted = if super::shadows_general(&inst) {
@@ -714,7 +722,13 @@ mod tests {
     fn string_routine_idioms() {
         // cmeq v1.16b, v0.16b, #0 ; shrn v2.8b, v1.8h, #4 ; umaxp v2.16b, v1.16b, v1.16b
         // fmov x4, d2 is FP; dup v0.16b, w1 ; bit v2.16b, v3.16b, v4.16b
-        let ir = lift_words(&[0x4e20_9801, 0x0f0c_8422, 0x6e21_a422, 0x4e01_0c20, 0x6ea4_1c62]);
+        let ir = lift_words(&[
+            0x4e20_9801,
+            0x0f0c_8422,
+            0x6e21_a422,
+            0x4e01_0c20,
+            0x6ea4_1c62,
+        ]);
         assert!(ir.contains("(CmpEqZ, I8x16)"), "{ir}");
         assert!(ir.contains("vshrn v") && ir.contains("(I16x8, 4)"), "{ir}");
         assert!(ir.contains("(UmaxPairwise, I8x16)"), "{ir}");
@@ -728,10 +742,19 @@ mod tests {
         // movi v0.2d, #0xff00ff00ff00ff00 ; movi v1.2s, #0x80, lsl #16 ;
         // mvni v0.4s, #0x12, msl #16 ; bic v0.8h, #0xf, lsl #8
         let ir = lift_words(&[0x6f05_e540, 0x0f04_4401, 0x6f00_d640, 0x6f00_b5e0]);
-        assert!(ir.contains("vconst 0xff00ff00ff00ff00ff00ff00ff00ff00"), "{ir}");
+        assert!(
+            ir.contains("vconst 0xff00ff00ff00ff00ff00ff00ff00ff00"),
+            "{ir}"
+        );
         assert!(ir.contains("vconst 0x80000000800000\n"), "{ir}");
-        assert!(ir.contains("vconst 0xffed0000ffed0000ffed0000ffed0000"), "{ir}");
-        assert!(ir.contains("vconst 0xf000f000f000f000f000f000f000f00"), "{ir}");
+        assert!(
+            ir.contains("vconst 0xffed0000ffed0000ffed0000ffed0000"),
+            "{ir}"
+        );
+        assert!(
+            ir.contains("vconst 0xf000f000f000f000f000f000f000f00"),
+            "{ir}"
+        );
     }
 
     #[test]
@@ -747,9 +770,18 @@ mod tests {
     fn rev_is_a_constant_permutation() {
         // rev64 v0.2s, v0.2s ; rev32 v1.8b, v1.8b ; rev16 v0.16b, v1.16b
         let ir = lift_words(&[0x0ea0_0800, 0x2e20_0821, 0x4e20_1820]);
-        assert!(ir.contains("vconst 0xb0a09080f0e0d0c0302010007060504\n"), "{ir}");
-        assert!(ir.contains("vconst 0xc0d0e0f08090a0b0405060700010203\n"), "{ir}");
-        assert!(ir.contains("vconst 0xe0f0c0d0a0b08090607040502030001\n"), "{ir}");
+        assert!(
+            ir.contains("vconst 0xb0a09080f0e0d0c0302010007060504\n"),
+            "{ir}"
+        );
+        assert!(
+            ir.contains("vconst 0xc0d0e0f08090a0b0405060700010203\n"),
+            "{ir}"
+        );
+        assert!(
+            ir.contains("vconst 0xe0f0c0d0a0b08090607040502030001\n"),
+            "{ir}"
+        );
     }
 
     #[test]
@@ -764,12 +796,18 @@ mod tests {
             0x0ea1_2800,
             0x6e30_3820,
         ]);
-        assert!(ir.contains(":i32 = vextract") && ir.contains("(I8x16, 0)"), "{ir}");
+        assert!(
+            ir.contains(":i32 = vextract") && ir.contains("(I8x16, 0)"),
+            "{ir}"
+        );
         assert!(ir.contains("sext"), "{ir}");
         assert!(ir.contains("(I64x2, 1)"), "{ir}");
         assert!(ir.contains("(Zip1, I32x4)"), "{ir}");
         assert!(ir.contains("(Uzp1, I32x4)"), "{ir}");
-        assert!(ir.contains(":i16 = vreduce") && ir.contains("(Add, I8x16)"), "{ir}");
+        assert!(
+            ir.contains(":i16 = vreduce") && ir.contains("(Add, I8x16)"),
+            "{ir}"
+        );
         assert!(!ir.contains("trap"), "{ir}");
     }
 }

@@ -92,7 +92,9 @@ fn run(exe: &Path, case: &Case) -> (Vec<u8>, String) {
         .map(|a| a.replace("{tmpdir}", &tmp.path().to_string_lossy()))
         .collect();
     let stdin = match &case.stdin {
-        Some(p) => Stdio::from(std::fs::File::open(root().join("fixtures").join(p)).expect("stdin")),
+        Some(p) => {
+            Stdio::from(std::fs::File::open(root().join("fixtures").join(p)).expect("stdin"))
+        }
         None => Stdio::null(),
     };
     let mut child = Command::new(exe)
@@ -143,7 +145,8 @@ fn check_binary(binary: &str) {
             continue;
         }
         let exp_dir = root().join("fixtures/expected");
-        let want_out = std::fs::read(exp_dir.join(format!("{}.stdout", case.name))).expect("expected stdout");
+        let want_out =
+            std::fs::read(exp_dir.join(format!("{}.stdout", case.name))).expect("expected stdout");
         let want_st = std::fs::read_to_string(exp_dir.join(format!("{}.status", case.name)))
             .expect("expected status")
             .trim()
@@ -166,7 +169,12 @@ fn check_binary(binary: &str) {
         }
     }
     eprintln!("{binary}: {passed} cases passed");
-    assert!(failures.is_empty(), "{} case(s) differ from qemu-aarch64:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ from qemu-aarch64:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -55,7 +55,13 @@ pub fn translate(input: &Path, output: &Path, opts: Options) -> Result<Report, S
     report.phases.push(("discover+lift", t.elapsed()));
     if cfg!(debug_assertions) || opts.verify {
         for f in &funcs {
-            verify(f).map_err(|e| format!("internal error: IR of {} is invalid: {}", f.name, e.join("; ")))?;
+            verify(f).map_err(|e| {
+                format!(
+                    "internal error: IR of {} is invalid: {}",
+                    f.name,
+                    e.join("; ")
+                )
+            })?;
         }
     }
     report.functions = funcs.len();

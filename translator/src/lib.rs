@@ -3,9 +3,9 @@
 //! Data flows one way: `elf` (load, discover) -> `frontend` (decode, lift to
 //! `ir`) -> `opt` -> `backend` (Cranelift, object file) -> `link`.
 
-pub mod ir;
-pub mod elf;
-pub mod frontend;
 pub mod backend;
 pub mod driver;
+pub mod elf;
+pub mod frontend;
+pub mod ir;
 pub mod link;

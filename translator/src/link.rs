@@ -44,7 +44,8 @@ pub fn link(object: &[u8], out: &Path) -> Result<(), String> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let work = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let work =
+        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let obj_path = work.path().join("translated.o");
     std::fs::File::create(&obj_path)
         .and_then(|mut f| f.write_all(object))
@@ -59,12 +60,24 @@ pub fn link(object: &[u8], out: &Path) -> Result<(), String> {
         .arg(tmp.path())
         .arg(&obj_path)
         .arg(&runtime)
-        .args(["-Wl,--gc-sections", "-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"])
+        .args([
+            "-Wl,--gc-sections",
+            "-lgcc_s",
+            "-lutil",
+            "-lrt",
+            "-lpthread",
+            "-lm",
+            "-ldl",
+            "-lc",
+        ])
         .output()
         .map_err(|e| format!("cannot run the linker `cc`: {e}"))?;
     if !status.status.success() {
         let msg = String::from_utf8_lossy(&status.stderr);
-        let first = msg.lines().find(|l| l.contains("error") || l.contains("undefined")).unwrap_or("");
+        let first = msg
+            .lines()
+            .find(|l| l.contains("error") || l.contains("undefined"))
+            .unwrap_or("");
         return Err(format!("linking failed: {}", first.trim()));
     }
     use std::os::unix::fs::PermissionsExt;

@@ -24,11 +24,16 @@ pub enum CpuLevel {
 pub fn build(level: CpuLevel, verify: bool) -> Result<Arc<dyn TargetIsa>, String> {
     let mut flags = settings::builder();
     let set = |b: &mut settings::Builder, k: &str, v: &str| {
-        b.set(k, v).map_err(|e| format!("cranelift setting {k}={v}: {e}"))
+        b.set(k, v)
+            .map_err(|e| format!("cranelift setting {k}={v}: {e}"))
     };
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "is_pic", "true")?;
-    set(&mut flags, "enable_verifier", if verify { "true" } else { "false" })?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if verify { "true" } else { "false" },
+    )?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     let triple = Triple::from_str("x86_64-unknown-linux-gnu").map_err(|e| e.to_string())?;
     let mut b = isa::lookup(triple).map_err(|e| e.to_string())?;
@@ -41,10 +46,18 @@ pub fn build(level: CpuLevel, verify: bool) -> Result<Arc<dyn TargetIsa>, String
         "has_cmpxchg16b",
     ];
     if level == CpuLevel::V3 {
-        features.extend(["has_avx", "has_avx2", "has_bmi1", "has_bmi2", "has_fma", "has_lzcnt"]);
+        features.extend([
+            "has_avx",
+            "has_avx2",
+            "has_bmi1",
+            "has_bmi2",
+            "has_fma",
+            "has_lzcnt",
+        ]);
     }
     for f in features {
-        b.enable(f).map_err(|e| format!("cranelift feature {f}: {e}"))?;
+        b.enable(f)
+            .map_err(|e| format!("cranelift feature {f}: {e}"))?;
     }
     b.finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())

@@ -372,7 +372,14 @@ impl Lowerer<'_, '_> {
     fn helper(&mut self, idx: usize) -> ir::FuncRef {
         let (_, sig) = helper_sigs()[idx].clone();
         let h = self.env.helpers;
-        let id = [h.syscall, h.dispatch, h.undefined, h.brk, h.cntvct, h.dc_zva][idx];
+        let id = [
+            h.syscall,
+            h.dispatch,
+            h.undefined,
+            h.brk,
+            h.cntvct,
+            h.dc_zva,
+        ][idx];
         func_ref(self.fb.func, id, sig)
     }
 
@@ -381,10 +388,11 @@ impl Lowerer<'_, '_> {
     /// otherwise runs `call` with the depth incremented.
     fn guarded(&mut self, call: impl FnOnce(&mut Self)) {
         let depth = self.cpu_load(types::I32, abi::OFF_DEPTH);
-        let deep = self
-            .fb
-            .ins()
-            .icmp_imm_s(ClCC::UnsignedGreaterThanOrEqual, depth, abi::MAX_CALL_DEPTH as i64);
+        let deep = self.fb.ins().icmp_imm_s(
+            ClCC::UnsignedGreaterThanOrEqual,
+            depth,
+            abi::MAX_CALL_DEPTH as i64,
+        );
         let bail = self.fb.create_block();
         let go = self.fb.create_block();
         self.fb.ins().brif(deep, bail, &[], go, &[]);
@@ -435,8 +443,12 @@ impl Lowerer<'_, '_> {
             let done = l.fb.create_block();
             l.fb.ins().brif(hit, hit_b, &[], miss_b, &[]);
             l.fb.switch_to_block(hit_b);
-            let fnp = l.fb.ins().load(types::I64, cpu_mem(), entry, abi::TLB_OFF_FN);
-            let idx = l.fb.ins().load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
+            let fnp =
+                l.fb.ins()
+                    .load(types::I64, cpu_mem(), entry, abi::TLB_OFF_FN);
+            let idx =
+                l.fb.ins()
+                    .load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
             let sig = l.fb.import_signature(guest_sig());
             l.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
             l.fb.ins().jump(done, &[]);

@@ -201,7 +201,9 @@ pub fn lower_effect(fb: &mut FunctionBuilder, inst: &InstData, a: &[ClValue]) ->
             fb.ins().fence();
         }
         (Opcode::DcZva, _) => {
-            let base = fb.ins().band_imm_s(a[0], !(vmxlate_abi::DCZ_BLOCK_BYTES as i64 - 1));
+            let base = fb
+                .ins()
+                .band_imm_s(a[0], !(vmxlate_abi::DCZ_BLOCK_BYTES as i64 - 1));
             let zero = fb.ins().iconst(types::I64, 0);
             for off in (0..vmxlate_abi::DCZ_BLOCK_BYTES as i32).step_by(8) {
                 fb.ins().store(guest_mem(), zero, base, off);

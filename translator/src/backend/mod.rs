@@ -58,7 +58,13 @@ fn symbol_name(f: &Function) -> String {
     let clean: String = f
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("g_{}_{:x}", clean, f.entry_pc)
 }
@@ -82,7 +88,11 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
     }
     let mut hid = Vec::new();
     for (name, sig) in helper_sigs() {
-        hid.push(module.declare_function(name, Linkage::Import, &sig).map_err(err)?);
+        hid.push(
+            module
+                .declare_function(name, Linkage::Import, &sig)
+                .map_err(err)?,
+        );
     }
     let helpers = Helpers {
         syscall: hid[0],
@@ -142,7 +152,9 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
                 ctx.func.name = UserFuncName::user(0, id.as_u32());
                 lower::lower_function(f, &env, &mut ctx.func, fctx);
                 ctx.compile(&*isa, &mut ControlPlane::default())
-                    .map_err(|e| format!("compiling {} ({:#x}): {:?}", f.name, f.entry_pc, e.inner))?;
+                    .map_err(|e| {
+                        format!("compiling {} ({:#x}): {:?}", f.name, f.entry_pc, e.inner)
+                    })?;
                 let code = ctx
                     .compiled_code()
                     .ok_or_else(|| format!("no code for {}", f.name))?;

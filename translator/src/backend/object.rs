@@ -8,7 +8,9 @@
 use cranelift_module::FuncId;
 use cranelift_object::ObjectProduct;
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolId, SymbolSection};
-use object::{RelocationEncoding, RelocationFlags, RelocationKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{
+    RelocationEncoding, RelocationFlags, RelocationKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 use rustc_hash::FxHashMap;
 use vmxlate_abi as abi;
 
@@ -28,7 +30,13 @@ fn abs64(offset: u64, symbol: SymbolId) -> Relocation {
     }
 }
 
-fn local_data(obj: &mut Object<'static>, name: &str, section: object::write::SectionId, value: u64, size: u64) -> SymbolId {
+fn local_data(
+    obj: &mut Object<'static>,
+    name: &str,
+    section: object::write::SectionId,
+    value: u64,
+    size: u64,
+) -> SymbolId {
     obj.add_symbol(Symbol {
         name: name.as_bytes().to_vec(),
         value,
@@ -71,7 +79,13 @@ pub fn finish(
     let ro = obj.section_id(StandardSection::ReadOnlyData);
 
     let elf_off = obj.append_section_data(ro, &image.file, abi::guest::PAGE_SIZE);
-    let elf_sym = local_data(&mut obj, "vmx_guest_elf", ro, elf_off, image.file.len() as u64);
+    let elf_sym = local_data(
+        &mut obj,
+        "vmx_guest_elf",
+        ro,
+        elf_off,
+        image.file.len() as u64,
+    );
 
     let mut map = Vec::with_capacity(rows.len() * 16);
     for (pc, off, entry) in &rows {
@@ -90,10 +104,24 @@ pub fn finish(
     let size = std::mem::size_of::<abi::ImageDesc>();
     let mut desc = vec![0u8; size];
     desc[0..4].copy_from_slice(&abi::IMAGE_VERSION.to_le_bytes());
-    let put = |d: &mut Vec<u8>, field: usize, v: u64| d[field..field + 8].copy_from_slice(&v.to_le_bytes());
-    put(&mut desc, std::mem::offset_of!(abi::ImageDesc, elf_len), image.file.len() as u64);
-    put(&mut desc, std::mem::offset_of!(abi::ImageDesc, load_bias), image.load_bias);
-    put(&mut desc, std::mem::offset_of!(abi::ImageDesc, pc_map_len), rows.len() as u64);
+    let put = |d: &mut Vec<u8>, field: usize, v: u64| {
+        d[field..field + 8].copy_from_slice(&v.to_le_bytes())
+    };
+    put(
+        &mut desc,
+        std::mem::offset_of!(abi::ImageDesc, elf_len),
+        image.file.len() as u64,
+    );
+    put(
+        &mut desc,
+        std::mem::offset_of!(abi::ImageDesc, load_bias),
+        image.load_bias,
+    );
+    put(
+        &mut desc,
+        std::mem::offset_of!(abi::ImageDesc, pc_map_len),
+        rows.len() as u64,
+    );
     let data = obj.section_id(StandardSection::Data);
     let desc_off = obj.append_section_data(data, &desc, 16);
     obj.add_symbol(Symbol {

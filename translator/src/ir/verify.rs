@@ -30,7 +30,10 @@ pub fn verify(func: &Function) -> Result<(), Vec<String>> {
             }
             for a in inst.operands() {
                 if !local.contains(*a) {
-                    errors.push(format!("{b}: {} uses {a} not defined earlier in the block", op.name()));
+                    errors.push(format!(
+                        "{b}: {} uses {a} not defined earlier in the block",
+                        op.name()
+                    ));
                 }
             }
             match (op.has_result(), inst.result) {

@@ -39,8 +39,6 @@ pub(super) struct Step {
 
 /// A recognised table.
 pub(super) struct Recognised {
-    /// Whether a table or base address came from outside the path.
-    pub hoisted: bool,
     /// Register holding the index at the table load.
     pub index_reg: u8,
     /// Register the BR jumps through.
@@ -56,8 +54,6 @@ pub(super) struct Recognised {
 
 /// The decoded path, most recent instruction first.
 struct Path<'a> {
-    /// Set when an address was found outside the path.
-    hoisted: std::cell::Cell<bool>,
     steps: &'a [Step],
     insts: Vec<Option<Instruction>>,
     image: &'a GuestImage,
@@ -78,9 +74,10 @@ pub(super) struct Body<'a> {
 
 impl Body<'_> {
     /// The instructions from which control can reach `to` inside the
-    /// function (`to` included). Unresolved indirect branches other than
-    /// the one being resolved may go anywhere, so whatever reaches one
-    /// reaches `to` as well.
+    /// function (`to` included). Other unresolved indirect branches are
+    /// assumed not to jump into the slice: recognition is optimistic, and
+    /// the lifter checks at run time that the `BR` target equals the table
+    /// entry, falling back to the code lookup table when it does not.
     fn reaching(&self, to: u64) -> FxHashSet<u64> {
         let mut preds: FxHashMap<u64, Vec<u64>> = FxHashMap::default();
         let mut work = vec![to];
@@ -98,7 +95,6 @@ impl Body<'_> {
                     preds.entry(t).or_default().push(pc);
                     preds.entry(next).or_default().push(pc);
                 }
-                Some(Flow::JumpIndirect) => work.push(pc),
                 Some(f) if f.falls_through() => preds.entry(next).or_default().push(pc),
                 _ => {}
             }
@@ -123,7 +119,6 @@ impl Body<'_> {
         match self.code.peek(pc) {
             Some(Flow::Jump(t)) => reach.contains(&t),
             Some(Flow::CondJump(t)) => reach.contains(&t) || reach.contains(&next),
-            Some(Flow::JumpIndirect) => true,
             Some(f) if f.falls_through() => reach.contains(&next),
             _ => false,
         }
@@ -142,24 +137,16 @@ impl Path<'_> {
     }
 
     /// Every instruction of the function body that may write `reg` and
-    /// whose value can reach `to`, in address order (`None` if a call may
-    /// clobber a caller-saved `reg` on the way).
-    fn body_defs(&self, reg: u8, to: u64) -> Option<Vec<(u64, Instruction)>> {
+    /// whose value can reach `to`, in address order. Calls are not treated
+    /// as writes: recognition is optimistic (see [`recognise`]).
+    fn body_defs(&self, reg: u8, to: u64) -> Vec<(u64, Instruction)> {
         let reach = self.body.reaching(to);
-        let caller_saved = reg <= 18 || reg == 30;
         let mut addrs: Vec<u64> = self.body.insns.iter().copied().collect();
         addrs.sort_unstable();
         let mut defs = Vec::new();
         for addr in addrs {
             if !self.body.flows_into(addr, &reach) {
                 continue;
-            }
-            let call = matches!(
-                self.body.code.peek(addr),
-                Some(Flow::Call(_) | Flow::CallIndirect | Flow::Syscall)
-            );
-            if call && caller_saved {
-                return None;
             }
             // An undecodable word traps: nothing it might write flows on.
             let Some(inst) = decode_at(self.image, addr) else {
@@ -169,7 +156,7 @@ impl Path<'_> {
                 defs.push((addr, inst));
             }
         }
-        Some(defs)
+        defs
     }
 }
 
@@ -224,12 +211,12 @@ fn writes(inst: &Instruction, reg: u8) -> bool {
 /// instructions executed before it (most recent first).
 ///
 /// `body` is used for table and base addresses computed before the path's
-/// start (hoisted out of a loop), which are accepted only if no other
-/// definition of their register reaches the use.
+/// start (hoisted out of a loop): the definitions of their register that
+/// reach the use must all compute the same address.
 ///
-/// A hoisted address is first found assuming the BR goes nowhere, then the
-/// whole recognition is repeated with the BR going to the targets found;
-/// the table is accepted only if both agree.
+/// A hoisted address is found assuming the BR goes nowhere. Recognition is
+/// optimistic: the lifter takes a table entry only when the BR target at
+/// run time equals it.
 pub(super) fn recognise(
     image: &GuestImage,
     br_addr: u64,
@@ -237,13 +224,7 @@ pub(super) fn recognise(
     body: &mut Body<'_>,
 ) -> Option<Recognised> {
     body.own = (br_addr, Vec::new());
-    let first = recognise_once(image, br_addr, steps, body)?;
-    if !first.hoisted {
-        return Some(first);
-    }
-    body.own.1 = first.targets.clone();
-    let second = recognise_once(image, br_addr, steps, body)?;
-    (second.targets == first.targets).then_some(second)
+    recognise_once(image, br_addr, steps, body)
 }
 
 /// One recognition attempt with the BR's successors as in `body.own`.
@@ -259,7 +240,6 @@ fn recognise_once(
     }
     let target_reg = gpr(&br.operands[0])?;
     let path = Path {
-        hoisted: std::cell::Cell::new(false),
         steps,
         insts: steps.iter().map(|s| decode_at(image, s.addr)).collect(),
         image,
@@ -350,7 +330,6 @@ fn recognise_once(
         targets.push(target);
     }
     Some(Recognised {
-        hoisted: path.hoisted.get(),
         index_reg,
         target_reg,
         load_addr: steps.get(i_load)?.addr,
@@ -396,7 +375,6 @@ fn extension(style: ShiftStyle, size: SizeCode) -> Option<Extend> {
 fn address_in(path: &Path<'_>, from: usize, reg: u8, slice: &mut Vec<u64>) -> Option<u64> {
     let Some(i) = path.def(from, reg) else {
         let user = path.steps.get(from.checked_sub(1)?)?.addr;
-        path.hoisted.set(true);
         return hoisted_address(path, reg, user, slice);
     };
     let inst = path.inst(i)?;
@@ -436,7 +414,13 @@ fn address_in(path: &Path<'_>, from: usize, reg: u8, slice: &mut Vec<u64>) -> Op
 /// `adrp reg, page` followed by `add reg, reg, #lo12`, or by a single
 /// `add reg, r, #lo12` whose `r` is written only by one ADRP.
 fn hoisted_address(path: &Path<'_>, reg: u8, user: u64, slice: &mut Vec<u64>) -> Option<u64> {
-    let defs = path.body_defs(reg, user)?;
+    // Only address-forming definitions can produce a table address; any
+    // other definition that reaches the use is caught by the run-time check.
+    let defs: Vec<_> = path
+        .body_defs(reg, user)
+        .into_iter()
+        .filter(|(_, i)| matches!(i.opcode, Opcode::ADR | Opcode::ADRP | Opcode::ADD))
+        .collect();
     let adrp_page = |(addr, inst): &(u64, Instruction)| match (inst.opcode, inst.operands) {
         (Opcode::ADRP, [_, Operand::PCOffset(off), ..]) => {
             Some((addr & !0xfff).wrapping_add(off as u64))
@@ -468,7 +452,7 @@ fn hoisted_address(path: &Path<'_>, reg: u8, user: u64, slice: &mut Vec<u64>) ->
         }
         [(add_addr, add)] => {
             let (src, imm) = add_imm(add)?;
-            match path.body_defs(src, *add_addr)?.as_slice() {
+            match path.body_defs(src, *add_addr).as_slice() {
                 [adrp] => {
                     let page = adrp_page(adrp)?;
                     slice.extend([adrp.0, *add_addr]);

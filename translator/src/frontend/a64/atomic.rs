@@ -13,11 +13,27 @@ use crate::ir::{IntCC, MemAccess, RmwOp, SysReg, Type};
 
 fn access_bytes(op: Opcode, size: SizeCode) -> u8 {
     match op {
-        Opcode::LDXRB | Opcode::LDAXRB | Opcode::STXRB | Opcode::STLXRB | Opcode::LDARB
-        | Opcode::STLRB | Opcode::LDAPRB | Opcode::LDLARB | Opcode::STLLRB | Opcode::CASB(_)
+        Opcode::LDXRB
+        | Opcode::LDAXRB
+        | Opcode::STXRB
+        | Opcode::STLXRB
+        | Opcode::LDARB
+        | Opcode::STLRB
+        | Opcode::LDAPRB
+        | Opcode::LDLARB
+        | Opcode::STLLRB
+        | Opcode::CASB(_)
         | Opcode::SWPB(_) => 1,
-        Opcode::LDXRH | Opcode::LDAXRH | Opcode::STXRH | Opcode::STLXRH | Opcode::LDARH
-        | Opcode::STLRH | Opcode::LDAPRH | Opcode::LDLARH | Opcode::STLLRH | Opcode::CASH(_)
+        Opcode::LDXRH
+        | Opcode::LDAXRH
+        | Opcode::STXRH
+        | Opcode::STLXRH
+        | Opcode::LDARH
+        | Opcode::STLRH
+        | Opcode::LDAPRH
+        | Opcode::LDLARH
+        | Opcode::STLLRH
+        | Opcode::CASH(_)
         | Opcode::SWPH(_) => 2,
         _ => {
             if size == SizeCode::X {

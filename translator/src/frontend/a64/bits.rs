@@ -170,10 +170,7 @@ pub fn mul_div(cx: &mut Ctx, i: &Instruction) -> Lift {
         _ => {
             let p = cx.b.mul(ty, a, b);
             let acc = cx.source(&i.operands[3], ty)?;
-            if matches!(
-                i.opcode,
-                Opcode::MSUB | Opcode::SMSUBL | Opcode::UMSUBL
-            ) {
+            if matches!(i.opcode, Opcode::MSUB | Opcode::SMSUBL | Opcode::UMSUBL) {
                 cx.b.sub(ty, acc, p)
             } else {
                 cx.b.add(ty, acc, p)

@@ -99,7 +99,9 @@ pub fn tbz(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
-/// BR: a recovered jump table, else an indirect jump.
+/// BR: a recovered jump table, else an indirect jump. Table recognition is
+/// optimistic, so each table entry is taken only when the BR target equals
+/// it; any other target goes through the code lookup table.
 pub fn br(cx: &mut Ctx, i: &Instruction) -> Lift {
     let r = reg_num(&i.operands[0])?;
     let target = cx.reg(yaxpeax_arm::armv8::a64::SizeCode::X, r);
@@ -107,24 +109,40 @@ pub fn br(cx: &mut Ctx, i: &Instruction) -> Lift {
         Some(idx) => cx.targets.jump_table(cx.b.func, cx.pc).map(|t| (idx, t)),
         None => None,
     };
-    if let Some((idx, targets)) = table {
-        let mask = cx.iconst(Type::I64, 0xffff_ffff);
-        let index = cx.b.and(Type::I64, idx, mask);
-        let default = cx.b.func.create_block(0);
-        {
-            let mut db = cx.b.func.builder(default);
-            db.pc = cx.pc;
-            let t = db.get_reg(Type::I64, r as u8);
-            db.terminate(Terminator::JumpIndirect { target: t });
-        }
-        cx.b.terminate(Terminator::JumpTable {
-            index,
-            targets,
-            default,
-        });
+    let Some((idx, entries)) = table else {
+        cx.b.terminate(Terminator::JumpIndirect { target });
         return Ok(());
+    };
+    let mask = cx.iconst(Type::I64, 0xffff_ffff);
+    let index = cx.b.and(Type::I64, idx, mask);
+    let func = &mut *cx.b.func;
+    let default = func.create_block(0);
+    {
+        let mut db = func.builder(default);
+        db.pc = cx.pc;
+        let t = db.get_reg(Type::I64, r as u8);
+        db.terminate(Terminator::JumpIndirect { target: t });
     }
-    cx.b.terminate(Terminator::JumpIndirect { target });
+    let mut checks = Vec::with_capacity(entries.len());
+    for (pc, blk) in entries {
+        let check = func.create_block(0);
+        let mut cb = func.builder(check);
+        cb.pc = cx.pc;
+        let t = cb.get_reg(Type::I64, r as u8);
+        let want = cb.iconst(Type::I64, pc);
+        let same = cb.icmp(Type::I8, t, want, IntCC::Eq);
+        cb.terminate(Terminator::Branch {
+            cond: same,
+            then_to: blk,
+            else_to: default,
+        });
+        checks.push(check);
+    }
+    cx.b.terminate(Terminator::JumpTable {
+        index,
+        targets: checks,
+        default,
+    });
     Ok(())
 }
 

@@ -39,9 +39,9 @@ pub trait Targets {
     /// leaves the function (tail call) when the address is outside it.
     fn block_for(&mut self, func: &mut Function, pc: u64) -> Block;
 
-    /// For a BR at `br_pc` that is a recovered jump table: the block of
-    /// each table entry.
-    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<Vec<Block>>;
+    /// For a BR at `br_pc` that is a recovered jump table: the guest
+    /// address and block of each table entry.
+    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<Vec<(u64, Block)>>;
 }
 
 /// State while lifting one guest instruction.

@@ -24,10 +24,18 @@ pub fn simd_bytes(size: SIMDSizeCode) -> u8 {
 /// How an integer load extends: (bytes, signed).
 fn int_access(op: Opcode, dst: SizeCode) -> (u8, bool) {
     match op {
-        Opcode::LDRB | Opcode::LDURB | Opcode::LDTRB | Opcode::STRB | Opcode::STURB
+        Opcode::LDRB
+        | Opcode::LDURB
+        | Opcode::LDTRB
+        | Opcode::STRB
+        | Opcode::STURB
         | Opcode::STTRB => (1, false),
         Opcode::LDRSB | Opcode::LDURSB | Opcode::LDTRSB => (1, true),
-        Opcode::LDRH | Opcode::LDURH | Opcode::LDTRH | Opcode::STRH | Opcode::STURH
+        Opcode::LDRH
+        | Opcode::LDURH
+        | Opcode::LDTRH
+        | Opcode::STRH
+        | Opcode::STURH
         | Opcode::STTRH => (2, false),
         Opcode::LDRSH | Opcode::LDURSH | Opcode::LDTRSH => (2, true),
         Opcode::LDRSW | Opcode::LDURSW | Opcode::LDTRSW | Opcode::LDPSW => (4, true),
@@ -63,7 +71,11 @@ fn load_into(cx: &mut Ctx, op: Opcode, reg: &Operand, addr: crate::ir::Value) ->
     match *reg {
         Operand::Register(size, r) => {
             let (bytes, signed) = int_access(op, size);
-            let ty = if op == Opcode::LDPSW { Type::I64 } else { int_ty(size) };
+            let ty = if op == Opcode::LDPSW {
+                Type::I64
+            } else {
+                int_ty(size)
+            };
             let v = cx.load(ty, addr, bytes, signed);
             cx.set_reg(r, v);
             Ok(())
@@ -152,7 +164,11 @@ fn literal(cx: &mut Ctx, i: &Instruction) -> Result<bool, Unsupported> {
             if signed && bytes == 4 {
                 v = v as u32 as i32 as i64 as u64;
             }
-            let ty = if i.opcode == Opcode::LDRSW { Type::I64 } else { int_ty(size) };
+            let ty = if i.opcode == Opcode::LDRSW {
+                Type::I64
+            } else {
+                int_ty(size)
+            };
             let c = cx.iconst(ty, v);
             cx.set_reg(r, c);
             Ok(true)

@@ -62,9 +62,14 @@ impl Targets for FuncTargets<'_> {
         stub
     }
 
-    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<Vec<Block>> {
+    fn jump_table(&mut self, func: &mut Function, br_pc: u64) -> Option<Vec<(u64, Block)>> {
         let jt = self.code.jump_tables.get(&br_pc)?;
-        Some(jt.targets.iter().map(|t| self.block_for(func, *t)).collect())
+        Some(
+            jt.targets
+                .iter()
+                .map(|t| (*t, self.block_for(func, *t)))
+                .collect(),
+        )
     }
 }
 
@@ -91,7 +96,15 @@ pub fn lift_function(
     let mut stats = LiftStats::default();
     for bi in &info.blocks {
         let block = targets.blocks[&bi.start];
-        lift_block(image, loads, &mut func, &mut targets, block, (bi.start, bi.end), &mut stats);
+        lift_block(
+            image,
+            loads,
+            &mut func,
+            &mut targets,
+            block,
+            (bi.start, bi.end),
+            &mut stats,
+        );
     }
     let entry_block = targets.block_for(&mut func, info.entry);
     func.entries.push((info.entry, entry_block));
@@ -126,7 +139,10 @@ fn lift_block(
     let mut pc = start;
     let mut table_index = None;
     while pc < end {
-        if let Some(jt) = loads.get(&pc).filter(|jt| jt.br_addr > pc && jt.br_addr < end) {
+        if let Some(jt) = loads
+            .get(&pc)
+            .filter(|jt| jt.br_addr > pc && jt.br_addr < end)
+        {
             let mut b = func.builder(block);
             b.pc = pc;
             table_index = Some(b.get_reg(crate::ir::Type::I64, jt.index_reg));
@@ -221,10 +237,8 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         CAS(_) | CASB(_) | CASH(_) => atomic::cas(cx, i),
         SWP(_) | SWPB(_) | SWPH(_) | LDADD(_) | LDADDB(_) | LDADDH(_) | LDCLR(_) | LDCLRB(_)
         | LDCLRH(_) | LDEOR(_) | LDEORB(_) | LDEORH(_) | LDSET(_) | LDSETB(_) | LDSETH(_)
-        | LDSMAX(_) | LDSMAXB(_) | LDSMAXH(_) | LDSMIN(_) | LDSMINB(_) | LDSMINH(_)
-        | LDUMAX(_) | LDUMAXB(_) | LDUMAXH(_) | LDUMIN(_) | LDUMINB(_) | LDUMINH(_) => {
-            atomic::rmw(cx, i)
-        }
+        | LDSMAX(_) | LDSMAXB(_) | LDSMAXH(_) | LDSMIN(_) | LDSMINB(_) | LDSMINH(_) | LDUMAX(_)
+        | LDUMAXB(_) | LDUMAXH(_) | LDUMIN(_) | LDUMINB(_) | LDUMINH(_) => atomic::rmw(cx, i),
         MRS => system::mrs(cx, i),
         MSR => system::msr(cx, i),
         DMB(_) | DSB(_) | ISB => system::barrier(cx, i),

@@ -32,6 +32,8 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         ADD => lanewise(cx, i, VBinOp::Add),
         SUB => lanewise(cx, i, VBinOp::Sub),
         MUL => lanewise(cx, i, VBinOp::Mul),
+        MLA => multiply_accumulate(cx, i, VBinOp::Add),
+        MLS => multiply_accumulate(cx, i, VBinOp::Sub),
         UMAX => lanewise(cx, i, VBinOp::Umax),
         UMIN => lanewise(cx, i, VBinOp::Umin),
         SMAX => lanewise(cx, i, VBinOp::Smax),
@@ -219,6 +221,20 @@ fn lanewise(cx: &mut Ctx, i: &Instruction, op: VBinOp) -> Lift {
     let a = get(cx, n.reg);
     let b = get(cx, m.reg);
     let r = cx.b.vbin(Type::V128, a, b, (op, d.lanes));
+    put(cx, d, r);
+    Ok(())
+}
+
+/// MLA/MLS (vector): `d = d +/- n * m`, lane by lane.
+fn multiply_accumulate(cx: &mut Ctx, i: &Instruction, acc: VBinOp) -> Lift {
+    let d = vop(&i.operands[0])?;
+    let n = vop(&i.operands[1])?;
+    let m = vop(&i.operands[2])?;
+    let a = get(cx, n.reg);
+    let b = get(cx, m.reg);
+    let p = cx.b.vbin(Type::V128, a, b, (VBinOp::Mul, d.lanes));
+    let old = get(cx, d.reg);
+    let r = cx.b.vbin(Type::V128, old, p, (acc, d.lanes));
     put(cx, d, r);
     Ok(())
 }

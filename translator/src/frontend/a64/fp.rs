@@ -487,11 +487,4 @@ mod tests {
         assert!(ir.contains("(true, TiesAway)"), "{ir}");
         assert!(ir.contains("fround") && ir.contains("TiesAway"), "{ir}");
     }
-
-    #[test]
-    fn vector_fp_is_refused() {
-        // fadd v0.2d, v1.2d, v2.2d: not scalar FP.
-        let ir = lift_words(&[0x4e62_d420]);
-        assert!(ir.contains("trap"), "{ir}");
-    }
 }

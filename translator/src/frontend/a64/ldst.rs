@@ -1,6 +1,7 @@
 //! Loads and stores of general and SIMD&FP registers: single and pair, all
 //! addressing modes (offset, pre/post-index, register offset, literal),
-//! unscaled and unprivileged forms, and LD1/ST1 of whole registers.
+//! unscaled and unprivileged forms, LD1/ST1 of whole registers and LD2-4/ST2-4
+//! (multiple structures, element by element).
 //!
 //! Literal loads from read-only segments are folded to constants: the
 //! translator treats non-writable guest bytes as immutable.
@@ -208,6 +209,27 @@ pub fn pair(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
+/// The address of a register-group access; the immediate post-index form
+/// (`[xn], #imm`, encoded as register 31) advances by `total` bytes.
+fn group_address(cx: &mut Ctx, op: &Operand, total: u64) -> Result<Address, Unsupported> {
+    match *op {
+        Operand::RegPostIndexReg(rn, rm) => {
+            let base = cx.b.get_reg(Type::I64, rn as u8);
+            let step = if rm == 31 {
+                cx.iconst(Type::I64, total)
+            } else {
+                cx.b.get_reg(Type::I64, rm as u8)
+            };
+            let next = cx.b.add(Type::I64, base, step);
+            Ok(Address {
+                addr: base,
+                writeback: Some((rn, next)),
+            })
+        }
+        ref op => cx.address(op),
+    }
+}
+
 /// LD1/ST1 (multiple structures) of 1-4 whole consecutive registers.
 pub fn ld1_st1(cx: &mut Ctx, i: &Instruction) -> Lift {
     let Operand::SIMDRegisterGroup(vsize, first, _, count) = i.operands[0] else {
@@ -219,22 +241,7 @@ pub fn ld1_st1(cx: &mut Ctx, i: &Instruction) -> Lift {
     } else {
         SIMDSizeCode::D
     };
-    let a = match i.operands[1] {
-        Operand::RegPostIndexReg(rn, rm) => {
-            let base = cx.b.get_reg(Type::I64, rn as u8);
-            let step = if rm == 31 {
-                cx.iconst(Type::I64, bytes as u64 * count as u64)
-            } else {
-                cx.b.get_reg(Type::I64, rm as u8)
-            };
-            let next = cx.b.add(Type::I64, base, step);
-            Address {
-                addr: base,
-                writeback: Some((rn, next)),
-            }
-        }
-        ref op => cx.address(op)?,
-    };
+    let a = group_address(cx, &i.operands[1], bytes as u64 * count as u64)?;
     for k in 0..count as u16 {
         let r = (first + k) % 32;
         let addr = cx.add_imm(a.addr, (k as i64) * bytes as i64);
@@ -242,6 +249,54 @@ pub fn ld1_st1(cx: &mut Ctx, i: &Instruction) -> Lift {
             store_vreg(cx, size, r, addr);
         } else {
             let v = load_vreg(cx, size, addr);
+            cx.b.set_v(v, r as u8);
+        }
+    }
+    cx.writeback(&a);
+    Ok(())
+}
+
+/// LD2/LD3/LD4 and ST2/ST3/ST4 (multiple structures): element `e` of
+/// register `j` lives at `(e * n + j) * esize`, moved one element at a
+/// time. Loads read every element before writing any register, and a
+/// 64-bit arrangement clears the upper half of its registers.
+pub fn ld_st_n(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let Operand::SIMDRegisterGroup(vsize, first, esize, n) = i.operands[0] else {
+        return unsupported("ldN/stN form");
+    };
+    let bytes: u8 = if vsize == SIMDSizeCode::Q { 16 } else { 8 };
+    let ebytes = simd_bytes(esize);
+    if ebytes > 8 {
+        return unsupported("ldN/stN element size");
+    }
+    let lanes = crate::ir::Lanes::of_bits(ebytes as u32 * 8);
+    let ety = Type::int((ebytes as u32 * 8).max(32));
+    let elems = bytes / ebytes;
+    let a = group_address(cx, &i.operands[1], bytes as u64 * n as u64)?;
+    let store = matches!(i.opcode, Opcode::ST2 | Opcode::ST3 | Opcode::ST4);
+    let regs: Vec<u16> = (0..n as u16).map(|j| (first + j) % 32).collect();
+    let mut vals: Vec<crate::ir::Value> = if store {
+        regs.iter()
+            .map(|&r| cx.b.get_v(Type::V128, r as u8))
+            .collect()
+    } else {
+        regs.iter().map(|_| cx.b.vconst(Type::V128, 0)).collect()
+    };
+    for e in 0..elems {
+        for (j, v) in vals.iter_mut().enumerate() {
+            let off = (e as i64 * n as i64 + j as i64) * ebytes as i64;
+            let addr = cx.add_imm(a.addr, off);
+            if store {
+                let x = cx.b.vextract(ety, *v, (lanes, e));
+                cx.store(addr, x, ebytes);
+            } else {
+                let x = cx.load(ety, addr, ebytes, false);
+                *v = cx.b.vinsert(Type::V128, *v, x, (lanes, e));
+            }
+        }
+    }
+    if !store {
+        for (&r, v) in regs.iter().zip(vals) {
             cx.b.set_v(v, r as u8);
         }
     }

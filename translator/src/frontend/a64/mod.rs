@@ -17,6 +17,7 @@ pub mod fp;
 pub mod ldst;
 pub mod simd;
 pub mod system;
+pub mod vfp;
 
 use rustc_hash::FxHashMap;
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode};
@@ -228,6 +229,7 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         | STURB | STURH | STTR | STTRB | STTRH => ldst::single(cx, i),
         LDP | STP | LDPSW | LDNP | STNP => ldst::pair(cx, i),
         LD1 | ST1 => ldst::ld1_st1(cx, i),
+        LD2 | LD3 | LD4 | ST2 | ST3 | ST4 => ldst::ld_st_n(cx, i),
         LDXR | LDAXR | LDXRB | LDAXRB | LDXRH | LDAXRH => atomic::load_exclusive(cx, i),
         STXR | STLXR | STXRB | STLXRB | STXRH | STLXRH => atomic::store_exclusive(cx, i),
         LDAR | LDARB | LDARH | LDAPR | LDAPRB | LDAPRH | LDLAR | LDLARB | LDLARH => {
@@ -245,6 +247,8 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         CLREX => system::clrex(cx),
         SYS(_) => system::sys(cx),
         HINT | PRFM | PRFUM | XPACLRI => Ok(()),
-        _ => fp::lift(cx, i).or_else(|_| simd::lift(cx, i)),
+        _ => fp::lift(cx, i)
+            .or_else(|_| vfp::lift(cx, i))
+            .or_else(|_| simd::lift(cx, i)),
     }
 }

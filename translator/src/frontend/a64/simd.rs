@@ -687,7 +687,7 @@ pub mod test_util {
             b
         }
 
-        fn jump_table(&mut self, _: &mut Function, _: u64) -> Option<Vec<Block>> {
+        fn jump_table(&mut self, _: &mut Function, _: u64) -> Option<Vec<(u64, Block)>> {
             None
         }
     }

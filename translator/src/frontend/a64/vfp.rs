@@ -1,0 +1,375 @@
+//! Advanced SIMD floating point: `.2s/.4s/.2d` arithmetic, by-element
+//! (`v.s[i]`, `v.d[i]`) and SIMD scalar forms, FMLA/FMLS, pairwise and
+//! across-lanes FADD/FMAX/FMIN, compares into lane masks, FRINT*, and the
+//! int<->float and precision conversions (FCVTZS/FCVTZU/SCVTF/UCVTF,
+//! FCVTL/FCVTL2/FCVTN/FCVTN2).
+//!
+//! Each lane is lifted onto the scalar FP ops, so every lane has exactly the
+//! scalar semantics (Arm NaN rules for FMAX/FMIN/FMAXNM/FMINNM, one rounding
+//! for FMLA/FMLS, saturating conversions with NaN giving 0) without vector
+//! FP ops in the IR.
+//!
+//! Invariants: a result is built on a zero vector, so a 64-bit or scalar
+//! result clears the rest of the destination (FCVTN2 alone starts from the
+//! destination and keeps its low half). Every handler decodes all operands
+//! before it emits IR, so a refused form leaves nothing behind for the
+//! dispatcher's next attempt. Half-precision lanes and fixed-point
+//! (`#fbits`) vector conversions are refused.
+
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
+
+use super::ctx::{unsupported, Ctx, Lift, Unsupported};
+use crate::ir::{FBinOp, FloatCC, Lanes, Round, Type, Value};
+
+/// Lifts an Advanced SIMD floating-point instruction.
+pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
+    use Opcode::*;
+    match i.opcode {
+        FADD => binary(cx, i, Bin::Op(FBinOp::Add)),
+        FSUB => binary(cx, i, Bin::Op(FBinOp::Sub)),
+        FMUL => binary(cx, i, Bin::Op(FBinOp::Mul)),
+        FDIV => binary(cx, i, Bin::Op(FBinOp::Div)),
+        FMAX => binary(cx, i, Bin::Op(FBinOp::Max)),
+        FMIN => binary(cx, i, Bin::Op(FBinOp::Min)),
+        FMAXNM => binary(cx, i, Bin::Op(FBinOp::MaxNum)),
+        FMINNM => binary(cx, i, Bin::Op(FBinOp::MinNum)),
+        FABD => binary(cx, i, Bin::AbsDiff),
+        FMLA => binary(cx, i, Bin::Fused { negate: false }),
+        FMLS => binary(cx, i, Bin::Fused { negate: true }),
+        FCMEQ => binary(cx, i, Bin::Cmp(FloatCC::Eq, false)),
+        FCMGE => binary(cx, i, Bin::Cmp(FloatCC::Ge, false)),
+        FCMGT => binary(cx, i, Bin::Cmp(FloatCC::Gt, false)),
+        FCMLE => binary(cx, i, Bin::Cmp(FloatCC::Le, false)),
+        FCMLT => binary(cx, i, Bin::Cmp(FloatCC::Lt, false)),
+        FACGE => binary(cx, i, Bin::Cmp(FloatCC::Ge, true)),
+        FACGT => binary(cx, i, Bin::Cmp(FloatCC::Gt, true)),
+        FADDP => pairwise(cx, i, FBinOp::Add),
+        FMAXP => pairwise(cx, i, FBinOp::Max),
+        FMINP => pairwise(cx, i, FBinOp::Min),
+        FMAXNMP => pairwise(cx, i, FBinOp::MaxNum),
+        FMINNMP => pairwise(cx, i, FBinOp::MinNum),
+        FMAXV => across(cx, i, FBinOp::Max),
+        FMINV => across(cx, i, FBinOp::Min),
+        FMAXNMV => across(cx, i, FBinOp::MaxNum),
+        FMINNMV => across(cx, i, FBinOp::MinNum),
+        FNEG | FABS | FSQRT => unary(cx, i, Un::Basic),
+        FRINTN | FRINTX | FRINTI => unary(cx, i, Un::Round(Round::Nearest)),
+        FRINTP => unary(cx, i, Un::Round(Round::Ceil)),
+        FRINTM => unary(cx, i, Un::Round(Round::Floor)),
+        FRINTZ => unary(cx, i, Un::Round(Round::Trunc)),
+        FRINTA => unary(cx, i, Un::Round(Round::TiesAway)),
+        FCVTZS => unary(cx, i, Un::ToInt(true, Round::Trunc)),
+        FCVTZU => unary(cx, i, Un::ToInt(false, Round::Trunc)),
+        FCVTNS => unary(cx, i, Un::ToInt(true, Round::Nearest)),
+        FCVTNU => unary(cx, i, Un::ToInt(false, Round::Nearest)),
+        FCVTAS => unary(cx, i, Un::ToInt(true, Round::TiesAway)),
+        FCVTAU => unary(cx, i, Un::ToInt(false, Round::TiesAway)),
+        FCVTMS => unary(cx, i, Un::ToInt(true, Round::Floor)),
+        FCVTMU => unary(cx, i, Un::ToInt(false, Round::Floor)),
+        FCVTPS => unary(cx, i, Un::ToInt(true, Round::Ceil)),
+        FCVTPU => unary(cx, i, Un::ToInt(false, Round::Ceil)),
+        SCVTF => unary(cx, i, Un::FromInt(true)),
+        UCVTF => unary(cx, i, Un::FromInt(false)),
+        FCVTL | FCVTL2 => widen(cx, i),
+        FCVTN | FCVTN2 => narrow(cx, i),
+        _ => unsupported(format!("{:?}", i.opcode)),
+    }
+}
+
+/// A float operand: register, lane type, lanes used, and the lane index of
+/// a by-element operand (which supplies that one lane to every result lane).
+#[derive(Clone, Copy)]
+struct FOp {
+    reg: u16,
+    ty: Type,
+    count: u8,
+    elem: Option<u8>,
+}
+
+fn float_ty(esize: SIMDSizeCode) -> Result<Type, Unsupported> {
+    match esize {
+        SIMDSizeCode::S => Ok(Type::F32),
+        SIMDSizeCode::D => Ok(Type::F64),
+        _ => unsupported("vector FP lane size"),
+    }
+}
+
+/// Decodes a vector, SIMD scalar (S/D) or by-element operand.
+fn fop(op: &Operand) -> Result<FOp, Unsupported> {
+    match *op {
+        Operand::SIMDRegisterElements(size, reg, esize) => {
+            let ty = float_ty(esize)?;
+            let bits = if size == SIMDSizeCode::Q { 128 } else { 64 };
+            Ok(FOp {
+                reg,
+                ty,
+                count: (bits / ty.bits()) as u8,
+                elem: None,
+            })
+        }
+        Operand::SIMDRegister(size @ (SIMDSizeCode::S | SIMDSizeCode::D), reg) => Ok(FOp {
+            reg,
+            ty: float_ty(size)?,
+            count: 1,
+            elem: None,
+        }),
+        Operand::SIMDRegisterElementsLane(_, reg, esize, idx) => Ok(FOp {
+            reg,
+            ty: float_ty(esize)?,
+            count: 1,
+            elem: Some(idx),
+        }),
+        _ => unsupported(format!("vector FP operand {op:?}")),
+    }
+}
+
+fn lanes(ty: Type) -> Lanes {
+    Lanes::of_bits(ty.bits())
+}
+
+/// Reads `count` lanes of `op`, starting at lane `first`, as `ty` (a float,
+/// or an integer of the lane width); a by-element operand repeats its lane.
+fn read(cx: &mut Ctx, op: FOp, ty: Type, first: u8, count: u8) -> Vec<Value> {
+    let v = cx.b.get_v(Type::V128, op.reg as u8);
+    let l = lanes(op.ty);
+    match op.elem {
+        Some(k) => {
+            let x = cx.b.vextract(ty, v, (l, k));
+            vec![x; count as usize]
+        }
+        None => (first..first + count)
+            .map(|k| cx.b.vextract(ty, v, (l, k)))
+            .collect(),
+    }
+}
+
+/// Writes `vals` (lanes of width `bits`) into V register `d` from lane
+/// `first` on; the other lanes come from `base`, or are zero.
+fn write(cx: &mut Ctx, d: u16, bits: u32, base: Option<Value>, first: u8, vals: &[Value]) {
+    let mut v = match base {
+        Some(v) => v,
+        None => cx.b.vconst(Type::V128, 0),
+    };
+    for (k, &x) in vals.iter().enumerate() {
+        v =
+            cx.b.vinsert(Type::V128, v, x, (Lanes::of_bits(bits), first + k as u8));
+    }
+    cx.b.set_v(v, d as u8);
+}
+
+/// The lane-wise two-operand forms.
+#[derive(Clone, Copy)]
+enum Bin {
+    /// One scalar op per lane.
+    Op(FBinOp),
+    /// FABD: `|a - b|`.
+    AbsDiff,
+    /// FMLA `d + n*m` / FMLS `d - n*m`, one rounding.
+    Fused { negate: bool },
+    /// Compare into an all-ones/zero lane mask; `abs` compares magnitudes
+    /// (FACGE/FACGT).
+    Cmp(FloatCC, bool),
+}
+
+fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
+    let d = fop(&i.operands[0])?;
+    let n = fop(&i.operands[1])?;
+    let m = match i.operands[2] {
+        Operand::ImmediateDouble(_) if matches!(op, Bin::Cmp(..)) => None,
+        ref o => Some(fop(o)?),
+    };
+    if d.elem.is_some() || n.elem.is_some() || i.operands[3] != Operand::Nothing {
+        return unsupported("vector FP form");
+    }
+    let ty = d.ty;
+    let a = read(cx, n, ty, 0, d.count);
+    let b = match m {
+        Some(m) => read(cx, m, ty, 0, d.count),
+        None => {
+            let z = cx.iconst(Type::int(ty.bits()), 0);
+            let z = cx.b.bitcast(ty, z);
+            vec![z; d.count as usize]
+        }
+    };
+    let acc = match op {
+        Bin::Fused { .. } => read(cx, d, ty, 0, d.count),
+        _ => Vec::new(),
+    };
+    let ity = Type::int(ty.bits());
+    let mut out = Vec::with_capacity(a.len());
+    for (k, (&x, &y)) in a.iter().zip(&b).enumerate() {
+        let r = match op {
+            Bin::Op(op) => cx.b.fbin(ty, x, y, op),
+            Bin::AbsDiff => {
+                let s = cx.b.fbin(ty, x, y, FBinOp::Sub);
+                cx.b.fabs(ty, s)
+            }
+            Bin::Fused { negate } => {
+                let x = if negate { cx.b.fneg(ty, x) } else { x };
+                cx.b.fma(ty, x, y, acc[k])
+            }
+            Bin::Cmp(cc, abs) => {
+                let (x, y) = if abs {
+                    (cx.b.fabs(ty, x), cx.b.fabs(ty, y))
+                } else {
+                    (x, y)
+                };
+                let c = cx.b.fcmp(Type::I8, x, y, cc);
+                let c = cx.b.uext(ity, c);
+                cx.b.neg(ity, c)
+            }
+        };
+        out.push(r);
+    }
+    write(cx, d.reg, ty.bits(), None, 0, &out);
+    Ok(())
+}
+
+/// FADDP/FMAXP/...: the vector form combines adjacent lanes of `n:m`; the
+/// scalar form (`faddp d0, v1.2d`) combines the two lanes of its source.
+fn pairwise(cx: &mut Ctx, i: &Instruction, op: FBinOp) -> Lift {
+    let d = fop(&i.operands[0])?;
+    let n = fop(&i.operands[1])?;
+    let m = match i.operands[2] {
+        Operand::Nothing if d.count == 1 && n.count == 2 => None,
+        ref o => Some(fop(o)?),
+    };
+    let ty = d.ty;
+    let mut src = read(cx, n, ty, 0, n.count);
+    if let Some(m) = m {
+        src.extend(read(cx, m, ty, 0, m.count));
+    }
+    let out: Vec<Value> = src
+        .chunks(2)
+        .map(|p| cx.b.fbin(ty, p[0], p[1], op))
+        .collect();
+    write(cx, d.reg, ty.bits(), None, 0, &out);
+    Ok(())
+}
+
+/// FMAXV/FMINV/FMAXNMV/FMINNMV on `.4s`: Arm's pairwise reduction tree.
+fn across(cx: &mut Ctx, i: &Instruction, op: FBinOp) -> Lift {
+    let d = fop(&i.operands[0])?;
+    let n = fop(&i.operands[1])?;
+    if n.count != 4 {
+        return unsupported("fmaxv shape");
+    }
+    let ty = d.ty;
+    let x = read(cx, n, ty, 0, 4);
+    let lo = cx.b.fbin(ty, x[0], x[1], op);
+    let hi = cx.b.fbin(ty, x[2], x[3], op);
+    let r = cx.b.fbin(ty, lo, hi, op);
+    write(cx, d.reg, ty.bits(), None, 0, &[r]);
+    Ok(())
+}
+
+/// The lane-wise one-operand forms.
+#[derive(Clone, Copy)]
+enum Un {
+    /// FNEG, FABS, FSQRT (by opcode).
+    Basic,
+    /// FRINT*.
+    Round(Round),
+    /// FCVT[ZNAMP][SU]: signed, rounding.
+    ToInt(bool, Round),
+    /// SCVTF/UCVTF: signed.
+    FromInt(bool),
+}
+
+fn unary(cx: &mut Ctx, i: &Instruction, op: Un) -> Lift {
+    let d = fop(&i.operands[0])?;
+    let n = fop(&i.operands[1])?;
+    if d.elem.is_some() || n.elem.is_some() || i.operands[2] != Operand::Nothing {
+        return unsupported("vector FP unary form");
+    }
+    let ty = d.ty;
+    let ity = Type::int(ty.bits());
+    let src_ty = if matches!(op, Un::FromInt(_)) {
+        ity
+    } else {
+        ty
+    };
+    let a = read(cx, n, src_ty, 0, d.count);
+    let out: Vec<Value> = a
+        .into_iter()
+        .map(|x| match op {
+            Un::Basic => match i.opcode {
+                Opcode::FNEG => cx.b.fneg(ty, x),
+                Opcode::FABS => cx.b.fabs(ty, x),
+                _ => cx.b.fsqrt(ty, x),
+            },
+            Un::Round(mode) => cx.b.fround(ty, x, mode),
+            Un::ToInt(signed, mode) => cx.b.fcvt_to_int(ity, x, (signed, mode)),
+            Un::FromInt(signed) => cx.b.int_to_f(ty, x, signed),
+        })
+        .collect();
+    write(cx, d.reg, ty.bits(), None, 0, &out);
+    Ok(())
+}
+
+/// FCVTL (`.2s` -> `.2d`) and FCVTL2 (upper `.4s` -> `.2d`).
+fn widen(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = fop(&i.operands[0])?;
+    let n = fop(&i.operands[1])?;
+    if d.ty != Type::F64 || n.ty != Type::F32 || n.elem.is_some() {
+        return unsupported("fcvtl shape");
+    }
+    let first = if i.opcode == Opcode::FCVTL2 { 2 } else { 0 };
+    let a = read(cx, n, Type::F32, first, 2);
+    let out: Vec<Value> = a.into_iter().map(|x| cx.b.fconvert(Type::F64, x)).collect();
+    write(cx, d.reg, 64, None, 0, &out);
+    Ok(())
+}
+
+/// FCVTN (`.2d` -> `.2s`, upper half zeroed) and FCVTN2 (`.2d` -> upper
+/// `.4s`, lower half kept).
+fn narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = fop(&i.operands[0])?;
+    let n = fop(&i.operands[1])?;
+    if d.ty != Type::F32 || n.ty != Type::F64 || n.elem.is_some() {
+        return unsupported("fcvtn shape");
+    }
+    let a = read(cx, n, Type::F64, 0, 2);
+    let out: Vec<Value> = a.into_iter().map(|x| cx.b.fconvert(Type::F32, x)).collect();
+    if i.opcode == Opcode::FCVTN2 {
+        let base = cx.b.get_v(Type::V128, d.reg as u8);
+        write(cx, d.reg, 32, Some(base), 2, &out);
+    } else {
+        write(cx, d.reg, 32, None, 0, &out);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::simd::test_util::lift_words;
+
+    #[test]
+    fn arithmetic_lanes() {
+        // fadd v0.2d, v1.2d, v2.2d ; fmla v0.4s, v1.4s, v2.s[1] ; fmaxnm v0.2s, v1.2s, v2.2s
+        let ir = lift_words(&[0x4e62_d420, 0x4fa2_1020, 0x0e22_c420]);
+        assert!(!ir.contains("trap"), "{ir}");
+        assert_eq!(ir.matches("FBin(Add)").count(), 2, "{ir}");
+        assert_eq!(ir.matches(":f32 = fma").count(), 4, "{ir}");
+        assert!(ir.contains("Lane((I32x4, 1))"), "{ir}");
+        assert_eq!(ir.matches("FBin(MaxNum)").count(), 2, "{ir}");
+    }
+
+    #[test]
+    fn pairwise_compares_conversions() {
+        // faddp d0, v1.2d ; fcmgt v0.4s, v1.4s, #0.0 ; fcvtzs v0.2d, v1.2d ;
+        // fcvtl2 v0.2d, v1.4s ; fcvtn2 v0.4s, v1.2d
+        let ir = lift_words(&[
+            0x7e70_d820,
+            0x4ea0_c820,
+            0x4ee1_b820,
+            0x4e61_7820,
+            0x4e61_6820,
+        ]);
+        assert!(!ir.contains("trap"), "{ir}");
+        assert!(ir.contains("FBin(Add)"), "{ir}");
+        assert_eq!(ir.matches("FloatCC(Gt)").count(), 4, "{ir}");
+        assert!(ir.contains(":i64 = fcvt_to_int"), "{ir}");
+        assert_eq!(ir.matches("fconvert").count(), 4, "{ir}");
+    }
+}

@@ -93,16 +93,10 @@ pub fn readlinkat(c: &mut Call<'_>) -> SysResult {
 
 #[cfg(test)]
 mod tests {
+    use super::super::uaccess::tests::call_with;
     use super::super::uaccess::tests::guest_pages;
     use super::*;
     use libc::{PROT_READ, PROT_WRITE};
-    use vmxlate_abi::CpuState;
-
-    fn call_with(args: &[u64], f: fn(&mut Call<'_>) -> SysResult) -> SysResult {
-        let mut cpu = CpuState::default();
-        cpu.x[..args.len()].copy_from_slice(args);
-        f(&mut Call { cpu: &mut cpu })
-    }
 
     #[test]
     fn fstat_and_newfstatat_fill_the_arm64_layout() {

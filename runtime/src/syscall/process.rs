@@ -90,14 +90,8 @@ pub fn prctl(c: &mut Call<'_>) -> SysResult {
 
 #[cfg(test)]
 mod tests {
+    use super::super::uaccess::tests::call_with;
     use super::*;
-    use vmxlate_abi::CpuState;
-
-    fn call_with(args: &[u64], f: fn(&mut Call<'_>) -> SysResult) -> SysResult {
-        let mut cpu = CpuState::default();
-        cpu.x[..args.len()].copy_from_slice(args);
-        f(&mut Call { cpu: &mut cpu })
-    }
 
     #[test]
     fn threads_are_refused_and_prctl_filtered() {

@@ -153,15 +153,9 @@ pub fn sigaltstack(c: &mut Call<'_>) -> SysResult {
 
 #[cfg(test)]
 mod tests {
+    use super::super::uaccess::tests::call_with;
     use super::super::uaccess::tests::guest_pages;
     use super::*;
-    use vmxlate_abi::CpuState;
-
-    fn call_with(args: &[u64], f: fn(&mut Call<'_>) -> SysResult) -> SysResult {
-        let mut cpu = CpuState::default();
-        cpu.x[..args.len()].copy_from_slice(args);
-        f(&mut Call { cpu: &mut cpu })
-    }
 
     #[test]
     fn sigaction_records_handlers_and_applies_ignore() {

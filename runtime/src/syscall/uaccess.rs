@@ -103,6 +103,16 @@ pub(crate) mod tests {
     use super::*;
     use crate::memory::{mapping, page};
 
+    /// Runs handler `f` with guest registers x0.. set to `args`.
+    pub(crate) fn call_with(
+        args: &[u64],
+        f: fn(&mut super::super::Call<'_>) -> crate::host::SysResult,
+    ) -> crate::host::SysResult {
+        let mut cpu = vmxlate_abi::CpuState::default();
+        cpu.x[..args.len()].copy_from_slice(args);
+        f(&mut super::super::Call { cpu: &mut cpu })
+    }
+
     /// Maps `pages` fresh guest pages (recorded in the VMA map) for tests.
     pub(crate) fn guest_pages(pages: u64, prot: i32) -> u64 {
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;

@@ -420,7 +420,7 @@ fn float_to_int(cx: &mut Ctx, i: &Instruction, signed: bool, mode: Round) -> Lif
 
 #[cfg(test)]
 mod tests {
-    use super::super::simd::test_util::lift_words;
+    use super::super::words::test_util::lift_words;
 
     #[test]
     fn fmov_general_and_lanes() {

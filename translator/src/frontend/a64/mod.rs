@@ -18,6 +18,7 @@ pub mod ldst;
 pub mod simd;
 pub mod system;
 pub mod vfp;
+pub mod words;
 
 use rustc_hash::FxHashMap;
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode};

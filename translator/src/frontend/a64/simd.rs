@@ -669,70 +669,9 @@ fn ld1r(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
-/// A test helper shared by the FP and SIMD lifter tests: lifts raw words
-/// into one block and prints it.
-#[cfg(test)]
-pub mod test_util {
-    use super::super::ctx::{Ctx, Targets};
-    use super::super::{decode, lift_inst};
-    use crate::elf::GuestImage;
-    use crate::ir::{Block, Function, Terminator, TrapKind};
-
-    struct NoTargets;
-
-    impl Targets for NoTargets {
-        fn block_for(&mut self, func: &mut Function, pc: u64) -> Block {
-            let b = func.create_block(pc);
-            func.blocks[b].term = Terminator::TailCall { target: pc };
-            b
-        }
-
-        fn jump_table(&mut self, _: &mut Function, _: u64) -> Option<Vec<(u64, Block)>> {
-            None
-        }
-    }
-
-    /// Lifts `words` (one block at 0x1000) and returns the printed IR; an
-    /// instruction that does not lift ends the block with a trap.
-    pub fn lift_words(words: &[u32]) -> String {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/bin/basic");
-        let image = GuestImage::parse(std::fs::read(path).expect("fixture")).expect("image");
-        let mut func = Function::new("test".into(), 0x1000);
-        let block = func.create_block(0x1000);
-        let mut targets = NoTargets;
-        for (k, &word) in words.iter().enumerate() {
-            let pc = 0x1000 + 4 * k as u64;
-            let inst = decode::decode(word).expect("decodable");
-            let mut cx = Ctx {
-                b: func.builder(block),
-                image: &image,
-                pc,
-                word,
-                targets: &mut targets,
-                table_index: None,
-            };
-            cx.b.pc = pc;
-            let lifted = if super::shadows_general(&inst) {
-                super::lift(&mut cx, &inst)
-            } else {
-                lift_inst(&mut cx, &inst)
-            };
-            if lifted.is_err() {
-                func.blocks[block].term = Terminator::Trap {
-                    pc,
-                    word,
-                    kind: TrapKind::Undefined(decode::disassemble(word)),
-                };
-                break;
-            }
-        }
-        func.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::test_util::lift_words;
+    use super::super::words::test_util::lift_words;
 
     #[test]
     fn string_routine_idioms() {

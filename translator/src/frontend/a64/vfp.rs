@@ -342,7 +342,7 @@ fn narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
 
 #[cfg(test)]
 mod tests {
-    use super::super::simd::test_util::lift_words;
+    use super::super::words::test_util::lift_words;
 
     #[test]
     fn arithmetic_lanes() {

@@ -272,6 +272,20 @@ fn fma(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> ClValue 
 /// ISA settings, maps it executable and hands out its address.
 #[cfg(test)]
 pub mod jit {
+    use crate::ir::{Imm, InstData, Opcode, Type, Value};
+
+    /// An instruction with no operands wired, for lowering tests.
+    pub fn inst(op: Opcode, ty: Type, imm: Imm) -> InstData {
+        InstData {
+            op,
+            ty,
+            args: [Value::from_u32(0); 3],
+            imm,
+            result: None,
+            pc: 0,
+        }
+    }
+
     use cranelift_codegen::control::ControlPlane;
     use cranelift_codegen::ir::{AbiParam, Function, Signature, UserFuncName};
     use cranelift_codegen::isa::CallConv;
@@ -327,20 +341,9 @@ pub mod jit {
 mod tests {
     use cranelift_codegen::ir::{types, InstBuilder};
 
-    use super::jit::compile;
+    use super::jit::{compile, inst};
     use super::*;
-    use crate::ir::{Type, Value};
-
-    fn inst(op: Opcode, ty: Type, imm: Imm) -> InstData {
-        InstData {
-            op,
-            ty,
-            args: [Value::from_u32(0); 3],
-            imm,
-            result: None,
-            pc: 0,
-        }
-    }
+    use crate::ir::Type;
 
     fn f64_fn(op: Opcode, imm: Imm, arity: usize) -> extern "C" fn(f64, f64, f64) -> f64 {
         let t = types::F64;

@@ -344,20 +344,9 @@ fn reduce(fb: &mut FunctionBuilder, op: VReduceOp, l: Lanes, ty: ClType, a: ClVa
 mod tests {
     use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
 
-    use super::super::lower_fp::jit::compile;
+    use super::super::lower_fp::jit::{compile, inst};
     use super::*;
-    use crate::ir::{Type, Value};
-
-    fn inst(op: Opcode, ty: Type, imm: Imm) -> InstData {
-        InstData {
-            op,
-            ty,
-            args: [Value::from_u32(0); 3],
-            imm,
-            result: None,
-            pc: 0,
-        }
-    }
+    use crate::ir::Type;
 
     /// Runs a two-vector-in, vector-out op.
     fn run2(op: Opcode, imm: Imm, a: u128, b: u128) -> u128 {

@@ -8,7 +8,7 @@
 
 use core::ffi::{c_char, CStr};
 
-use vmxlate_abi::{CpuState, DCZ_BLOCK_BYTES};
+use vmxlate_abi::CpuState;
 
 use crate::fatal;
 
@@ -54,45 +54,9 @@ pub extern "C" fn vmx_cntvct() -> u64 {
         .wrapping_add(ts.tv_nsec as u64)
 }
 
-/// DC ZVA: zeroes the 64-byte block containing `addr`.
-///
-/// # Safety
-/// The block must be writable guest memory (a fault here is the guest's
-/// fault, as on hardware).
-#[no_mangle]
-pub unsafe extern "C" fn vmx_dc_zva(addr: u64) {
-    let block = addr & !(DCZ_BLOCK_BYTES - 1);
-    // SAFETY: the caller guarantees the block is writable.
-    unsafe { core::ptr::write_bytes(block as *mut u8, 0, DCZ_BLOCK_BYTES as usize) };
-}
-
-/// A safe point found `cpu.pending` set. Signal delivery is not implemented
-/// yet, so this only clears it.
-///
-/// # Safety
-/// `cpu` must point to the live `CpuState` of the calling guest thread.
-#[no_mangle]
-pub unsafe extern "C" fn vmx_safepoint(cpu: *mut CpuState) {
-    // SAFETY: the caller passes its own live CpuState.
-    unsafe { (*cpu).pending = 0 };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dc_zva_zeroes_exactly_one_aligned_block() {
-        #[repr(align(64))]
-        struct Buf([u8; 192]);
-        let mut b = Buf([0xff; 192]);
-        let base = b.0.as_mut_ptr() as u64;
-        // SAFETY: the block at base + 64 lies inside `b`.
-        unsafe { vmx_dc_zva(base + 64 + 17) };
-        assert!(b.0[..64].iter().all(|&x| x == 0xff));
-        assert!(b.0[64..128].iter().all(|&x| x == 0));
-        assert!(b.0[128..].iter().all(|&x| x == 0xff));
-    }
 
     #[test]
     fn counter_is_monotonic() {

@@ -218,10 +218,6 @@ pub mod sym {
     pub const BRK: &str = "vmx_brk";
     /// `extern "C" fn() -> u64`: CNTVCT_EL0.
     pub const CNTVCT: &str = "vmx_cntvct";
-    /// `extern "C" fn(addr: u64)`: DC ZVA (zero one 64-byte block).
-    pub const DC_ZVA: &str = "vmx_dc_zva";
-    /// `extern "C" fn(cpu: *mut CpuState)`: a safe point saw `pending != 0`.
-    pub const SAFEPOINT: &str = "vmx_safepoint";
 }
 
 /// Block size DC ZVA clears, as advertised in DCZID_EL0 (log2 words = 4).

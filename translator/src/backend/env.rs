@@ -13,29 +13,52 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_module::{DataId, FuncId};
 use rustc_hash::FxHashMap;
 
-/// Runtime helper functions translated code calls.
-#[derive(Clone, Copy)]
-pub struct Helpers {
+/// Runtime helper functions translated code calls; the discriminant
+/// indexes [`HELPERS`] and the `FuncId` table in [`Env`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Helper {
     /// `vmx_syscall(cpu)`.
-    pub syscall: FuncId,
+    Syscall,
     /// `vmx_dispatch(cpu)`.
-    pub dispatch: FuncId,
+    Dispatch,
     /// `vmx_undefined(cpu, pc, word, disasm)`.
-    pub undefined: FuncId,
+    Undefined,
     /// `vmx_brk(cpu, pc, imm)`.
-    pub brk: FuncId,
+    Brk,
     /// `vmx_cntvct() -> u64`.
-    pub cntvct: FuncId,
-    /// `vmx_dc_zva(addr)`.
-    pub dc_zva: FuncId,
+    Cntvct,
+}
+
+/// Every helper, in discriminant order.
+pub const HELPERS: [Helper; 5] = [
+    Helper::Syscall,
+    Helper::Dispatch,
+    Helper::Undefined,
+    Helper::Brk,
+    Helper::Cntvct,
+];
+
+impl Helper {
+    /// The runtime symbol and its signature.
+    pub fn decl(self) -> (&'static str, Signature) {
+        use ir::types::{I32, I64};
+        use vmxlate_abi::sym;
+        match self {
+            Helper::Syscall => (sym::SYSCALL, sig(&[I64], &[])),
+            Helper::Dispatch => (sym::DISPATCH, sig(&[I64], &[])),
+            Helper::Undefined => (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
+            Helper::Brk => (sym::BRK, sig(&[I64, I64, I32], &[])),
+            Helper::Cntvct => (sym::CNTVCT, sig(&[], &[I64])),
+        }
+    }
 }
 
 /// Read-only context for lowering any function of the program.
 pub struct Env<'a> {
     /// Translated guest functions by entry address.
     pub funcs: &'a FxHashMap<u64, FuncId>,
-    /// Runtime helpers.
-    pub helpers: Helpers,
+    /// Runtime helpers, indexed by [`Helper`].
+    pub helpers: [FuncId; HELPERS.len()],
     /// The code TLB (`vmx_tlb`).
     pub tlb: DataId,
     /// All trap disassembly strings, NUL-terminated.
@@ -60,20 +83,6 @@ pub fn sig(params: &[ir::Type], rets: &[ir::Type]) -> Signature {
     s.params.extend(params.iter().map(|t| AbiParam::new(*t)));
     s.returns.extend(rets.iter().map(|t| AbiParam::new(*t)));
     s
-}
-
-/// The signatures of the helpers, in `Helpers` field order.
-pub fn helper_sigs() -> [(&'static str, Signature); 6] {
-    use ir::types::{I32, I64};
-    use vmxlate_abi::sym;
-    [
-        (sym::SYSCALL, sig(&[I64], &[])),
-        (sym::DISPATCH, sig(&[I64], &[])),
-        (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
-        (sym::BRK, sig(&[I64, I64, I32], &[])),
-        (sym::CNTVCT, sig(&[], &[I64])),
-        (sym::DC_ZVA, sig(&[I64], &[])),
-    ]
 }
 
 /// References `id` (with signature `sig`) from `func`.

@@ -20,9 +20,11 @@ use cranelift_codegen::ir::{
 };
 use cranelift_entity::SecondaryMap;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_module::{DataId, FuncId};
+use rustc_hash::FxHashMap;
 use vmxlate_abi as abi;
 
-use super::env::{data_ref, func_ref, guest_sig, helper_sigs, Env};
+use super::env::{data_ref, func_ref, guest_sig, Env, Helper, HELPERS};
 use super::{lower_fp, lower_int, lower_vec};
 use crate::ir::{Block, Function, Imm, Opcode, SysReg, Terminator, TrapKind, Value};
 
@@ -31,13 +33,16 @@ fn cpu_mem() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-fn sys_offset(s: SysReg) -> i32 {
+/// Where a system register lives in `CpuState`: `(offset, is 32-bit)`;
+/// `None` for CNTVCT_EL0, which is read through a helper.
+fn sys_slot(s: SysReg) -> Option<(i32, bool)> {
     match s {
-        SysReg::TpidrEl0 => abi::OFF_TPIDR,
-        SysReg::Fpcr => abi::OFF_FPCR,
-        SysReg::Fpsr => abi::OFF_FPSR,
-        SysReg::ExclAddr => abi::OFF_EXCL_ADDR,
-        SysReg::ExclVal | SysReg::CntvctEl0 => abi::OFF_EXCL_VAL,
+        SysReg::TpidrEl0 => Some((abi::OFF_TPIDR, false)),
+        SysReg::Fpcr => Some((abi::OFF_FPCR, true)),
+        SysReg::Fpsr => Some((abi::OFF_FPSR, true)),
+        SysReg::ExclAddr => Some((abi::OFF_EXCL_ADDR, false)),
+        SysReg::ExclVal => Some((abi::OFF_EXCL_VAL, false)),
+        SysReg::CntvctEl0 => None,
     }
 }
 
@@ -126,6 +131,16 @@ struct Lowerer<'a, 'b> {
     blocks: SecondaryMap<Block, Option<ClBlock>>,
     values: SecondaryMap<Value, Option<ClValue>>,
     loop_headers: SecondaryMap<Block, bool>,
+    refs: Refs,
+}
+
+/// External references already imported into the function being built.
+#[derive(Default)]
+struct Refs {
+    helpers: [Option<ir::FuncRef>; HELPERS.len()],
+    callees: FxHashMap<FuncId, ir::FuncRef>,
+    guest_sig: Option<ir::SigRef>,
+    data: FxHashMap<DataId, ir::GlobalValue>,
 }
 
 /// Blocks entered by a backward edge (by guest address): loop headers.
@@ -170,6 +185,7 @@ pub fn lower_function(
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
+        refs: Refs::default(),
     };
     for b in ir.blocks.keys() {
         let cb = l.fb.create_block();
@@ -306,21 +322,17 @@ impl Lowerer<'_, '_> {
             (Opcode::GetReg, Imm::Reg(r)) => self.fb.use_var(self.x[r as usize]),
             (Opcode::GetFlag, Imm::Flag(f)) => self.fb.use_var(self.flags[f.index()]),
             (Opcode::GetV, Imm::Reg(r)) => self.fb.use_var(self.v[r as usize]),
-            (Opcode::GetSys, Imm::Sys(SysReg::CntvctEl0)) => {
-                let (_, sig) = helper_sigs()[4].clone();
-                let f = func_ref(self.fb.func, self.env.helpers.cntvct, sig);
-                let call = self.fb.ins().call(f, &[]);
-                self.fb.inst_results(call)[0]
-            }
-            (Opcode::GetSys, Imm::Sys(s)) => {
-                let ty = if matches!(s, SysReg::Fpcr | SysReg::Fpsr) {
-                    types::I32
-                } else {
-                    types::I64
-                };
-                let v = self.cpu_load(ty, sys_offset(s));
-                lower_int::resize(&mut self.fb, v, types::I64, false)
-            }
+            (Opcode::GetSys, Imm::Sys(s)) => match sys_slot(s) {
+                Some((off, narrow)) => {
+                    let v = self.cpu_load(if narrow { types::I32 } else { types::I64 }, off);
+                    lower_int::resize(&mut self.fb, v, types::I64, false)
+                }
+                None => {
+                    let f = self.helper(Helper::Cntvct);
+                    let call = self.fb.ins().call(f, &[]);
+                    self.fb.inst_results(call)[0]
+                }
+            },
             _ => {
                 if let Some(v) = lower_int::lower(&mut self.fb, inst, args) {
                     v
@@ -351,12 +363,13 @@ impl Lowerer<'_, '_> {
             (Opcode::SetFlag, Imm::Flag(f)) => self.fb.def_var(self.flags[f.index()], args[0]),
             (Opcode::SetV, Imm::Reg(r)) => self.fb.def_var(self.v[r as usize], args[0]),
             (Opcode::SetSys, Imm::Sys(s)) => {
-                let v = if matches!(s, SysReg::Fpcr | SysReg::Fpsr) {
+                let (off, narrow) = sys_slot(s).expect("the lifter never writes CNTVCT_EL0");
+                let v = if narrow {
                     lower_int::resize(&mut self.fb, args[0], types::I32, false)
                 } else {
                     args[0]
                 };
-                self.cpu_store(v, sys_offset(s));
+                self.cpu_store(v, off);
             }
             _ => {
                 let done = lower_int::lower_effect(&mut self.fb, inst, args);
@@ -369,18 +382,43 @@ impl Lowerer<'_, '_> {
         self.cpu_store(pc, abi::OFF_PC);
     }
 
-    fn helper(&mut self, idx: usize) -> ir::FuncRef {
-        let (_, sig) = helper_sigs()[idx].clone();
-        let h = self.env.helpers;
-        let id = [
-            h.syscall,
-            h.dispatch,
-            h.undefined,
-            h.brk,
-            h.cntvct,
-            h.dc_zva,
-        ][idx];
-        func_ref(self.fb.func, id, sig)
+    /// The function's reference to a runtime helper, imported once.
+    fn helper(&mut self, h: Helper) -> ir::FuncRef {
+        if let Some(r) = self.refs.helpers[h as usize] {
+            return r;
+        }
+        let r = func_ref(self.fb.func, self.env.helpers[h as usize], h.decl().1);
+        self.refs.helpers[h as usize] = Some(r);
+        r
+    }
+
+    /// The function's reference to another translated function, imported
+    /// once.
+    fn callee(&mut self, id: FuncId) -> ir::FuncRef {
+        if let Some(r) = self.refs.callees.get(&id) {
+            return *r;
+        }
+        let r = func_ref(self.fb.func, id, guest_sig());
+        self.refs.callees.insert(id, r);
+        r
+    }
+
+    /// The guest-function signature, imported once (for indirect calls).
+    fn guest_sig_ref(&mut self) -> ir::SigRef {
+        *self
+            .refs
+            .guest_sig
+            .get_or_insert_with(|| self.fb.import_signature(guest_sig()))
+    }
+
+    /// A data object's address symbol, declared once.
+    fn data(&mut self, id: DataId) -> ir::GlobalValue {
+        if let Some(gv) = self.refs.data.get(&id) {
+            return *gv;
+        }
+        let gv = data_ref(self.fb.func, id);
+        self.refs.data.insert(id, gv);
+        gv
     }
 
     /// Emits the depth guard around a call: if too deep, returns to the
@@ -414,12 +452,12 @@ impl Lowerer<'_, '_> {
             let cpu = l.cpu;
             match known {
                 Some(id) => {
-                    let f = func_ref(l.fb.func, id, guest_sig());
+                    let f = l.callee(id);
                     let zero = l.fb.ins().iconst(types::I32, 0);
                     l.fb.ins().call(f, &[cpu, zero]);
                 }
                 None => {
-                    let f = l.helper(1);
+                    let f = l.helper(Helper::Dispatch);
                     l.fb.ins().call(f, &[cpu]);
                 }
             }
@@ -430,7 +468,7 @@ impl Lowerer<'_, '_> {
         self.store_pc(target);
         self.guarded(|l| {
             let cpu = l.cpu;
-            let tlb_gv = data_ref(l.fb.func, l.env.tlb);
+            let tlb_gv = l.data(l.env.tlb);
             let tlb = l.fb.ins().symbol_value(types::I64, tlb_gv);
             let slot = l.fb.ins().ushr_imm_s(target, 2);
             let slot = l.fb.ins().band_imm_s(slot, abi::TLB_ENTRIES as i64 - 1);
@@ -449,12 +487,12 @@ impl Lowerer<'_, '_> {
             let idx =
                 l.fb.ins()
                     .load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
-            let sig = l.fb.import_signature(guest_sig());
+            let sig = l.guest_sig_ref();
             l.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
             l.fb.ins().jump(done, &[]);
             l.fb.switch_to_block(miss_b);
             l.fb.set_cold_block(miss_b);
-            let d = l.helper(1);
+            let d = l.helper(Helper::Dispatch);
             l.fb.ins().call(d, &[cpu]);
             l.fb.ins().jump(done, &[]);
             l.fb.switch_to_block(done);
@@ -549,7 +587,7 @@ impl Lowerer<'_, '_> {
                 self.spill(mask);
                 let pc = self.fb.ins().iconst(types::I64, *next as i64);
                 self.store_pc(pc);
-                let f = self.helper(0);
+                let f = self.helper(Helper::Syscall);
                 let cpu = self.cpu;
                 self.fb.ins().call(f, &[cpu]);
                 self.check_return(*next, *cont);
@@ -561,14 +599,14 @@ impl Lowerer<'_, '_> {
                 let cpu = self.cpu;
                 match kind {
                     TrapKind::Brk(imm) => {
-                        let f = self.helper(3);
+                        let f = self.helper(Helper::Brk);
                         let i = self.fb.ins().iconst(types::I32, *imm as i64);
                         self.fb.ins().call(f, &[cpu, pcv, i]);
                     }
                     TrapKind::Undefined(_) => {
-                        let f = self.helper(2);
+                        let f = self.helper(Helper::Undefined);
                         let w = self.fb.ins().iconst(types::I32, *word as i64);
-                        let gv = data_ref(self.fb.func, self.env.trap_text);
+                        let gv = self.data(self.env.trap_text);
                         let base = self.fb.ins().symbol_value(types::I64, gv);
                         let off = self.env.trap_offsets.get(pc).copied().unwrap_or(0);
                         let text = self.fb.ins().iadd_imm_s(base, off as i64);

@@ -25,7 +25,7 @@ use rustc_hash::FxHashMap;
 
 use crate::elf::GuestImage;
 use crate::ir::{Function, Terminator, TrapKind};
-use env::{guest_sig, helper_sigs, Env, Helpers};
+use env::{guest_sig, Env, HELPERS};
 pub use isa::CpuLevel;
 
 /// Code-generation options.
@@ -86,22 +86,13 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         ids.insert(f.entry_pc, id);
         order.push(id);
     }
-    let mut hid = Vec::new();
-    for (name, sig) in helper_sigs() {
-        hid.push(
-            module
-                .declare_function(name, Linkage::Import, &sig)
-                .map_err(err)?,
-        );
+    let mut helpers = [FuncId::from_u32(0); HELPERS.len()];
+    for (slot, h) in helpers.iter_mut().zip(HELPERS) {
+        let (name, sig) = h.decl();
+        *slot = module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(err)?;
     }
-    let helpers = Helpers {
-        syscall: hid[0],
-        dispatch: hid[1],
-        undefined: hid[2],
-        brk: hid[3],
-        cntvct: hid[4],
-        dc_zva: hid[5],
-    };
     let tlb = module
         .declare_data(vmxlate_abi::sym::TLB, Linkage::Import, true, false)
         .map_err(err)?;

@@ -150,32 +150,9 @@ fn lift_block(
             table_index = Some(b.get_reg(crate::ir::Type::I64, jt.index_reg));
         }
         let word = image.read_u32(pc).unwrap_or(0);
-        let decoded = decode::decode(word);
-        let result = {
-            let mut b = func.builder(block);
-            b.pc = pc;
-            let mut cx = Ctx {
-                b,
-                image,
-                pc,
-                word,
-                targets,
-                table_index,
-            };
-            match &decoded {
-                Some(i) => lift_inst(&mut cx, i),
-                None => unsupported("undecodable"),
-            }
-        };
         stats.insts += 1;
-        if result.is_err() {
-            let text = decode::disassemble(word);
-            stats.traps.push((pc, word, text.clone()));
-            func.blocks[block].term = Terminator::Trap {
-                pc,
-                word,
-                kind: TrapKind::Undefined(text),
-            };
+        if let Some(text) = lift_one(image, func, block, targets, (pc, word), table_index) {
+            stats.traps.push((pc, word, text));
             return;
         }
         if func.blocks[block].term != Terminator::Unset {
@@ -185,6 +162,42 @@ fn lift_block(
     }
     let next = targets.block_for(func, end);
     func.blocks[block].term = Terminator::Jump(next);
+}
+
+/// Lifts the instruction `word` at `pc` into `block`. One that cannot be
+/// lifted ends the block with a trap; its disassembly is returned.
+pub(crate) fn lift_one(
+    image: &GuestImage,
+    func: &mut Function,
+    block: Block,
+    targets: &mut dyn Targets,
+    (pc, word): (u64, u32),
+    table_index: Option<crate::ir::Value>,
+) -> Option<String> {
+    let mut b = func.builder(block);
+    b.pc = pc;
+    let mut cx = Ctx {
+        b,
+        image,
+        pc,
+        word,
+        targets,
+        table_index,
+    };
+    let lifted = match decode::decode(word) {
+        Some(i) => lift_inst(&mut cx, &i),
+        None => unsupported("undecodable"),
+    };
+    if lifted.is_ok() {
+        return None;
+    }
+    let text = decode::disassemble(word);
+    func.blocks[block].term = Terminator::Trap {
+        pc,
+        word,
+        kind: TrapKind::Undefined(text.clone()),
+    };
+    Some(text)
 }
 
 /// Dispatches one decoded instruction to its handler.

@@ -5,10 +5,10 @@
 //! Branch targets become tail-call stub blocks; an instruction that does not
 //! lift ends the block with a trap, as in a real function.
 
-use super::ctx::{Ctx, Targets};
-use super::{decode, lift_inst};
+use super::ctx::Targets;
+use super::lift_one;
 use crate::elf::GuestImage;
-use crate::ir::{Block, Function, Terminator, TrapKind};
+use crate::ir::{Block, Function, Terminator};
 
 struct StubTargets;
 
@@ -33,28 +33,7 @@ pub fn lift_words(image: &GuestImage, base: u64, words: &[u32]) -> Function {
     let mut targets = StubTargets;
     for (k, &word) in words.iter().enumerate() {
         let pc = base + 4 * k as u64;
-        let lifted = match decode::decode(word) {
-            Some(inst) => {
-                let mut cx = Ctx {
-                    b: func.builder(block),
-                    image,
-                    pc,
-                    word,
-                    targets: &mut targets,
-                    table_index: None,
-                };
-                cx.b.pc = pc;
-                lift_inst(&mut cx, &inst)
-            }
-            None => Err(super::ctx::Unsupported("undecodable".into())),
-        };
-        if lifted.is_err() {
-            func.blocks[block].term = Terminator::Trap {
-                pc,
-                word,
-                kind: TrapKind::Undefined(decode::disassemble(word)),
-            };
-        }
+        lift_one(image, &mut func, block, &mut targets, (pc, word), None);
         if func.blocks[block].term != Terminator::Unset {
             return func;
         }

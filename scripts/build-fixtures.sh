@@ -11,8 +11,11 @@
 # The binaries are committed so that tests run without a cross compiler.
 # They are static, keep their symbol tables (the translator uses them) and
 # have no build id, so rebuilding with the same toolchain gives the same
-# bytes. Each fixtures/src/NAME.c becomes fixtures/bin/NAME; basic.c is
-# also built as static-pie (fixtures/bin/basic-pie).
+# bytes. Each fixtures/src/NAME.c becomes fixtures/bin/NAME, with extra
+# compiler flags from a first line `// cflags: ...` if it has one; basic.c
+# is also built as static-pie (fixtures/bin/basic-pie), and strings.c also
+# stripped (fixtures/bin/strings-stripped: no symbol table, as distributions
+# ship programs).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,9 +38,10 @@ LDFLAGS=(-Wl,--build-id=none)
 
 mkdir -p "$fx/bin"
 build() { # build OUT SRC MODE-FLAG
-    local out=$1 src=$2 mode=$3
-    echo "cc $mode $(basename "$src") -> bin/$out"
-    "$CC" "${CFLAGS[@]}" "$mode" "${LDFLAGS[@]}" -o "$fx/bin/$out" "$src" -lm
+    local out=$1 src=$2 mode=$3 extra
+    read -ra extra <<<"$(sed -n '1s|^// cflags: ||p' "$src")"
+    echo "cc $mode ${extra[*]} $(basename "$src") -> bin/$out"
+    "$CC" "${CFLAGS[@]}" "${extra[@]}" "$mode" "${LDFLAGS[@]}" -o "$fx/bin/$out" "$src" -lm
 }
 
 for src in "$fx"/src/*.c; do
@@ -45,6 +49,7 @@ for src in "$fx"/src/*.c; do
     build "$name" "$src" -static
 done
 build basic-pie "$fx/src/basic.c" -static-pie
+"${CC%gcc}strip" -o "$fx/bin/strings-stripped" "$fx/bin/strings"
 # Bad input for tests/bad_input.rs: dynamically linked (PT_INTERP).
 build dynamic-hello "$fx/src/bad/dynamic-hello.c" -O2
 

@@ -206,3 +206,13 @@ fn compute() {
 fn threads() {
     check_binary("threads");
 }
+
+#[test]
+fn strings() {
+    check_binary("strings");
+}
+
+#[test]
+fn strings_stripped() {
+    check_binary("strings-stripped");
+}

@@ -23,4 +23,5 @@ pub mod host;
 pub mod loader;
 pub mod log;
 pub mod memory;
+pub mod string;
 pub mod syscall;

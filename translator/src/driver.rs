@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::backend::{self, Options};
+use crate::bind;
 use crate::elf::{discover, GuestImage};
 use crate::frontend::a64::{lift_function, table_loads, LiftStats};
 use crate::ir::{verify::verify, Function};
@@ -20,6 +21,8 @@ pub struct Report {
     pub insts: usize,
     /// Instructions that became traps.
     pub traps: usize,
+    /// Functions bound to host libc routines.
+    pub bound: usize,
     /// Host code bytes.
     pub code_bytes: usize,
     /// Time per phase.
@@ -40,7 +43,14 @@ pub fn lift_all(image: &GuestImage) -> (Vec<Function>, Vec<LiftStats>) {
     let funcs: Vec<&crate::elf::FuncInfo> = code.functions.values().collect();
     funcs
         .par_iter()
-        .map(|info| lift_function(image, &code, &loads, info))
+        .map(|info| {
+            let (mut func, mut stats) = lift_function(image, &code, &loads, info);
+            if let Some(routine) = bind::recognise(image, info) {
+                bind::bind(&mut func, routine);
+                stats.bound = Some(routine);
+            }
+            (func, stats)
+        })
         .unzip()
 }
 
@@ -67,6 +77,7 @@ pub fn translate(input: &Path, output: &Path, opts: Options) -> Result<Report, S
     report.functions = funcs.len();
     report.insts = stats.iter().map(|s| s.insts).sum();
     report.traps = stats.iter().map(|s| s.traps.len()).sum();
+    report.bound = stats.iter().filter(|s| s.bound.is_some()).count();
     let t = Instant::now();
     let compiled = backend::compile(&image, &funcs, opts)?;
     report.code_bytes = compiled.code_bytes;

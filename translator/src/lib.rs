@@ -4,6 +4,7 @@
 //! `ir`) -> `opt` -> `backend` (Cranelift, object file) -> `link`.
 
 pub mod backend;
+pub mod bind;
 pub mod driver;
 pub mod elf;
 pub mod frontend;

@@ -65,8 +65,8 @@ fn main() -> ExitCode {
         Ok(r) => {
             if cli.verbose {
                 eprintln!(
-                    "vmxlate: {} functions, {} instructions ({} untranslatable), {} bytes of code",
-                    r.functions, r.insts, r.traps, r.code_bytes
+                    "vmxlate: {} functions ({} bound to host libc routines), {} instructions ({} untranslatable), {} bytes of code",
+                    r.functions, r.bound, r.insts, r.traps, r.code_bytes
                 );
                 for (phase, d) in &r.phases {
                     eprintln!("vmxlate: {phase}: {:.1} ms", d.as_secs_f64() * 1e3);

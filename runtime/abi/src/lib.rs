@@ -220,6 +220,73 @@ pub mod sym {
     pub const CNTVCT: &str = "vmx_cntvct";
 }
 
+/// Guest libc routines the translator may bind to host implementations.
+///
+/// Each is the runtime symbol [`Routine::symbol`], an
+/// `extern "C" fn(x0: u64, x1: u64, x2: u64) -> u64` that takes the guest's
+/// argument registers and returns the guest's x0. Only routines whose result
+/// the C standard defines uniquely are here: comparison routines return
+/// implementation-specific magnitudes, so they stay translated guest code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Routine {
+    /// `memmove(dst, src, n) -> dst` (also bound for `memcpy`: a superset).
+    Memmove,
+    /// `memset(dst, c, n) -> dst`.
+    Memset,
+    /// `strlen(s) -> n`.
+    Strlen,
+    /// `strnlen(s, max) -> n`.
+    Strnlen,
+    /// `memchr(s, c, n) -> p or 0`.
+    Memchr,
+    /// `rawmemchr(s, c) -> p`.
+    Rawmemchr,
+    /// `strchr(s, c) -> p or 0`.
+    Strchr,
+    /// `strchrnul(s, c) -> p`.
+    Strchrnul,
+    /// `strrchr(s, c) -> p or 0`.
+    Strrchr,
+    /// `strcpy(dst, src) -> dst`.
+    Strcpy,
+    /// `stpcpy(dst, src) -> end of dst`.
+    Stpcpy,
+}
+
+impl Routine {
+    /// Every routine.
+    pub const ALL: [Routine; 11] = [
+        Routine::Memmove,
+        Routine::Memset,
+        Routine::Strlen,
+        Routine::Strnlen,
+        Routine::Memchr,
+        Routine::Rawmemchr,
+        Routine::Strchr,
+        Routine::Strchrnul,
+        Routine::Strrchr,
+        Routine::Strcpy,
+        Routine::Stpcpy,
+    ];
+
+    /// The runtime symbol implementing the routine.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Routine::Memmove => "vmx_libc_memmove",
+            Routine::Memset => "vmx_libc_memset",
+            Routine::Strlen => "vmx_libc_strlen",
+            Routine::Strnlen => "vmx_libc_strnlen",
+            Routine::Memchr => "vmx_libc_memchr",
+            Routine::Rawmemchr => "vmx_libc_rawmemchr",
+            Routine::Strchr => "vmx_libc_strchr",
+            Routine::Strchrnul => "vmx_libc_strchrnul",
+            Routine::Strrchr => "vmx_libc_strrchr",
+            Routine::Strcpy => "vmx_libc_strcpy",
+            Routine::Stpcpy => "vmx_libc_stpcpy",
+        }
+    }
+}
+
 /// Block size DC ZVA clears, as advertised in DCZID_EL0 (log2 words = 4).
 pub const DCZ_BLOCK_BYTES: u64 = 64;
 /// DCZID_EL0 value: BS = 4 (64 bytes), DZP = 0.

@@ -12,6 +12,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_module::{DataId, FuncId};
 use rustc_hash::FxHashMap;
+use vmxlate_abi::Routine;
 
 /// Runtime helper functions translated code calls; the discriminant
 /// indexes [`HELPERS`] and the `FuncId` table in [`Env`].
@@ -59,6 +60,9 @@ pub struct Env<'a> {
     pub funcs: &'a FxHashMap<u64, FuncId>,
     /// Runtime helpers, indexed by [`Helper`].
     pub helpers: [FuncId; HELPERS.len()],
+    /// Host implementations of bound libc routines, indexed by
+    /// `Routine as usize`.
+    pub routines: [FuncId; Routine::ALL.len()],
     /// The code TLB (`vmx_tlb`).
     pub tlb: DataId,
     /// All trap disassembly strings, NUL-terminated.
@@ -75,6 +79,12 @@ pub fn guest_sig() -> Signature {
     s.params.push(AbiParam::new(ir::types::I64));
     s.params.push(AbiParam::new(ir::types::I32));
     s
+}
+
+/// The signature of every bound libc routine: guest x0..x2 in, x0 out.
+pub fn routine_sig() -> Signature {
+    use ir::types::I64;
+    sig(&[I64, I64, I64], &[I64])
 }
 
 /// A System V signature from parameter and return types.

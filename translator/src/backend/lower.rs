@@ -24,9 +24,9 @@ use cranelift_module::{DataId, FuncId};
 use rustc_hash::FxHashMap;
 use vmxlate_abi as abi;
 
-use super::env::{data_ref, func_ref, guest_sig, Env, Helper, HELPERS};
+use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
 use super::{lower_fp, lower_int, lower_vec};
-use crate::ir::{Block, Function, Imm, Opcode, SysReg, Terminator, TrapKind, Value};
+use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
 
 /// Flags for `CpuState` accesses: never trap, aligned.
 fn cpu_mem() -> MemFlagsData {
@@ -138,6 +138,7 @@ struct Lowerer<'a, 'b> {
 #[derive(Default)]
 struct Refs {
     helpers: [Option<ir::FuncRef>; HELPERS.len()],
+    routines: [Option<ir::FuncRef>; Routine::ALL.len()],
     callees: FxHashMap<FuncId, ir::FuncRef>,
     guest_sig: Option<ir::SigRef>,
     data: FxHashMap<DataId, ir::GlobalValue>,
@@ -333,6 +334,11 @@ impl Lowerer<'_, '_> {
                     self.fb.inst_results(call)[0]
                 }
             },
+            (Opcode::LibCall, Imm::Routine(r)) => {
+                let f = self.routine(r);
+                let call = self.fb.ins().call(f, args);
+                self.fb.inst_results(call)[0]
+            }
             _ => {
                 if let Some(v) = lower_int::lower(&mut self.fb, inst, args) {
                     v
@@ -390,6 +396,16 @@ impl Lowerer<'_, '_> {
         let r = func_ref(self.fb.func, self.env.helpers[h as usize], h.decl().1);
         self.refs.helpers[h as usize] = Some(r);
         r
+    }
+
+    /// The function's reference to a bound libc routine, imported once.
+    fn routine(&mut self, r: Routine) -> ir::FuncRef {
+        if let Some(f) = self.refs.routines[r as usize] {
+            return f;
+        }
+        let f = func_ref(self.fb.func, self.env.routines[r as usize], routine_sig());
+        self.refs.routines[r as usize] = Some(f);
+        f
     }
 
     /// The function's reference to another translated function, imported

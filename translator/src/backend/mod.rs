@@ -25,8 +25,9 @@ use rustc_hash::FxHashMap;
 
 use crate::elf::GuestImage;
 use crate::ir::{Function, Terminator, TrapKind};
-use env::{guest_sig, Env, HELPERS};
+use env::{guest_sig, routine_sig, Env, HELPERS};
 pub use isa::CpuLevel;
+use vmxlate_abi::Routine;
 
 /// Code-generation options.
 #[derive(Clone, Copy, Debug)]
@@ -93,6 +94,12 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
             .declare_function(name, Linkage::Import, &sig)
             .map_err(err)?;
     }
+    let mut routines = [FuncId::from_u32(0); Routine::ALL.len()];
+    for (slot, r) in routines.iter_mut().zip(Routine::ALL) {
+        *slot = module
+            .declare_function(r.symbol(), Linkage::Import, &routine_sig())
+            .map_err(err)?;
+    }
     let tlb = module
         .declare_data(vmxlate_abi::sym::TLB, Linkage::Import, true, false)
         .map_err(err)?;
@@ -128,6 +135,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
     let env = Env {
         funcs: &ids,
         helpers,
+        routines,
         tlb,
         trap_text,
         trap_offsets: &trap_offsets,

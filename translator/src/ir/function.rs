@@ -82,6 +82,8 @@ define_imms! {
     Lane((Lanes, u8)),
     /// A lane shape.
     Lanes(Lanes),
+    /// A host implementation of a guest libc routine.
+    Routine(Routine),
 }
 
 /// One instruction.

@@ -235,4 +235,9 @@ define_ops! {
     VTbl1 "vtbl1" fn vtbl1(table, idx) imm None => value, Pure;
     /// EXT: bytes `imm..imm+16` of the concatenation `b:a`.
     VExt "vext" fn vext(a, b) imm U64(u64) => value, Pure;
+
+    // ---- bound library routines ----
+    /// Runs the host implementation of a guest libc routine on the guest's
+    /// x0..x2 (guest memory is read and written) and yields the guest's x0.
+    LibCall "libcall" fn libcall(a, b, c) imm Routine(Routine) => value, WriteMem;
 }

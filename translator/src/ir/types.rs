@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+pub use vmxlate_abi::Routine;
+
 /// The type of an IR value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Type {

@@ -34,6 +34,8 @@ pub struct LiftStats {
     pub insts: usize,
     /// Instructions that became traps: `(pc, word, disassembly)`.
     pub traps: Vec<(u64, u32, String)>,
+    /// The host libc routine the function is bound to, if any.
+    pub bound: Option<crate::ir::Routine>,
 }
 
 struct FuncTargets<'a> {

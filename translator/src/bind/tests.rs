@@ -1,0 +1,158 @@
+use std::fmt::Write as _;
+use std::path::Path;
+
+use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget};
+
+use super::*;
+
+const LIBC_A: &str = "/usr/aarch64-linux-gnu/lib/libc.a";
+
+/// `(name, len, hash)` of every bindable implementation in `libc.a` whose
+/// bytes need no relocation, sorted by name.
+fn fingerprint_archive(data: &[u8]) -> Vec<(String, u64, u64)> {
+    let archive = object::read::archive::ArchiveFile::parse(data).expect("libc.a is an archive");
+    let mut out = Vec::new();
+    for member in archive.members() {
+        let member = member.expect("archive member");
+        let Ok(bytes) = member.data(data) else {
+            continue;
+        };
+        let Ok(obj) = object::File::parse(bytes) else {
+            continue;
+        };
+        for sym in obj.symbols() {
+            let Ok(name) = sym.name() else { continue };
+            if !NAMES.iter().any(|(n, _)| *n == name) || sym.size() == 0 {
+                continue;
+            }
+            let Some(index) = sym.section_index() else {
+                continue;
+            };
+            let section = obj.section_by_index(index).expect("symbol's section");
+            let (start, end) = (sym.address(), sym.address() + sym.size());
+            let relocated = section.relocations().any(|(off, r)| {
+                (start..end).contains(&off) && !matches!(r.target(), RelocationTarget::Absolute)
+            });
+            if relocated {
+                continue;
+            }
+            let code = section.data().expect("section data");
+            let body = &code[start as usize..end as usize];
+            out.push((name.to_string(), sym.size(), fnv1a(body)));
+        }
+    }
+    out.sort();
+    // Aliases (strchr/index) share bytes: keep the first name.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(_, len, hash)| seen.insert((*len, *hash)));
+    out
+}
+
+fn render(prints: &[(String, u64, u64)]) -> String {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/bind/fingerprints.rs"
+    ))
+    .expect("fingerprints.rs");
+    let head = src
+        .split("pub const GLIBC")
+        .next()
+        .expect("table header")
+        .to_string();
+    let mut s = head + "pub const GLIBC: &[Fingerprint] = &[\n";
+    for (name, len, hash) in prints {
+        let routine = NAMES.iter().find(|(n, _)| n == name).expect("named").1;
+        writeln!(
+            s,
+            "    // {name}\n    Fingerprint {{\n        len: {len},\n        hash: {hash:#018x},\n        routine: Routine::{routine:?},\n    }},"
+        )
+        .unwrap();
+    }
+    s + "];\n"
+}
+
+#[test]
+fn fingerprints_match_the_cross_glibc() {
+    if !Path::new(LIBC_A).exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{LIBC_A} is missing (apt-get install gcc-aarch64-linux-gnu)"
+        );
+        eprintln!("skipping: {LIBC_A} not installed");
+        return;
+    }
+    let prints = fingerprint_archive(&std::fs::read(LIBC_A).unwrap());
+    assert!(prints.len() >= 10, "too few routines found: {prints:?}");
+    let text = render(&prints);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/bind/fingerprints.rs");
+    if std::env::var("VMXLATE_BLESS").is_ok() {
+        std::fs::write(path, &text).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap(),
+        text,
+        "fingerprints.rs is stale: rerun with VMXLATE_BLESS=1"
+    );
+}
+
+#[test]
+fn every_name_binds_a_defined_routine_once() {
+    for (i, (name, _)) in NAMES.iter().enumerate() {
+        assert!(
+            !NAMES[..i].iter().any(|(n, _)| n == name),
+            "{name} listed twice"
+        );
+        assert!(
+            !matches!(*name, "memcpy" | "memmove" | "memset" | "strlen" | "memchr"),
+            "{name} is an IFUNC resolver in static glibc"
+        );
+    }
+}
+
+#[test]
+fn fnv1a_matches_the_published_vectors() {
+    assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+}
+
+/// The routines bound in a fixture binary, sorted.
+fn bound_routines(binary: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bin").join(binary);
+    let image = GuestImage::parse(std::fs::read(path).unwrap()).unwrap();
+    let code = crate::elf::discover(&image);
+    let mut found: Vec<String> = code
+        .functions
+        .values()
+        .filter_map(|f| recognise(&image, f))
+        .map(|r| format!("{r:?}"))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn a_stripped_program_binds_what_its_symbols_would() {
+    let mut named = bound_routines("strings");
+    assert_eq!(
+        named,
+        [
+            "Memchr",
+            "Memmove",
+            "Memset",
+            "Rawmemchr",
+            "Stpcpy",
+            "Strchr",
+            "Strchrnul",
+            "Strcpy",
+            "Strlen",
+            "Strnlen",
+            "Strrchr"
+        ]
+    );
+    // glibc's rawmemchr branches to another function (a relocation), so it
+    // has no fingerprint; its guest code runs and calls bound routines.
+    named.retain(|r| r != "Rawmemchr");
+    assert_eq!(bound_routines("strings-stripped"), named);
+}

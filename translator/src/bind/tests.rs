@@ -118,7 +118,9 @@ fn fnv1a_matches_the_published_vectors() {
 
 /// The routines bound in a fixture binary, sorted.
 fn bound_routines(binary: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bin").join(binary);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/bin")
+        .join(binary);
     let image = GuestImage::parse(std::fs::read(path).unwrap()).unwrap();
     let code = crate::elf::discover(&image);
     let mut found: Vec<String> = code

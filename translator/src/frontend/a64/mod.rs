@@ -11,11 +11,16 @@ pub mod arith;
 pub mod atomic;
 pub mod bits;
 pub mod branch;
+pub mod crc;
 pub mod ctx;
 pub mod decode;
 pub mod fp;
 pub mod ldst;
 pub mod simd;
+pub mod simd_lanes;
+pub mod simd_misc;
+pub mod simd_sat;
+pub mod simd_wide;
 pub mod system;
 pub mod vfp;
 pub mod words;
@@ -255,6 +260,9 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         | LDCLRH(_) | LDEOR(_) | LDEORB(_) | LDEORH(_) | LDSET(_) | LDSETB(_) | LDSETH(_)
         | LDSMAX(_) | LDSMAXB(_) | LDSMAXH(_) | LDSMIN(_) | LDSMINB(_) | LDSMINH(_) | LDUMAX(_)
         | LDUMAXB(_) | LDUMAXH(_) | LDUMIN(_) | LDUMINB(_) | LDUMINH(_) => atomic::rmw(cx, i),
+        CRC32B | CRC32H | CRC32W | CRC32X | CRC32CB | CRC32CH | CRC32CW | CRC32CX => {
+            crc::crc32(cx, i)
+        }
         MRS => system::mrs(cx, i),
         MSR => system::msr(cx, i),
         DMB(_) | DSB(_) | ISB => system::barrier(cx, i),

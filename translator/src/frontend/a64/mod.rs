@@ -249,6 +249,7 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         LDP | STP | LDPSW | LDNP | STNP => ldst::pair(cx, i),
         LD1 | ST1 => ldst::ld1_st1(cx, i),
         LD2 | LD3 | LD4 | ST2 | ST3 | ST4 => ldst::ld_st_n(cx, i),
+        LD1R | LD2R | LD3R | LD4R => ldst::ld_replicate(cx, i),
         LDXR | LDAXR | LDXRB | LDAXRB | LDXRH | LDAXRH => atomic::load_exclusive(cx, i),
         STXR | STLXR | STXRB | STLXRB | STXRH | STLXRH => atomic::store_exclusive(cx, i),
         LDAR | LDARB | LDARH | LDAPR | LDAPRB | LDAPRH | LDLAR | LDLARB | LDLARH => {

@@ -10,9 +10,9 @@
 //! of the two low halves, so the IR needs no separate 64-bit shuffles.
 //! Fixed permutations are `vtbl1` with a constant index vector.
 
-use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode, SizeCode};
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
-use super::ctx::{int_ty, unsupported, Address, Ctx, Lift, Unsupported};
+use super::ctx::{int_ty, unsupported, Ctx, Lift, Unsupported};
 use super::simd_lanes::operand_or_element;
 use super::simd_wide::{concat_low, widen};
 use super::{simd_misc, simd_sat, simd_wide};
@@ -84,7 +84,6 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         REV32 => rev(cx, i, 32),
         REV64 => rev(cx, i, 64),
         USHLL | USHLL2 | SSHLL | SSHLL2 => widen_shift(cx, i),
-        LD1R => ld1r(cx, i),
         _ => unsupported(format!("{:?}", i.opcode)),
     }
 }
@@ -580,42 +579,6 @@ fn widen_shift(cx: &mut Ctx, i: &Instruction) -> Lift {
             cx.b.vshift(Type::V128, r, (VShiftOp::Shl, d.lanes, amount as u8));
     }
     put(cx, d, r);
-    Ok(())
-}
-
-/// LD1R: load one element and replicate it.
-fn ld1r(cx: &mut Ctx, i: &Instruction) -> Lift {
-    let Operand::SIMDRegisterGroup(size, t, esize, 1) = i.operands[0] else {
-        return unsupported("ld1r form");
-    };
-    let l = lanes_of(esize)?;
-    let bytes = (l.lane_bits() / 8) as u8;
-    let a = match i.operands[1] {
-        Operand::RegPostIndexReg(rn, rm) => {
-            let base = cx.b.get_reg(Type::I64, rn as u8);
-            let step = if rm == 31 {
-                cx.iconst(Type::I64, bytes as u64)
-            } else {
-                cx.reg(SizeCode::X, rm)
-            };
-            let next = cx.b.add(Type::I64, base, step);
-            Address {
-                addr: base,
-                writeback: Some((rn, next)),
-            }
-        }
-        ref op => cx.address(op)?,
-    };
-    let ty = Type::int(l.lane_bits().max(32));
-    let x = cx.load(ty, a.addr, bytes, false);
-    let v = cx.b.vsplat(Type::V128, x, l);
-    let d = VOp {
-        reg: t,
-        full: size == SIMDSizeCode::Q,
-        lanes: l,
-    };
-    put(cx, d, v);
-    cx.writeback(&a);
     Ok(())
 }
 

@@ -29,26 +29,27 @@ pub fn imm_shift(op: &Operand) -> Result<u32, Unsupported> {
 }
 
 /// Applies `f(cx, qc, d_lane, n_lane, m_lane)` to every lane of a
-/// three-operand (or, with `m` absent, two-operand) instruction. `dsrc`
-/// says whether the old destination is an input.
+/// three-operand (or, with `m` absent, two-operand) instruction; `signed`
+/// says how the `(d, n, m)` lanes extend. `dsrc` says whether the old
+/// destination is an input.
 fn map3(
     cx: &mut Ctx,
     i: &Instruction,
-    signed: (bool, bool),
+    signed: (bool, bool, bool),
     dsrc: bool,
     mut f: impl FnMut(&mut Ctx, &mut Qc, Value, Value, Value) -> Value,
 ) -> Lift {
     let d = vx(&i.operands[0])?;
     let n = vx(&i.operands[1])?;
     let vn = get(cx, n.reg);
-    let ns = lanes(cx, vn, d.lanes, 0, d.count, signed.0);
+    let ns = lanes(cx, vn, d.lanes, 0, d.count, signed.1);
     let ms = match i.operands[2] {
         Operand::Nothing | Operand::Immediate(_) | Operand::Imm16(_) | Operand::Imm64(_) => {
             ns.clone()
         }
         ref op => {
             let vm = operand_or_element(cx, op, d.lanes)?;
-            lanes(cx, vm, d.lanes, 0, d.count, signed.1)
+            lanes(cx, vm, d.lanes, 0, d.count, signed.2)
         }
     };
     let ds = if dsrc {
@@ -77,19 +78,19 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         SQADD | SQSUB | UQADD | UQSUB => {
             let signed = matches!(i.opcode, SQADD | SQSUB);
             let sub = matches!(i.opcode, SQSUB | UQSUB);
-            map3(cx, i, (signed, signed), false, |cx, qc, _, a, b| {
+            map3(cx, i, (signed, signed, signed), false, |cx, qc, _, a, b| {
                 add_sat(cx, qc, a, b, bits, signed, sub)
             })
         }
         SUQADD | USQADD => {
             let acc_signed = i.opcode == SUQADD;
-            map3(cx, i, (acc_signed, !acc_signed), true, |cx, qc, acc, x, _| {
+            map3(cx, i, (acc_signed, !acc_signed, false), true, |cx, qc, acc, x, _| {
                 mixed_add(cx, qc, acc, x, bits, acc_signed)
             })
         }
         SQABS | SQNEG => {
             let abs = i.opcode == SQABS;
-            map3(cx, i, (true, true), false, |cx, qc, _, a, _| {
+            map3(cx, i, (true, true, true), false, |cx, qc, _, a, _| {
                 let zero = k64(cx, 0);
                 let neg = cx.b.sub(Type::I64, zero, a);
                 let r = if abs {
@@ -115,7 +116,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             if bits > 32 || bits < 16 {
                 return unsupported("sqdmulh lane size");
             }
-            map3(cx, i, (true, true), false, |cx, qc, _, a, b| {
+            map3(cx, i, (true, true, true), false, |cx, qc, _, a, b| {
                 let mut p = cx.b.mul(Type::I64, a, b);
                 if round {
                     let c = k64(cx, 1i64 << (bits - 2));
@@ -132,7 +133,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let signed = matches!(i.opcode, SSHL | SRSHL | SQSHL | SQRSHL);
             let round = matches!(i.opcode, SRSHL | URSHL | SQRSHL | UQRSHL);
             let sat = matches!(i.opcode, SQSHL | UQSHL | SQRSHL | UQRSHL);
-            map3(cx, i, (signed, true), false, |cx, qc, _, x, m| {
+            map3(cx, i, (signed, signed, true), false, |cx, qc, _, x, m| {
                 let amt = cx.b.trunc(Type::I8, m);
                 let amt = cx.b.sext(Type::I64, amt);
                 shift_by(cx, qc, x, amt, bits, ShiftKind { signed, round, sat: sat.then_some(signed) })
@@ -142,7 +143,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let s = imm_shift(&i.operands[2])?;
             let signed = i.opcode != UQSHL;
             let out_signed = i.opcode == SQSHL;
-            map3(cx, i, (signed, signed), false, |cx, qc, _, x, _| {
+            map3(cx, i, (signed, signed, signed), false, |cx, qc, _, x, _| {
                 let amt = k64(cx, s as i64);
                 shift_by(cx, qc, x, amt, bits, ShiftKind { signed, round: false, sat: Some(out_signed) })
             })
@@ -152,7 +153,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let signed = matches!(i.opcode, SRSHR | SRSRA | SSRA);
             let round = matches!(i.opcode, SRSHR | URSHR | SRSRA | URSRA);
             let acc = matches!(i.opcode, SRSRA | URSRA | SSRA | USRA);
-            map3(cx, i, (signed, signed), acc, |cx, qc, old, x, _| {
+            map3(cx, i, (signed, signed, signed), acc, |cx, qc, old, x, _| {
                 let amt = k64(cx, -(s as i64));
                 let r = shift_by(cx, qc, x, amt, bits, ShiftKind { signed, round, sat: None });
                 if acc {
@@ -165,7 +166,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         SLI | SRI => {
             let s = imm_shift(&i.operands[2])?;
             let left = i.opcode == SLI;
-            map3(cx, i, (false, false), true, |cx, _, old, x, _| {
+            map3(cx, i, (false, false, false), true, |cx, _, old, x, _| {
                 shift_insert(cx, old, x, s, bits, left)
             })
         }

@@ -12,6 +12,7 @@ pub mod atomic;
 pub mod bits;
 pub mod branch;
 pub mod crc;
+pub mod crypto;
 pub mod ctx;
 pub mod decode;
 pub mod fp;
@@ -270,6 +271,7 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         CLREX => system::clrex(cx),
         SYS(_) => system::sys(cx),
         HINT | PRFM | PRFUM | XPACLRI => Ok(()),
+        _ if crypto::handles(i) => crypto::lift(cx, i),
         _ => fp::lift(cx, i)
             .or_else(|_| vfp::lift(cx, i))
             .or_else(|_| simd::lift(cx, i)),

@@ -15,7 +15,8 @@
 # compiler flags from a first line `// cflags: ...` if it has one; basic.c
 # is also built as static-pie (fixtures/bin/basic-pie), and strings.c also
 # stripped (fixtures/bin/strings-stripped: no symbol table, as distributions
-# ship programs).
+# ship programs); vector.c is built at -O3 with the CRC32 and crypto
+# extensions so gcc auto-vectorizes it and accepts the ACLE intrinsics.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,16 +38,20 @@ CFLAGS=(-O2 -Wall -Wextra -Werror)
 LDFLAGS=(-Wl,--build-id=none)
 
 mkdir -p "$fx/bin"
-build() { # build OUT SRC MODE-FLAG
+build() { # build OUT SRC MODE-FLAG [EXTRA-CFLAGS...]
     local out=$1 src=$2 mode=$3 extra
+    shift 3
     read -ra extra <<<"$(sed -n '1s|^// cflags: ||p' "$src")"
-    echo "cc $mode ${extra[*]} $(basename "$src") -> bin/$out"
-    "$CC" "${CFLAGS[@]}" "${extra[@]}" "$mode" "${LDFLAGS[@]}" -o "$fx/bin/$out" "$src" -lm
+    echo "cc $mode $* ${extra[*]} $(basename "$src") -> bin/$out"
+    "$CC" "${CFLAGS[@]}" "$@" "${extra[@]}" "$mode" "${LDFLAGS[@]}" -o "$fx/bin/$out" "$src" -lm
 }
 
 for src in "$fx"/src/*.c; do
     name=$(basename "$src" .c)
-    build "$name" "$src" -static
+    case $name in
+        vector) build "$name" "$src" -static -O3 -march=armv8-a+crc+crypto ;;
+        *) build "$name" "$src" -static ;;
+    esac
 done
 build basic-pie "$fx/src/basic.c" -static-pie
 "${CC%gcc}strip" -o "$fx/bin/strings-stripped" "$fx/bin/strings"

@@ -216,3 +216,8 @@ fn strings() {
 fn strings_stripped() {
     check_binary("strings-stripped");
 }
+
+#[test]
+fn vector() {
+    check_binary("vector");
+}

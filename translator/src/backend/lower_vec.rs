@@ -80,6 +80,8 @@ fn permute(fb: &mut FunctionBuilder, op: VBinOp, l: Lanes, a: ClValue, b: ClValu
         VBinOp::Zip1 => lane_mask(l, |k| (k / 2) + (k % 2) * n),
         VBinOp::Zip2 => lane_mask(l, |k| n / 2 + (k / 2) + (k % 2) * n),
         VBinOp::Uzp1 => lane_mask(l, |k| 2 * k),
+        VBinOp::Trn1 => lane_mask(l, |k| if k % 2 == 0 { k } else { n + k - 1 }),
+        VBinOp::Trn2 => lane_mask(l, |k| if k % 2 == 0 { k + 1 } else { n + k }),
         _ => lane_mask(l, |k| 2 * k + 1),
     };
     shuffle(fb, a, b, mask)
@@ -208,7 +210,12 @@ fn binary(fb: &mut FunctionBuilder, op: VBinOp, l: Lanes, a: ClValue, b: ClValue
         VBinOp::Or => return fb.ins().bor(a, b),
         VBinOp::Xor => return fb.ins().bxor(a, b),
         VBinOp::AndNot => return fb.ins().band_not(a, b),
-        VBinOp::Zip1 | VBinOp::Zip2 | VBinOp::Uzp1 | VBinOp::Uzp2 => {
+        VBinOp::Zip1
+        | VBinOp::Zip2
+        | VBinOp::Uzp1
+        | VBinOp::Uzp2
+        | VBinOp::Trn1
+        | VBinOp::Trn2 => {
             return permute(fb, op, l, a, b)
         }
         VBinOp::AddPairwise | VBinOp::UminPairwise | VBinOp::UmaxPairwise => {
@@ -308,14 +315,18 @@ fn unary(fb: &mut FunctionBuilder, op: VUnOp, l: Lanes, a: ClValue) -> ClValue {
 fn reduce(fb: &mut FunctionBuilder, op: VReduceOp, l: Lanes, ty: ClType, a: ClValue) -> ClValue {
     let mut l = l;
     let mut v = cast(fb, vty(l), a);
-    while op == VReduceOp::Add && l.lane_bits() < ty.bits() {
-        let lo = fb.ins().uwiden_low(v);
-        let hi = fb.ins().uwiden_high(v);
+    let sum = matches!(op, VReduceOp::Add | VReduceOp::SAdd);
+    while sum && l.lane_bits() < ty.bits() {
+        let (lo, hi) = if op == VReduceOp::SAdd {
+            (fb.ins().swiden_low(v), fb.ins().swiden_high(v))
+        } else {
+            (fb.ins().uwiden_low(v), fb.ins().uwiden_high(v))
+        };
         v = fb.ins().iadd(lo, hi);
         l = Lanes::of_bits(l.lane_bits() * 2);
     }
     let inner = match op {
-        VReduceOp::Add => VBinOp::Add,
+        VReduceOp::Add | VReduceOp::SAdd => VBinOp::Add,
         VReduceOp::Umax => VBinOp::Umax,
         VReduceOp::Umin => VBinOp::Umin,
         VReduceOp::Smax => VBinOp::Smax,

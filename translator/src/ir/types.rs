@@ -319,6 +319,10 @@ pub enum VBinOp {
     Uzp1,
     /// Odd lanes of a then b (UZP2).
     Uzp2,
+    /// TRN1: even lanes of `a` interleaved with even lanes of `b`.
+    Trn1,
+    /// TRN2: odd lanes of `a` interleaved with odd lanes of `b`.
+    Trn2,
 }
 
 /// Lane-wise unary vector operations.
@@ -346,6 +350,8 @@ pub enum VUnOp {
 pub enum VReduceOp {
     /// Sum (ADDV).
     Add,
+    /// Sum of sign-extended lanes (SADDLV), widened to the result type.
+    SAdd,
     /// Unsigned max (UMAXV).
     Umax,
     /// Unsigned min (UMINV).

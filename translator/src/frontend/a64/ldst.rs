@@ -1,7 +1,8 @@
 //! Loads and stores of general and SIMD&FP registers: single and pair, all
 //! addressing modes (offset, pre/post-index, register offset, literal),
-//! unscaled and unprivileged forms, LD1/ST1 of whole registers and LD2-4/ST2-4
-//! (multiple structures, element by element).
+//! unscaled and unprivileged forms, LD1/ST1 of whole registers, LD2-4/ST2-4
+//! (multiple structures, element by element), LD1-4/ST1-4 of one lane
+//! (single structure) and LD1R-LD4R (load and replicate).
 //!
 //! Literal loads from read-only segments are folded to constants: the
 //! translator treats non-writable guest bytes as immutable.
@@ -230,8 +231,74 @@ fn group_address(cx: &mut Ctx, op: &Operand, total: u64) -> Result<Address, Unsu
     }
 }
 
+/// LD1-LD4/ST1-ST4 (single structure): lane `lane` of `n` consecutive
+/// registers, element `j` at `addr + j * esize`. Other lanes are kept.
+fn ld_st_lane(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let Operand::SIMDRegisterGroupLane(first, esize, n, lane) = i.operands[0] else {
+        return unsupported("single-structure form");
+    };
+    let ebytes = simd_bytes(esize);
+    let lanes = crate::ir::Lanes::of_bits(ebytes as u32 * 8);
+    let ety = Type::int((ebytes as u32 * 8).max(32));
+    let a = group_address(cx, &i.operands[1], ebytes as u64 * n as u64)?;
+    let store = matches!(
+        i.opcode,
+        Opcode::ST1 | Opcode::ST2 | Opcode::ST3 | Opcode::ST4
+    );
+    let regs: Vec<u16> = (0..n as u16).map(|j| (first + j) % 32).collect();
+    let mut loaded = Vec::new();
+    for (j, &r) in regs.iter().enumerate() {
+        let addr = cx.add_imm(a.addr, j as i64 * ebytes as i64);
+        let v = cx.b.get_v(Type::V128, r as u8);
+        if store {
+            let x = cx.b.vextract(ety, v, (lanes, lane));
+            cx.store(addr, x, ebytes);
+        } else {
+            let x = cx.load(ety, addr, ebytes, false);
+            loaded.push((r, x));
+        }
+    }
+    for (r, x) in loaded {
+        let v = cx.b.get_v(Type::V128, r as u8);
+        let v = cx.b.vinsert(Type::V128, v, x, (lanes, lane));
+        cx.b.set_v(v, r as u8);
+    }
+    cx.writeback(&a);
+    Ok(())
+}
+
+/// LD1R-LD4R: element `j` at `addr + j * esize` replicated to every lane
+/// of register `j`; a 64-bit arrangement clears the upper half.
+pub fn ld_replicate(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let Operand::SIMDRegisterGroup(vsize, first, esize, n) = i.operands[0] else {
+        return unsupported("ldNr form");
+    };
+    let ebytes = simd_bytes(esize);
+    let lanes = crate::ir::Lanes::of_bits(ebytes as u32 * 8);
+    let ety = Type::int((ebytes as u32 * 8).max(32));
+    let a = group_address(cx, &i.operands[1], ebytes as u64 * n as u64)?;
+    let mut vals = Vec::new();
+    for j in 0..n as u16 {
+        let addr = cx.add_imm(a.addr, j as i64 * ebytes as i64);
+        let x = cx.load(ety, addr, ebytes, false);
+        let mut v = cx.b.vsplat(Type::V128, x, lanes);
+        if vsize != SIMDSizeCode::Q {
+            v = cx.b.vzero_high(Type::V128, v);
+        }
+        vals.push(((first + j) % 32, v));
+    }
+    for (r, v) in vals {
+        cx.b.set_v(v, r as u8);
+    }
+    cx.writeback(&a);
+    Ok(())
+}
+
 /// LD1/ST1 (multiple structures) of 1-4 whole consecutive registers.
 pub fn ld1_st1(cx: &mut Ctx, i: &Instruction) -> Lift {
+    if matches!(i.operands[0], Operand::SIMDRegisterGroupLane(..)) {
+        return ld_st_lane(cx, i);
+    }
     let Operand::SIMDRegisterGroup(vsize, first, _, count) = i.operands[0] else {
         return unsupported("ld1/st1 form");
     };
@@ -261,6 +328,9 @@ pub fn ld1_st1(cx: &mut Ctx, i: &Instruction) -> Lift {
 /// time. Loads read every element before writing any register, and a
 /// 64-bit arrangement clears the upper half of its registers.
 pub fn ld_st_n(cx: &mut Ctx, i: &Instruction) -> Lift {
+    if matches!(i.operands[0], Operand::SIMDRegisterGroupLane(..)) {
+        return ld_st_lane(cx, i);
+    }
     let Operand::SIMDRegisterGroup(vsize, first, esize, n) = i.operands[0] else {
         return unsupported("ldN/stN form");
     };

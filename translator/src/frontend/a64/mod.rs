@@ -11,11 +11,17 @@ pub mod arith;
 pub mod atomic;
 pub mod bits;
 pub mod branch;
+pub mod crc;
+pub mod crypto;
 pub mod ctx;
 pub mod decode;
 pub mod fp;
 pub mod ldst;
 pub mod simd;
+pub mod simd_lanes;
+pub mod simd_misc;
+pub mod simd_sat;
+pub mod simd_wide;
 pub mod system;
 pub mod vfp;
 pub mod words;
@@ -246,6 +252,7 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         LDP | STP | LDPSW | LDNP | STNP => ldst::pair(cx, i),
         LD1 | ST1 => ldst::ld1_st1(cx, i),
         LD2 | LD3 | LD4 | ST2 | ST3 | ST4 => ldst::ld_st_n(cx, i),
+        LD1R | LD2R | LD3R | LD4R => ldst::ld_replicate(cx, i),
         LDXR | LDAXR | LDXRB | LDAXRB | LDXRH | LDAXRH => atomic::load_exclusive(cx, i),
         STXR | STLXR | STXRB | STLXRB | STXRH | STLXRH => atomic::store_exclusive(cx, i),
         LDAR | LDARB | LDARH | LDAPR | LDAPRB | LDAPRH | LDLAR | LDLARB | LDLARH => {
@@ -257,12 +264,16 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         | LDCLRH(_) | LDEOR(_) | LDEORB(_) | LDEORH(_) | LDSET(_) | LDSETB(_) | LDSETH(_)
         | LDSMAX(_) | LDSMAXB(_) | LDSMAXH(_) | LDSMIN(_) | LDSMINB(_) | LDSMINH(_) | LDUMAX(_)
         | LDUMAXB(_) | LDUMAXH(_) | LDUMIN(_) | LDUMINB(_) | LDUMINH(_) => atomic::rmw(cx, i),
+        CRC32B | CRC32H | CRC32W | CRC32X | CRC32CB | CRC32CH | CRC32CW | CRC32CX => {
+            crc::crc32(cx, i)
+        }
         MRS => system::mrs(cx, i),
         MSR => system::msr(cx, i),
         DMB(_) | DSB(_) | ISB => system::barrier(cx, i),
         CLREX => system::clrex(cx),
         SYS(_) => system::sys(cx),
         HINT | PRFM | PRFUM | XPACLRI => Ok(()),
+        _ if crypto::handles(i) => crypto::lift(cx, i),
         _ => fp::lift(cx, i)
             .or_else(|_| vfp::lift(cx, i))
             .or_else(|_| simd::lift(cx, i)),

@@ -10,14 +10,26 @@
 //! of the two low halves, so the IR needs no separate 64-bit shuffles.
 //! Fixed permutations are `vtbl1` with a constant index vector.
 
-use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode, SizeCode};
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
-use super::ctx::{int_ty, unsupported, Address, Ctx, Lift, Unsupported};
+use super::ctx::{int_ty, unsupported, Ctx, Lift, Unsupported};
+use super::simd_lanes::operand_or_element;
+use super::simd_wide::{concat_low, widen};
+use super::{simd_misc, simd_sat, simd_wide};
 use crate::ir::{Lanes, Type, VBinOp, VReduceOp, VShiftOp, VUnOp, Value};
 
 /// Lifts an Advanced SIMD instruction.
 pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
     use Opcode::*;
+    if simd_sat::handles(i) {
+        return simd_sat::lift(cx, i);
+    }
+    if simd_wide::handles(i) {
+        return simd_wide::lift(cx, i);
+    }
+    if simd_misc::handles(i) {
+        return simd_misc::lift(cx, i);
+    }
     match i.opcode {
         MOVI | MVNI => move_imm(cx, i),
         ORR | BIC if matches!(i.operands[1], Operand::ImmShift(..)) => logic_imm(cx, i),
@@ -71,10 +83,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         REV16 => rev(cx, i, 16),
         REV32 => rev(cx, i, 32),
         REV64 => rev(cx, i, 64),
-        UADDL | UADDL2 | UADDW | UADDW2 => widen_add(cx, i),
         USHLL | USHLL2 | SSHLL | SSHLL2 => widen_shift(cx, i),
-        TBL => tbl(cx, i),
-        LD1R => ld1r(cx, i),
         _ => unsupported(format!("{:?}", i.opcode)),
     }
 }
@@ -148,11 +157,6 @@ fn zero(cx: &mut Ctx) -> Value {
     cx.b.vconst(Type::V128, 0)
 }
 
-/// The 128-bit concatenation `b.lo : a.lo` of two 64-bit vectors.
-fn concat_low(cx: &mut Ctx, a: Value, b: Value) -> Value {
-    cx.b.vbin(Type::V128, a, b, (VBinOp::Zip1, Lanes::I64x2))
-}
-
 /// Repeats a `bits`-wide pattern over 128 bits.
 pub fn replicate(pattern: u64, bits: u32) -> u128 {
     let mask = if bits == 64 {
@@ -217,9 +221,8 @@ fn logic_imm(cx: &mut Ctx, i: &Instruction) -> Lift {
 fn lanewise(cx: &mut Ctx, i: &Instruction, op: VBinOp) -> Lift {
     let d = vop(&i.operands[0])?;
     let n = vop(&i.operands[1])?;
-    let m = vop(&i.operands[2])?;
     let a = get(cx, n.reg);
-    let b = get(cx, m.reg);
+    let b = operand_or_element(cx, &i.operands[2], d.lanes)?;
     let r = cx.b.vbin(Type::V128, a, b, (op, d.lanes));
     put(cx, d, r);
     Ok(())
@@ -229,9 +232,8 @@ fn lanewise(cx: &mut Ctx, i: &Instruction, op: VBinOp) -> Lift {
 fn multiply_accumulate(cx: &mut Ctx, i: &Instruction, acc: VBinOp) -> Lift {
     let d = vop(&i.operands[0])?;
     let n = vop(&i.operands[1])?;
-    let m = vop(&i.operands[2])?;
     let a = get(cx, n.reg);
-    let b = get(cx, m.reg);
+    let b = operand_or_element(cx, &i.operands[2], d.lanes)?;
     let p = cx.b.vbin(Type::V128, a, b, (VBinOp::Mul, d.lanes));
     let old = get(cx, d.reg);
     let r = cx.b.vbin(Type::V128, old, p, (acc, d.lanes));
@@ -563,109 +565,20 @@ fn rev(cx: &mut Ctx, i: &Instruction, container: u32) -> Lift {
     Ok(())
 }
 
-/// Widens the low (or, for the `2` forms, high) half of `v`'s `narrow`
-/// lanes to double width, zero- or sign-extending: interleaving with zero
-/// or with the lanes' sign masks.
-fn widen(cx: &mut Ctx, v: Value, narrow: Lanes, high: bool, signed: bool) -> Value {
-    let fill = if signed {
-        let z = zero(cx);
-        cx.b.vbin(Type::V128, z, v, (VBinOp::CmpGt, narrow))
-    } else {
-        zero(cx)
-    };
-    let op = if high { VBinOp::Zip2 } else { VBinOp::Zip1 };
-    cx.b.vbin(Type::V128, v, fill, (op, narrow))
-}
-
-/// The narrow lane shape of a widening op's source operand.
-fn narrow_of(op: &Operand) -> Result<(u16, Lanes), Unsupported> {
-    let v = vop(op)?;
-    Ok((v.reg, v.lanes))
-}
-
-/// UADDL/UADDW and their `2` forms.
-fn widen_add(cx: &mut Ctx, i: &Instruction) -> Lift {
-    let d = vop(&i.operands[0])?;
-    let high = matches!(i.opcode, Opcode::UADDL2 | Opcode::UADDW2);
-    let (m, narrow) = narrow_of(&i.operands[2])?;
-    let vm = get(cx, m);
-    let b = widen(cx, vm, narrow, high, false);
-    let a = if matches!(i.opcode, Opcode::UADDL | Opcode::UADDL2) {
-        let (n, narrow) = narrow_of(&i.operands[1])?;
-        let vn = get(cx, n);
-        widen(cx, vn, narrow, high, false)
-    } else {
-        let n = vop(&i.operands[1])?;
-        get(cx, n.reg)
-    };
-    let r = cx.b.vbin(Type::V128, a, b, (VBinOp::Add, d.lanes));
-    put(cx, d, r);
-    Ok(())
-}
-
 /// USHLL/SSHLL (UXTL/SXTL) and their `2` forms.
 fn widen_shift(cx: &mut Ctx, i: &Instruction) -> Lift {
     let d = vop(&i.operands[0])?;
-    let (n, narrow) = narrow_of(&i.operands[1])?;
+    let n = vop(&i.operands[1])?;
     let amount = shift_amount(&i.operands[2])?;
     let high = matches!(i.opcode, Opcode::USHLL2 | Opcode::SSHLL2);
     let signed = matches!(i.opcode, Opcode::SSHLL | Opcode::SSHLL2);
-    let v = get(cx, n);
-    let mut r = widen(cx, v, narrow, high, signed);
+    let v = get(cx, n.reg);
+    let mut r = widen(cx, v, n.lanes, high, signed);
     if amount != 0 {
         r =
             cx.b.vshift(Type::V128, r, (VShiftOp::Shl, d.lanes, amount as u8));
     }
     put(cx, d, r);
-    Ok(())
-}
-
-fn tbl(cx: &mut Ctx, i: &Instruction) -> Lift {
-    let d = vop(&i.operands[0])?;
-    let Operand::SIMDRegisterGroup(_, t, _, 1) = i.operands[1] else {
-        return unsupported("tbl with more than one table register");
-    };
-    let m = vop(&i.operands[2])?;
-    let table = get(cx, t);
-    let idx = get(cx, m.reg);
-    let r = cx.b.vtbl1(Type::V128, table, idx);
-    put(cx, d, r);
-    Ok(())
-}
-
-/// LD1R: load one element and replicate it.
-fn ld1r(cx: &mut Ctx, i: &Instruction) -> Lift {
-    let Operand::SIMDRegisterGroup(size, t, esize, 1) = i.operands[0] else {
-        return unsupported("ld1r form");
-    };
-    let l = lanes_of(esize)?;
-    let bytes = (l.lane_bits() / 8) as u8;
-    let a = match i.operands[1] {
-        Operand::RegPostIndexReg(rn, rm) => {
-            let base = cx.b.get_reg(Type::I64, rn as u8);
-            let step = if rm == 31 {
-                cx.iconst(Type::I64, bytes as u64)
-            } else {
-                cx.reg(SizeCode::X, rm)
-            };
-            let next = cx.b.add(Type::I64, base, step);
-            Address {
-                addr: base,
-                writeback: Some((rn, next)),
-            }
-        }
-        ref op => cx.address(op)?,
-    };
-    let ty = Type::int(l.lane_bits().max(32));
-    let x = cx.load(ty, a.addr, bytes, false);
-    let v = cx.b.vsplat(Type::V128, x, l);
-    let d = VOp {
-        reg: t,
-        full: size == SIMDSizeCode::Q,
-        lanes: l,
-    };
-    put(cx, d, v);
-    cx.writeback(&a);
     Ok(())
 }
 

@@ -1,0 +1,314 @@
+//! The rest of the Advanced SIMD integer set: halving adds and subtracts
+//! (SHADD/URHADD/UHSUB...), absolute differences (SABD/UABA...), CLZ/CLS,
+//! the pairwise minimum/maximum (SMAXP/SMINP), TRN1/TRN2, TBL/TBX with one
+//! to four table registers, polynomial multiplies (PMUL, PMULL/PMULL2 of
+//! bytes and of doublewords) and SADDLV.
+//!
+//! Invariants: halving forms use carry-free identities on the lanes
+//! (`(a & b) + ((a ^ b) >> 1)` and friends) so no lane ever needs a wider
+//! intermediate; polynomial products are shift-and-xor loops whose steps
+//! are selected by masks, not branches.
+
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
+
+use super::ctx::{unsupported, Ctx, Lift};
+use super::simd_lanes::{assemble, get, k64, lanes, put, vx, Vx};
+use super::simd_wide::concat_low;
+use crate::ir::{Lanes, Type, VBinOp, VReduceOp, VShiftOp, Value};
+
+fn vb(cx: &mut Ctx, op: VBinOp, l: Lanes, a: Value, b: Value) -> Value {
+    cx.b.vbin(Type::V128, a, b, (op, l))
+}
+
+/// Lifts the instructions of this file.
+pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
+    use Opcode::*;
+    match i.opcode {
+        SHADD | UHADD | SRHADD | URHADD | SHSUB | UHSUB => halving(cx, i),
+        SABD | UABD | SABA | UABA => abd(cx, i),
+        CLZ | CLS => count_leading(cx, i),
+        SMAXP => pairwise(cx, i, VBinOp::Smax),
+        SMINP => pairwise(cx, i, VBinOp::Smin),
+        TRN1 => trn(cx, i, VBinOp::Trn1),
+        TRN2 => trn(cx, i, VBinOp::Trn2),
+        TBL | TBX => table(cx, i),
+        PMUL => pmul(cx, i),
+        PMULL | PMULL2 => pmull(cx, i),
+        SADDLV => {
+            let Operand::SIMDRegister(size, d) = i.operands[0] else {
+                return unsupported("saddlv destination");
+            };
+            let ty = match size {
+                SIMDSizeCode::H => Type::I16,
+                SIMDSizeCode::S => Type::I32,
+                _ => Type::I64,
+            };
+            let n = vx(&i.operands[1])?;
+            let mut a = get(cx, n.reg);
+            if !n.full() {
+                // The sum of the zeroed upper half must not count: sign
+                // extension of a zero lane is zero.
+                a = cx.b.vzero_high(Type::V128, a);
+            }
+            let s = cx.b.vreduce(ty, a, (VReduceOp::SAdd, n.lanes));
+            let v = cx.b.vfrom_scalar(Type::V128, s);
+            cx.b.set_v(v, d as u8);
+            Ok(())
+        }
+        _ => unsupported(format!("{:?}", i.opcode)),
+    }
+}
+
+fn operands3(cx: &mut Ctx, i: &Instruction) -> Result<(Vx, Value, Value), super::ctx::Unsupported> {
+    let d = vx(&i.operands[0])?;
+    let n = vx(&i.operands[1])?;
+    let m = vx(&i.operands[2])?;
+    let a = get(cx, n.reg);
+    let b = get(cx, m.reg);
+    Ok((d, a, b))
+}
+
+fn halving(cx: &mut Ctx, i: &Instruction) -> Lift {
+    use Opcode::*;
+    let (d, a, b) = operands3(cx, i)?;
+    let l = d.lanes;
+    let signed = matches!(i.opcode, SHADD | SRHADD | SHSUB);
+    let right = if signed {
+        VShiftOp::Sshr
+    } else {
+        VShiftOp::Ushr
+    };
+    let x = vb(cx, VBinOp::Xor, l, a, b);
+    let half = cx.b.vshift(Type::V128, x, (right, l, 1));
+    let r = match i.opcode {
+        SHADD | UHADD => {
+            let both = vb(cx, VBinOp::And, l, a, b);
+            vb(cx, VBinOp::Add, l, both, half)
+        }
+        SRHADD | URHADD => {
+            let any = vb(cx, VBinOp::Or, l, a, b);
+            vb(cx, VBinOp::Sub, l, any, half)
+        }
+        _ => {
+            // a - b = (a ^ b) - 2 * (!a & b).
+            let borrow = vb(cx, VBinOp::AndNot, l, b, a);
+            vb(cx, VBinOp::Sub, l, half, borrow)
+        }
+    };
+    put(cx, d, r);
+    Ok(())
+}
+
+fn abd(cx: &mut Ctx, i: &Instruction) -> Lift {
+    use Opcode::*;
+    let (d, a, b) = operands3(cx, i)?;
+    let l = d.lanes;
+    let (max, min) = if matches!(i.opcode, SABD | SABA) {
+        (VBinOp::Smax, VBinOp::Smin)
+    } else {
+        (VBinOp::Umax, VBinOp::Umin)
+    };
+    let hi = vb(cx, max, l, a, b);
+    let lo = vb(cx, min, l, a, b);
+    let mut r = vb(cx, VBinOp::Sub, l, hi, lo);
+    if matches!(i.opcode, SABA | UABA) {
+        let old = get(cx, d.reg);
+        r = vb(cx, VBinOp::Add, l, old, r);
+    }
+    put(cx, d, r);
+    Ok(())
+}
+
+/// CLZ/CLS per lane, on the lane extended to 64 bits.
+fn count_leading(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = vx(&i.operands[0])?;
+    let n = vx(&i.operands[1])?;
+    let signed = i.opcode == Opcode::CLS;
+    let v = get(cx, n.reg);
+    let xs = lanes(cx, v, d.lanes, 0, d.count, signed);
+    let extra = k64(cx, 64 - d.bits() as i64);
+    let out: Vec<Value> = xs
+        .into_iter()
+        .map(|x| {
+            let c = if signed {
+                cx.b.cls(Type::I64, x)
+            } else {
+                cx.b.clz(Type::I64, x)
+            };
+            cx.b.sub(Type::I64, c, extra)
+        })
+        .collect();
+    let r = assemble(cx, d.lanes, &out);
+    put(cx, d, r);
+    Ok(())
+}
+
+/// Pairwise ops; the 64-bit form works on `m.lo : n.lo`, whose pairs are
+/// exactly the low 64 bits of the 128-bit pairwise result.
+fn pairwise(cx: &mut Ctx, i: &Instruction, op: VBinOp) -> Lift {
+    let (d, a, b) = operands3(cx, i)?;
+    let (x, y) = if d.full() {
+        (a, b)
+    } else {
+        let c = concat_low(cx, a, b);
+        (c, c)
+    };
+    let even = vb(cx, VBinOp::Uzp1, d.lanes, x, y);
+    let odd = vb(cx, VBinOp::Uzp2, d.lanes, x, y);
+    let r = vb(cx, op, d.lanes, even, odd);
+    put(cx, d, r);
+    Ok(())
+}
+
+/// TRN1/TRN2 only pair lanes `2k, 2k + 1`, so the 64-bit form is the low
+/// half of the 128-bit one.
+fn trn(cx: &mut Ctx, i: &Instruction, op: VBinOp) -> Lift {
+    let (d, a, b) = operands3(cx, i)?;
+    let r = vb(cx, op, d.lanes, a, b);
+    put(cx, d, r);
+    Ok(())
+}
+
+/// TBL/TBX: byte `k` is byte `idx[k]` of the table registers, or 0 (TBL)
+/// or the old destination byte (TBX) when the index is past the table.
+/// Each table register is looked up with the index minus its offset;
+/// out-of-range lookups give 0, so the lookups can be ORed.
+fn table(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = vx(&i.operands[0])?;
+    let Operand::SIMDRegisterGroup(_, first, _, count) = i.operands[1] else {
+        return unsupported("tbl/tbx table");
+    };
+    let m = vx(&i.operands[2])?;
+    let idx = get(cx, m.reg);
+    let l = Lanes::I8x16;
+    let mut r: Option<Value> = None;
+    for k in 0..count as u16 {
+        let t = get(cx, (first + k) % 32);
+        let shifted = if k == 0 {
+            idx
+        } else {
+            let off = cx
+                .b
+                .vconst(Type::V128, super::simd::replicate(16 * k as u64, 8));
+            vb(cx, VBinOp::Sub, l, idx, off)
+        };
+        let part = cx.b.vtbl1(Type::V128, t, shifted);
+        r = Some(match r {
+            Some(acc) => vb(cx, VBinOp::Or, l, acc, part),
+            None => part,
+        });
+    }
+    let mut r = r.expect("at least one table register");
+    if i.opcode == Opcode::TBX {
+        let limit = cx
+            .b
+            .vconst(Type::V128, super::simd::replicate(16 * count as u64, 8));
+        let inside = vb(cx, VBinOp::CmpHi, l, limit, idx);
+        let old = get(cx, d.reg);
+        let keep = vb(cx, VBinOp::AndNot, l, old, inside);
+        r = vb(cx, VBinOp::Or, l, r, keep);
+    }
+    put(cx, d, r);
+    Ok(())
+}
+
+/// Carry-less product of two zero-extended values of `bits` bits: the
+/// low 64 bits and, for 64-bit operands, the high 64 bits.
+fn clmul(cx: &mut Ctx, a: Value, b: Value, bits: u32) -> (Value, Value) {
+    let mut lo = k64(cx, 0);
+    let mut hi = k64(cx, 0);
+    let one = k64(cx, 1);
+    let zero = k64(cx, 0);
+    for s in 0..bits {
+        let sv = k64(cx, s as i64);
+        let bit = cx.b.lshr(Type::I64, b, sv);
+        let bit = cx.b.and(Type::I64, bit, one);
+        let mask = cx.b.sub(Type::I64, zero, bit);
+        let part = cx.b.shl(Type::I64, a, sv);
+        let part = cx.b.and(Type::I64, part, mask);
+        lo = cx.b.xor(Type::I64, lo, part);
+        if bits == 64 && s > 0 {
+            let rv = k64(cx, 64 - s as i64);
+            let up = cx.b.lshr(Type::I64, a, rv);
+            let up = cx.b.and(Type::I64, up, mask);
+            hi = cx.b.xor(Type::I64, hi, up);
+        }
+    }
+    (lo, hi)
+}
+
+/// PMUL: bytewise polynomial product, low 8 bits.
+fn pmul(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let (d, a, b) = operands3(cx, i)?;
+    let xs = lanes(cx, a, Lanes::I8x16, 0, d.count, false);
+    let ys = lanes(cx, b, Lanes::I8x16, 0, d.count, false);
+    let out: Vec<Value> = xs
+        .into_iter()
+        .zip(ys)
+        .map(|(x, y)| clmul(cx, x, y, 8).0)
+        .collect();
+    let r = assemble(cx, Lanes::I8x16, &out);
+    put(cx, d, r);
+    Ok(())
+}
+
+/// PMULL/PMULL2: bytes to 16-bit products, or one doubleword to a 128-bit
+/// product.
+fn pmull(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let Operand::SIMDRegisterElements(_, d, desize) = i.operands[0] else {
+        return unsupported("pmull destination");
+    };
+    let n = vx(&i.operands[1])?;
+    let m = vx(&i.operands[2])?;
+    let upper = i.opcode == Opcode::PMULL2;
+    let a = get(cx, n.reg);
+    let b = get(cx, m.reg);
+    let r = if desize == SIMDSizeCode::Q {
+        let idx = u32::from(upper);
+        let x = lanes(cx, a, Lanes::I64x2, idx, 1, false)[0];
+        let y = lanes(cx, b, Lanes::I64x2, idx, 1, false)[0];
+        let (lo, hi) = clmul(cx, x, y, 64);
+        assemble(cx, Lanes::I64x2, &[lo, hi])
+    } else {
+        let start = if upper { 8 } else { 0 };
+        let xs = lanes(cx, a, Lanes::I8x16, start, 8, false);
+        let ys = lanes(cx, b, Lanes::I8x16, start, 8, false);
+        let out: Vec<Value> = xs
+            .into_iter()
+            .zip(ys)
+            .map(|(x, y)| clmul(cx, x, y, 8).0)
+            .collect();
+        assemble(cx, Lanes::I16x8, &out)
+    };
+    cx.b.set_v(r, d as u8);
+    Ok(())
+}
+
+/// Which of the opcodes this file lifts.
+pub fn handles(i: &Instruction) -> bool {
+    use Opcode::*;
+    matches!(
+        i.opcode,
+        SHADD
+            | UHADD
+            | SRHADD
+            | URHADD
+            | SHSUB
+            | UHSUB
+            | SABD
+            | UABD
+            | SABA
+            | UABA
+            | SMAXP
+            | SMINP
+            | TRN1
+            | TRN2
+            | TBL
+            | TBX
+            | PMUL
+            | PMULL
+            | PMULL2
+            | SADDLV
+    ) || (matches!(i.opcode, CLZ | CLS)
+        && matches!(i.operands[0], Operand::SIMDRegisterElements(..)))
+}

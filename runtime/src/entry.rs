@@ -82,6 +82,7 @@ pub unsafe extern "C" fn main(
         Err(e) => fatal::startup_failure(format_args!("{e}")),
     };
     let cpu = Box::leak(Box::new(CpuState::default()));
+    crate::fpu::enter(cpu);
     cpu.x[31] = start.sp;
     cpu.pc = start.pc;
     dispatch::run(cpu)

@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod entry;
 pub mod exe_path;
 pub mod fatal;
+pub mod fpu;
 pub mod helpers;
 pub mod host;
 pub mod loader;

@@ -218,6 +218,37 @@ pub mod sym {
     pub const BRK: &str = "vmx_brk";
     /// `extern "C" fn() -> u64`: CNTVCT_EL0.
     pub const CNTVCT: &str = "vmx_cntvct";
+
+    // ---- floating point (runtime/src/fpu.rs) ----
+    /// `extern "C" fn(cpu: *mut CpuState, v: u64)`: MSR FPCR (also sets
+    /// the host MXCSR's rounding and flush-to-zero controls).
+    pub const SET_FPCR: &str = "vmx_set_fpcr";
+    /// `extern "C" fn(cpu: *mut CpuState) -> u64`: MRS FPSR (the host's
+    /// sticky flags merged with `CpuState::fpsr`).
+    pub const GET_FPSR: &str = "vmx_get_fpsr";
+    /// `extern "C" fn(cpu: *mut CpuState, v: u64)`: MSR FPSR.
+    pub const SET_FPSR: &str = "vmx_set_fpsr";
+    /// `extern "C" fn(cpu: *mut CpuState, kind: u32, a: f64, b: f64, c: f64,
+    /// r: f64) -> f64`: `r`, the host result of the operation `kind`
+    /// ([`super::FP_TINY_MUL`]...) on `a, b, c`, is the smallest normal
+    /// number in magnitude; records Arm's underflow (tininess before
+    /// rounding) and returns the result Arm gives.
+    pub const FP_TINY: &str = "vmx_fp_tiny";
+    /// `extern "C" fn(cpu: *mut CpuState, a: f64, b: f64, c: f64, single:
+    /// u32) -> f64`: `a * b + c` with one rounding in the guest's rounding
+    /// mode, in single precision when `single` is non-zero (the operands
+    /// are then exact promotions of floats).
+    pub const FMA: &str = "vmx_fma";
+    /// `extern "C" fn(cpu: *mut CpuState, h: u32) -> f64`: FCVT from half
+    /// precision (IEEE format, low 16 bits of `h`).
+    pub const F16_TO_F64: &str = "vmx_f16_to_f64";
+    /// `extern "C" fn(cpu: *mut CpuState, x: f64) -> u32`: FCVT to half
+    /// precision, rounded per FPCR.
+    pub const F64_TO_F16: &str = "vmx_f64_to_f16";
+    /// `extern "C" fn(cpu: *mut CpuState, kind: u32, bits: u64) -> u64`:
+    /// FRECPE, FRSQRTE or FRECPX ([`super::FP_EST_RECPE`]...) of the
+    /// single (`kind | FP_KIND_SINGLE`) or double held in `bits`.
+    pub const FP_ESTIMATE: &str = "vmx_fp_estimate";
 }
 
 /// Guest libc routines the translator may bind to host implementations.
@@ -286,6 +317,50 @@ impl Routine {
         }
     }
 }
+
+/// FPCR.RMode: bits 23:22 (0 nearest, 1 towards +inf, 2 towards -inf,
+/// 3 towards zero).
+pub const FPCR_RMODE_SHIFT: u32 = 22;
+/// FPCR.FZ: flush denormal inputs and outputs to zero.
+pub const FPCR_FZ: u32 = 1 << 24;
+/// FPCR.DN: every NaN result is the default NaN.
+pub const FPCR_DN: u32 = 1 << 25;
+/// The FPCR bits the guest can set (AHP, DN, FZ, RMode, FZ16); the
+/// trap enables read as zero (no trapped FP exceptions).
+pub const FPCR_MASK: u32 = 0x07c8_0000;
+/// FPSR.IOC: invalid operation.
+pub const FPSR_IOC: u32 = 1 << 0;
+/// FPSR.DZC: division by zero.
+pub const FPSR_DZC: u32 = 1 << 1;
+/// FPSR.OFC: overflow.
+pub const FPSR_OFC: u32 = 1 << 2;
+/// FPSR.UFC: underflow.
+pub const FPSR_UFC: u32 = 1 << 3;
+/// FPSR.IXC: inexact.
+pub const FPSR_IXC: u32 = 1 << 4;
+/// FPSR.IDC: input denormal.
+pub const FPSR_IDC: u32 = 1 << 7;
+/// FPSR.QC: cumulative saturation (Advanced SIMD).
+pub const FPSR_QC: u32 = 1 << 27;
+/// The FPSR bits that exist in AArch64.
+pub const FPSR_MASK: u32 = FPSR_QC | FPSR_IDC | 0x1f;
+
+/// `kind` of [`sym::FP_TINY`]: multiplication.
+pub const FP_TINY_MUL: u32 = 0;
+/// `kind` of [`sym::FP_TINY`]: division.
+pub const FP_TINY_DIV: u32 = 1;
+/// `kind` of [`sym::FP_TINY`]: fused multiply-add `a * b + c`.
+pub const FP_TINY_FMA: u32 = 2;
+/// `kind` of [`sym::FP_TINY`]: double to single conversion of `a`.
+pub const FP_TINY_NARROW: u32 = 3;
+/// Added to a `kind` when the operation is in single precision.
+pub const FP_KIND_SINGLE: u32 = 0x100;
+/// `kind` of [`sym::FP_ESTIMATE`]: FRECPE.
+pub const FP_EST_RECPE: u32 = 0;
+/// `kind` of [`sym::FP_ESTIMATE`]: FRSQRTE.
+pub const FP_EST_RSQRTE: u32 = 1;
+/// `kind` of [`sym::FP_ESTIMATE`]: FRECPX.
+pub const FP_EST_RECPX: u32 = 2;
 
 /// Block size DC ZVA clears, as advertised in DCZID_EL0 (log2 words = 4).
 pub const DCZ_BLOCK_BYTES: u64 = 64;

@@ -28,21 +28,45 @@ pub enum Helper {
     Brk,
     /// `vmx_cntvct() -> u64`.
     Cntvct,
+    /// `vmx_set_fpcr(cpu, v)`.
+    SetFpcr,
+    /// `vmx_get_fpsr(cpu) -> u64`.
+    GetFpsr,
+    /// `vmx_set_fpsr(cpu, v)`.
+    SetFpsr,
+    /// `vmx_fp_tiny(cpu, kind, a, b, c, r) -> f64`.
+    FpTiny,
+    /// `vmx_fma(cpu, a, b, c, single) -> f64`.
+    Fma,
+    /// `vmx_f16_to_f64(cpu, h) -> f64`.
+    F16ToF64,
+    /// `vmx_f64_to_f16(cpu, x) -> u32`.
+    F64ToF16,
+    /// `vmx_fp_estimate(cpu, kind, bits) -> u64`.
+    FpEstimate,
 }
 
 /// Every helper, in discriminant order.
-pub const HELPERS: [Helper; 5] = [
+pub const HELPERS: [Helper; 13] = [
     Helper::Syscall,
     Helper::Dispatch,
     Helper::Undefined,
     Helper::Brk,
     Helper::Cntvct,
+    Helper::SetFpcr,
+    Helper::GetFpsr,
+    Helper::SetFpsr,
+    Helper::FpTiny,
+    Helper::Fma,
+    Helper::F16ToF64,
+    Helper::F64ToF16,
+    Helper::FpEstimate,
 ];
 
 impl Helper {
     /// The runtime symbol and its signature.
     pub fn decl(self) -> (&'static str, Signature) {
-        use ir::types::{I32, I64};
+        use ir::types::{F64, I32, I64};
         use vmxlate_abi::sym;
         match self {
             Helper::Syscall => (sym::SYSCALL, sig(&[I64], &[])),
@@ -50,6 +74,14 @@ impl Helper {
             Helper::Undefined => (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
             Helper::Brk => (sym::BRK, sig(&[I64, I64, I32], &[])),
             Helper::Cntvct => (sym::CNTVCT, sig(&[], &[I64])),
+            Helper::SetFpcr => (sym::SET_FPCR, sig(&[I64, I64], &[])),
+            Helper::GetFpsr => (sym::GET_FPSR, sig(&[I64], &[I64])),
+            Helper::SetFpsr => (sym::SET_FPSR, sig(&[I64, I64], &[])),
+            Helper::FpTiny => (sym::FP_TINY, sig(&[I64, I32, F64, F64, F64, F64], &[F64])),
+            Helper::Fma => (sym::FMA, sig(&[I64, F64, F64, F64, I32], &[F64])),
+            Helper::F16ToF64 => (sym::F16_TO_F64, sig(&[I64, I32], &[F64])),
+            Helper::F64ToF16 => (sym::F64_TO_F16, sig(&[I64, F64], &[I32])),
+            Helper::FpEstimate => (sym::FP_ESTIMATE, sig(&[I64, I32, I64], &[I64])),
         }
     }
 }

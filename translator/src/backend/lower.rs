@@ -25,7 +25,8 @@ use rustc_hash::FxHashMap;
 use vmxlate_abi as abi;
 
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
-use super::{lower_fp, lower_int, lower_vec};
+use super::lower_fp::FpHost;
+use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
 
 /// Flags for `CpuState` accesses: never trap, aligned.
@@ -142,6 +143,60 @@ struct Refs {
     callees: FxHashMap<FuncId, ir::FuncRef>,
     guest_sig: Option<ir::SigRef>,
     data: FxHashMap<DataId, ir::GlobalValue>,
+}
+
+/// The function's reference to runtime helper `h`, imported once.
+fn import_helper(
+    func: &mut ir::Function,
+    cache: &mut [Option<ir::FuncRef>; HELPERS.len()],
+    env: &Env,
+    h: Helper,
+) -> ir::FuncRef {
+    if let Some(r) = cache[h as usize] {
+        return r;
+    }
+    let r = func_ref(func, env.helpers[h as usize], h.decl().1);
+    cache[h as usize] = Some(r);
+    r
+}
+
+/// What FP lowering sees of the function being built.
+struct Host<'r, 'e> {
+    cpu: ClValue,
+    helpers: &'r mut [Option<ir::FuncRef>; HELPERS.len()],
+    env: &'r Env<'e>,
+}
+
+impl FpHost for Host<'_, '_> {
+    fn cpu(&self) -> ClValue {
+        self.cpu
+    }
+
+    fn call(&mut self, fb: &mut FunctionBuilder, h: Helper, args: &[ClValue]) -> Option<ClValue> {
+        let f = import_helper(fb.func, self.helpers, self.env, h);
+        let call = fb.ins().call(f, args);
+        fb.inst_results(call).first().copied()
+    }
+}
+
+/// Whether `op` is lowered by `lower_fp`.
+fn is_scalar_fp(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::FBin
+            | Opcode::Fsqrt
+            | Opcode::Fneg
+            | Opcode::Fabs
+            | Opcode::Fma
+            | Opcode::Fround
+            | Opcode::Fcmp
+            | Opcode::Fconvert
+            | Opcode::FcvtToInt
+            | Opcode::IntToF
+            | Opcode::FEstimate
+            | Opcode::HalfToF
+            | Opcode::FToHalf
+    )
 }
 
 /// Blocks entered by a backward edge (by guest address): loop headers.
@@ -323,6 +378,12 @@ impl Lowerer<'_, '_> {
             (Opcode::GetReg, Imm::Reg(r)) => self.fb.use_var(self.x[r as usize]),
             (Opcode::GetFlag, Imm::Flag(f)) => self.fb.use_var(self.flags[f.index()]),
             (Opcode::GetV, Imm::Reg(r)) => self.fb.use_var(self.v[r as usize]),
+            (Opcode::GetSys, Imm::Sys(SysReg::Fpsr)) => {
+                let f = self.helper(Helper::GetFpsr);
+                let cpu = self.cpu;
+                let call = self.fb.ins().call(f, &[cpu]);
+                self.fb.inst_results(call)[0]
+            }
             (Opcode::GetSys, Imm::Sys(s)) => match sys_slot(s) {
                 Some((off, narrow)) => {
                     let v = self.cpu_load(if narrow { types::I32 } else { types::I64 }, off);
@@ -340,22 +401,17 @@ impl Lowerer<'_, '_> {
                 self.fb.inst_results(call)[0]
             }
             _ => {
+                let mut host = Host {
+                    cpu: self.cpu,
+                    helpers: &mut self.refs.helpers,
+                    env: self.env,
+                };
                 if let Some(v) = lower_int::lower(&mut self.fb, inst, args) {
                     v
-                } else if matches!(
-                    inst.op,
-                    Opcode::FBin
-                        | Opcode::Fsqrt
-                        | Opcode::Fneg
-                        | Opcode::Fabs
-                        | Opcode::Fma
-                        | Opcode::Fround
-                        | Opcode::Fcmp
-                        | Opcode::Fconvert
-                        | Opcode::FcvtToInt
-                        | Opcode::IntToF
-                ) {
-                    lower_fp::lower(&mut self.fb, inst, args)
+                } else if is_scalar_fp(inst.op) {
+                    lower_fp::lower(&mut self.fb, &mut host, inst, args)
+                } else if matches!(inst.op, Opcode::VFBin | Opcode::VFsqrt) {
+                    lower_vfp::lower(&mut self.fb, &mut host, inst, args)
                 } else {
                     lower_vec::lower(&mut self.fb, inst, args)
                 }
@@ -368,6 +424,24 @@ impl Lowerer<'_, '_> {
             (Opcode::SetReg, Imm::Reg(r)) => self.fb.def_var(self.x[r as usize], args[0]),
             (Opcode::SetFlag, Imm::Flag(f)) => self.fb.def_var(self.flags[f.index()], args[0]),
             (Opcode::SetV, Imm::Reg(r)) => self.fb.def_var(self.v[r as usize], args[0]),
+            (Opcode::SetSys, Imm::Sys(s @ (SysReg::Fpcr | SysReg::Fpsr))) => {
+                let h = if s == SysReg::Fpcr {
+                    Helper::SetFpcr
+                } else {
+                    Helper::SetFpsr
+                };
+                let f = self.helper(h);
+                let cpu = self.cpu;
+                self.fb.ins().call(f, &[cpu, args[0]]);
+            }
+            (Opcode::FpRaise, Imm::U64(bits)) => {
+                let mut host = Host {
+                    cpu: self.cpu,
+                    helpers: &mut self.refs.helpers,
+                    env: self.env,
+                };
+                lower_fp::lower_raise(&mut self.fb, &mut host, args[0], bits);
+            }
             (Opcode::SetSys, Imm::Sys(s)) => {
                 let (off, narrow) = sys_slot(s).expect("the lifter never writes CNTVCT_EL0");
                 let v = if narrow {
@@ -390,12 +464,7 @@ impl Lowerer<'_, '_> {
 
     /// The function's reference to a runtime helper, imported once.
     fn helper(&mut self, h: Helper) -> ir::FuncRef {
-        if let Some(r) = self.refs.helpers[h as usize] {
-            return r;
-        }
-        let r = func_ref(self.fb.func, self.env.helpers[h as usize], h.decl().1);
-        self.refs.helpers[h as usize] = Some(r);
-        r
+        import_helper(self.fb.func, &mut self.refs.helpers, self.env, h)
     }
 
     /// The function's reference to a bound libc routine, imported once.

@@ -1,76 +1,140 @@
 //! Lowering of scalar floating-point IR ops to Cranelift, with Arm
 //! semantics where x86-64 differs.
 //!
-//! - FMIN/FMAX: Cranelift's `fmin`/`fmax` already propagate NaN and order
-//!   -0 below +0. FMINNM/FMAXNM return the other operand when exactly one
-//!   is NaN.
+//! The environment: the runtime keeps the host MXCSR equal to the guest's
+//! FPCR (rounding mode, FZ as FTZ+DAZ; `runtime/src/fpu.rs`), so SSE
+//! arithmetic rounds and flushes as the guest asks and MXCSR's sticky
+//! flags are the guest's FPSR exception bits. What x86 does differently is
+//! fixed up here, on cold paths entered by one compare and branch per op:
+//! - NaN results: x86 returns its negative "indefinite" NaN for invalid
+//!   operations and picks the first *source* NaN; Arm returns the positive
+//!   default NaN, prefers signalling over quiet NaNs in operand order, and
+//!   with FPCR.DN returns the default NaN for every NaN result. When a
+//!   result is NaN, [`arm_nan`] recomputes it from the operands.
+//! - Tininess: Arm detects underflow before rounding, x86 after; they
+//!   differ only when the rounded result is the smallest normal number,
+//!   so a result of that magnitude (from multiply, divide, FMA or
+//!   narrowing) goes to the `vmx_fp_tiny` helper.
+//! - FMIN/FMAX: Cranelift's `fmin`/`fmax` order -0 below +0; FMINNM/FMAXNM
+//!   give the number when exactly one operand is a quiet NaN.
 //! - FP->int conversions round as asked, then saturate with NaN -> 0
-//!   (`fcvt_to_*_sat`). Ties-away rounding is `trunc`, plus one step away
-//!   from zero when the dropped fraction is at least one half.
-//! - Fused multiply-add is done inline without the x86 FMA extension:
-//!   f32 through an f64 sum rounded to odd, f64 with Boldo and Melquiond's
-//!   emulated FMA (exact product by Dekker splitting, exact sum of the
-//!   high parts, round-to-odd of the low parts, one final rounding). Invariant: this is correctly rounded
-//!   unless the product underflows or overflows or an operand exceeds
-//!   2^995 in magnitude; there it falls back to an unfused `a * b + c`.
-//! - An invalid operation (0/0, sqrt(-1), inf-inf...) yields Arm's
-//!   positive default NaN. FPCR.DN and flush-to-zero are not modelled.
+//!   (`fcvt_to_*_sat`); CVTTSD2SI raises invalid and inexact as Arm does.
+//!   Ties-away rounding is `trunc` plus a step away from zero when the
+//!   dropped fraction is at least one half. FRINTX/FRINTI select among the
+//!   four directed roundings by FPCR.RMode.
+//! - Fused multiply-add: see [`super::fp_fma`].
+//!
+//! Known differences left as they are: ROUNDSD raises inexact, so
+//! FRINTN/P/M/Z/A/I set IXC for a non-integral input (Arm does not);
+//! with FZ, x86 flushes outputs after rounding and sets inexact with
+//! underflow, and IDC is never set (see `runtime/src/fpu.rs`).
 
 use cranelift_codegen::ir::{
-    condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, Endianness, InstBuilder,
-    MemFlagsData, Value as ClValue,
+    condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, Endianness,
+    InstBuilder, MemFlagsData, Type as ClType, Value as ClValue,
 };
 use cranelift_frontend::FunctionBuilder;
+use vmxlate_abi as abi;
 
+use super::env::Helper;
+use super::fp_fma;
 use super::types::cl_type;
-use crate::ir::{FBinOp, FloatCC, Imm, InstData, Opcode, Round};
+use crate::ir::{FBinOp, FEst, FloatCC, Imm, InstData, Opcode, Round};
+
+/// What FP lowering needs from the function being built: the `CpuState`
+/// pointer (FPCR, FPSR) and calls to runtime helpers.
+pub trait FpHost {
+    /// The `CpuState` pointer.
+    fn cpu(&self) -> ClValue;
+    /// Calls runtime helper `h` with `args`; its result, if it has one.
+    fn call(&mut self, fb: &mut FunctionBuilder, h: Helper, args: &[ClValue]) -> Option<ClValue>;
+}
 
 /// Flags for value bitcasts (lane order is little-endian, as on Arm).
-fn le() -> MemFlagsData {
+pub(super) fn le() -> MemFlagsData {
     MemFlagsData::new().with_endianness(Endianness::Little)
 }
 
-/// Lowers one FP op (`FBin`, `Fsqrt`, `Fneg`, `Fabs`, `Fma`, `Fround`,
-/// `Fcmp`, `Fconvert`, `FcvtToInt`, `IntToF`); `args` are its lowered
-/// operands.
-pub fn lower(fb: &mut FunctionBuilder, inst: &InstData, args: &[ClValue]) -> ClValue {
+/// Bit-level facts about a float type.
+#[derive(Clone, Copy)]
+pub(super) struct Fmt {
+    /// The float type.
+    pub ty: ClType,
+    /// The integer type of the same width.
+    pub ity: ClType,
+    /// The quiet bit.
+    pub quiet: i64,
+    /// Arm's default NaN.
+    pub default_nan: i64,
+}
+
+impl Fmt {
+    /// The format of float type `ty`.
+    pub fn of(ty: ClType) -> Fmt {
+        if ty == types::F32 {
+            Fmt {
+                ty,
+                ity: types::I32,
+                quiet: 1 << 22,
+                default_nan: 0x7fc0_0000,
+            }
+        } else {
+            Fmt {
+                ty,
+                ity: types::I64,
+                quiet: 1 << 51,
+                default_nan: 0x7ff8_0000_0000_0000,
+            }
+        }
+    }
+
+    /// The format of value `v`.
+    pub fn of_value(fb: &FunctionBuilder, v: ClValue) -> Fmt {
+        Fmt::of(fb.func.dfg.value_type(v))
+    }
+
+    /// A float constant of this type.
+    pub fn constant(self, fb: &mut FunctionBuilder, v: f64) -> ClValue {
+        if self.ty == types::F32 {
+            fb.ins().f32const(v as f32)
+        } else {
+            fb.ins().f64const(v)
+        }
+    }
+
+    /// The smallest positive normal number.
+    pub fn min_normal(self, fb: &mut FunctionBuilder) -> ClValue {
+        if self.ty == types::F32 {
+            fb.ins().f32const(f32::MIN_POSITIVE)
+        } else {
+            fb.ins().f64const(f64::MIN_POSITIVE)
+        }
+    }
+}
+
+/// Lowers one scalar FP op; `args` are its lowered operands.
+pub fn lower(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    inst: &InstData,
+    args: &[ClValue],
+) -> ClValue {
     let ty = cl_type(inst.ty);
     match (inst.op, inst.imm) {
-        (Opcode::FBin, Imm::FBin(op)) => {
-            let r = binary(fb, op, args[0], args[1]);
-            if matches!(op, FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div) {
-                let ok = fb.ins().fcmp(ClFCC::Ordered, args[0], args[1]);
-                default_nan(fb, r, ok)
-            } else {
-                r
-            }
-        }
-        (Opcode::Fsqrt, _) => {
-            let r = fb.ins().sqrt(args[0]);
-            let ok = fb.ins().fcmp(ClFCC::Ordered, args[0], args[0]);
-            default_nan(fb, r, ok)
-        }
+        (Opcode::FBin, Imm::FBin(op)) => binary(fb, host, op, args[0], args[1]),
+        (Opcode::Fsqrt, _) => checked_sqrt(fb, host, args[0]),
         (Opcode::Fneg, _) => fb.ins().fneg(args[0]),
         (Opcode::Fabs, _) => fb.ins().fabs(args[0]),
-        (Opcode::Fma, _) => {
-            let r = fma(fb, args[0], args[1], args[2]);
-            let ab = fb.ins().fcmp(ClFCC::Ordered, args[0], args[1]);
-            let c = fb.ins().fcmp(ClFCC::Ordered, args[2], args[2]);
-            let ok = fb.ins().band(ab, c);
-            default_nan(fb, r, ok)
+        (Opcode::Fma, _) => fp_fma::fused(fb, host, args[0], args[1], args[2]),
+        (Opcode::Fround, Imm::Round(mode)) => {
+            let a = args[0];
+            let r = round(fb, host, mode, a);
+            checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
         }
-        (Opcode::Fround, Imm::Round(mode)) => round(fb, mode, args[0]),
         (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
-        (Opcode::Fconvert, _) => {
-            let from = fb.func.dfg.value_type(args[0]);
-            if from.bits() < ty.bits() {
-                fb.ins().fpromote(ty, args[0])
-            } else {
-                fb.ins().fdemote(ty, args[0])
-            }
-        }
+        (Opcode::Fconvert, _) => convert(fb, host, ty, args[0]),
         (Opcode::FcvtToInt, Imm::FcvtInt((signed, mode))) => {
-            let r = round(fb, mode, args[0]);
+            let r = round(fb, host, mode, args[0]);
             if signed {
                 fb.ins().fcvt_to_sint_sat(ty, r)
             } else {
@@ -84,22 +148,245 @@ pub fn lower(fb: &mut FunctionBuilder, inst: &InstData, args: &[ClValue]) -> ClV
                 fb.ins().fcvt_from_uint(ty, args[0])
             }
         }
+        (Opcode::FEstimate, Imm::FEst(e)) => {
+            let f = Fmt::of(ty);
+            let mut kind = match e {
+                FEst::RecipEst => abi::FP_EST_RECPE,
+                FEst::RsqrtEst => abi::FP_EST_RSQRTE,
+                FEst::Recpx => abi::FP_EST_RECPX,
+            };
+            if ty == types::F32 {
+                kind |= abi::FP_KIND_SINGLE;
+            }
+            let bits = fb.ins().bitcast(f.ity, le(), args[0]);
+            let bits = if f.ity == types::I32 {
+                fb.ins().uextend(types::I64, bits)
+            } else {
+                bits
+            };
+            let cpu = host.cpu();
+            let k = fb.ins().iconst(types::I32, i64::from(kind));
+            let r = host.call(fb, Helper::FpEstimate, &[cpu, k, bits]);
+            let r = r.expect("helper result");
+            let r = if f.ity == types::I32 {
+                fb.ins().ireduce(types::I32, r)
+            } else {
+                r
+            };
+            fb.ins().bitcast(ty, le(), r)
+        }
+        (Opcode::HalfToF, _) => {
+            let h = fb.ins().uextend(types::I32, args[0]);
+            let cpu = host.cpu();
+            let r = host.call(fb, Helper::F16ToF64, &[cpu, h]);
+            let r = r.expect("helper result");
+            if ty == types::F32 {
+                // Exact: every half is a float.
+                fb.ins().fdemote(types::F32, r)
+            } else {
+                r
+            }
+        }
+        (Opcode::FToHalf, _) => {
+            let x = args[0];
+            let x = if fb.func.dfg.value_type(x) == types::F32 {
+                fb.ins().fpromote(types::F64, x)
+            } else {
+                x
+            };
+            let cpu = host.cpu();
+            let r = host.call(fb, Helper::F64ToF16, &[cpu, x]);
+            fb.ins().ireduce(types::I16, r.expect("helper result"))
+        }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }
 }
 
-/// An invalid operation on numbers gives Arm's default NaN (positive
-/// quiet NaN), not x86's negative "indefinite" one; NaN operands still
-/// propagate as on x86 (the first NaN operand, quietened).
-fn default_nan(fb: &mut FunctionBuilder, r: ClValue, inputs_are_numbers: ClValue) -> ClValue {
-    let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
-    let invalid = fb.ins().band(nan, inputs_are_numbers);
-    let dn = if fb.func.dfg.value_type(r) == types::F32 {
-        fb.ins().f32const(f32::from_bits(0x7fc0_0000))
+/// Square root with Arm's NaN rules.
+pub(super) fn checked_sqrt(fb: &mut FunctionBuilder, host: &mut dyn FpHost, a: ClValue) -> ClValue {
+    let r = fb.ins().sqrt(a);
+    checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
+}
+
+/// Lowers `FpRaise`: ORs the FPSR bits into `CpuState::fpsr` on a cold
+/// path when the condition holds.
+pub fn lower_raise(fb: &mut FunctionBuilder, host: &mut dyn FpHost, cond: ClValue, bits: u64) {
+    let cold = fb.create_block();
+    let join = fb.create_block();
+    fb.ins().brif(cond, cold, &[], join, &[]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    raise(fb, host, bits as u32);
+    fb.ins().jump(join, &[]);
+    fb.switch_to_block(join);
+}
+
+/// Sets the FPSR cumulative bits `bits` (software-sticky, next to the
+/// host's flags).
+pub(super) fn raise(fb: &mut FunctionBuilder, host: &mut dyn FpHost, bits: u32) {
+    let cpu = host.cpu();
+    let flags = MemFlagsData::trusted();
+    let old = fb.ins().load(types::I32, flags, cpu, abi::OFF_FPSR);
+    let new = fb.ins().bor_imm_u(old, i64::from(bits));
+    fb.ins().store(flags, new, cpu, abi::OFF_FPSR);
+}
+
+/// The guest's FPCR (an i32).
+pub(super) fn fpcr(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
+    let cpu = host.cpu();
+    fb.ins()
+        .load(types::I32, MemFlagsData::trusted(), cpu, abi::OFF_FPCR)
+}
+
+/// Operands of an op whose result may be tiny-before-rounding on Arm:
+/// the `vmx_fp_tiny` kind and up to three operands.
+pub(super) struct Tiny {
+    /// `abi::FP_TINY_*`.
+    pub kind: u32,
+    /// The operands (unused ones are ignored by the helper).
+    pub ops: Vec<ClValue>,
+}
+
+/// `r`, or the result of a cold path when `r` is a NaN (`nan` computes
+/// Arm's NaN) or, with `tiny`, the smallest normal number in magnitude.
+pub(super) fn checked(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    r: ClValue,
+    tiny: Option<Tiny>,
+    nan: impl FnOnce(&mut FunctionBuilder, &mut dyn FpHost) -> ClValue,
+) -> ClValue {
+    let f = Fmt::of_value(fb, r);
+    let cond = if tiny.is_some() {
+        let abs = fb.ins().fabs(r);
+        let min = f.min_normal(fb);
+        fb.ins().fcmp(ClFCC::UnorderedOrEqual, abs, min)
     } else {
-        fb.ins().f64const(f64::from_bits(0x7ff8_0000_0000_0000))
+        fb.ins().fcmp(ClFCC::Unordered, r, r)
     };
-    fb.ins().select(invalid, dn, r)
+    let cold = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, f.ty);
+    fb.ins().brif(cond, cold, &[], join, &[BlockArg::Value(r)]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    match tiny {
+        None => {
+            let v = nan(fb, host);
+            fb.ins().jump(join, &[BlockArg::Value(v)]);
+        }
+        Some(t) => {
+            let is_nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
+            let nan_b = fb.create_block();
+            let tiny_b = fb.create_block();
+            fb.ins().brif(is_nan, nan_b, &[], tiny_b, &[]);
+            fb.set_cold_block(nan_b);
+            fb.set_cold_block(tiny_b);
+            fb.switch_to_block(nan_b);
+            let v = nan(fb, host);
+            fb.ins().jump(join, &[BlockArg::Value(v)]);
+            fb.switch_to_block(tiny_b);
+            let v = tiny_fixup(fb, host, t, r);
+            fb.ins().jump(join, &[BlockArg::Value(v)]);
+        }
+    }
+    fb.switch_to_block(join);
+    out
+}
+
+/// Calls `vmx_fp_tiny` for a result `r` of the smallest normal magnitude.
+fn tiny_fixup(fb: &mut FunctionBuilder, host: &mut dyn FpHost, t: Tiny, r: ClValue) -> ClValue {
+    let single = fb.func.dfg.value_type(r) == types::F32;
+    let wide = |fb: &mut FunctionBuilder, v: ClValue| {
+        if fb.func.dfg.value_type(v) == types::F32 {
+            fb.ins().fpromote(types::F64, v)
+        } else {
+            v
+        }
+    };
+    let mut args = vec![host.cpu()];
+    let kind = t.kind | if single { abi::FP_KIND_SINGLE } else { 0 };
+    args.push(fb.ins().iconst(types::I32, i64::from(kind)));
+    for k in 0..3 {
+        let v = match t.ops.get(k) {
+            Some(&v) => wide(fb, v),
+            None => fb.ins().f64const(0.0),
+        };
+        args.push(v);
+    }
+    args.push(wide(fb, r));
+    let v = host.call(fb, Helper::FpTiny, &args).expect("helper result");
+    if single {
+        fb.ins().fdemote(types::F32, v)
+    } else {
+        v
+    }
+}
+
+/// Arm's NaN result for operands `ops` (in the pseudocode's order): the
+/// first signalling NaN, else the first quiet NaN, quietened; the default
+/// NaN when no operand is a NaN (an invalid operation) or FPCR.DN is set.
+/// (Signalling NaNs raised IOC in the host operation already.)
+pub(super) fn arm_nan(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ops: &[ClValue]) -> ClValue {
+    let f = Fmt::of_value(fb, ops[0]);
+    let dn = fb.ins().iconst(f.ity, f.default_nan);
+    let info: Vec<(ClValue, ClValue, ClValue)> = ops
+        .iter()
+        .map(|&op| {
+            let bits = fb.ins().bitcast(f.ity, le(), op);
+            let nan = fb.ins().fcmp(ClFCC::Unordered, op, op);
+            let quiet = fb.ins().bor_imm_s(bits, f.quiet);
+            (bits, nan, quiet)
+        })
+        .collect();
+    let mut r = dn;
+    for &(_, nan, quiet) in info.iter().rev() {
+        r = fb.ins().select(nan, quiet, r);
+    }
+    for &(bits, nan, quiet) in info.iter().rev() {
+        let q = fb.ins().band_imm_s(bits, f.quiet);
+        let signalling = fb.ins().icmp_imm_s(ClCC::Equal, q, 0);
+        let s = fb.ins().band(nan, signalling);
+        r = fb.ins().select(s, quiet, r);
+    }
+    let r = default_nan_if_dn(fb, host, f, r);
+    fb.ins().bitcast(f.ty, le(), r)
+}
+
+/// `bits` (of format `f`), or the default NaN when FPCR.DN is set.
+fn default_nan_if_dn(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    f: Fmt,
+    bits: ClValue,
+) -> ClValue {
+    let fpcr = fpcr(fb, host);
+    let dn_bit = fb.ins().band_imm_u(fpcr, i64::from(abi::FPCR_DN));
+    let dn_on = fb.ins().icmp_imm_u(ClCC::NotEqual, dn_bit, 0);
+    let dn = fb.ins().iconst(f.ity, f.default_nan);
+    fb.ins().select(dn_on, dn, bits)
+}
+
+/// FCVT between single and double: x86 converts NaN payloads as Arm does
+/// (top fraction bits kept, quietened); only FPCR.DN needs a fix-up, and
+/// narrowing can be tiny before rounding.
+fn convert(fb: &mut FunctionBuilder, host: &mut dyn FpHost, to: ClType, a: ClValue) -> ClValue {
+    let widen = fb.func.dfg.value_type(a).bits() < to.bits();
+    let r = if widen {
+        fb.ins().fpromote(to, a)
+    } else {
+        fb.ins().fdemote(to, a)
+    };
+    let tiny = (!widen).then(|| Tiny {
+        kind: abi::FP_TINY_NARROW,
+        ops: vec![a],
+    });
+    checked(fb, host, r, tiny, |fb, host| {
+        let f = Fmt::of(to);
+        let bits = fb.ins().bitcast(f.ity, le(), r);
+        let bits = default_nan_if_dn(fb, host, f, bits);
+        fb.ins().bitcast(f.ty, le(), bits)
+    })
 }
 
 fn float_cc(cc: FloatCC) -> ClFCC {
@@ -113,38 +400,139 @@ fn float_cc(cc: FloatCC) -> ClFCC {
     }
 }
 
-fn binary(fb: &mut FunctionBuilder, op: FBinOp, a: ClValue, b: ClValue) -> ClValue {
+/// `(|a| == inf && b == 0) || (a == 0 && |b| == inf)`: the operand pairs
+/// whose product is invalid.
+pub(super) fn inf_times_zero(fb: &mut FunctionBuilder, a: ClValue, b: ClValue) -> ClValue {
+    let f = Fmt::of_value(fb, a);
+    let inf = f.constant(fb, f64::INFINITY);
+    let zero = f.constant(fb, 0.0);
+    let aa = fb.ins().fabs(a);
+    let ba = fb.ins().fabs(b);
+    let a_inf = fb.ins().fcmp(ClFCC::Equal, aa, inf);
+    let b_inf = fb.ins().fcmp(ClFCC::Equal, ba, inf);
+    let a_zero = fb.ins().fcmp(ClFCC::Equal, a, zero);
+    let b_zero = fb.ins().fcmp(ClFCC::Equal, b, zero);
+    let x = fb.ins().band(a_inf, b_zero);
+    let y = fb.ins().band(a_zero, b_inf);
+    fb.ins().bor(x, y)
+}
+
+/// A scalar binary op with its fix-ups.
+pub(super) fn binary(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    op: FBinOp,
+    a: ClValue,
+    b: ClValue,
+) -> ClValue {
+    let nan2 = |fb: &mut FunctionBuilder, host: &mut dyn FpHost| arm_nan(fb, host, &[a, b]);
+    let tiny = |kind| {
+        Some(Tiny {
+            kind,
+            ops: vec![a, b],
+        })
+    };
     match op {
-        FBinOp::Add => fb.ins().fadd(a, b),
-        FBinOp::Sub => fb.ins().fsub(a, b),
-        FBinOp::Mul => fb.ins().fmul(a, b),
-        FBinOp::Div => fb.ins().fdiv(a, b),
-        FBinOp::Min => fb.ins().fmin(a, b),
-        FBinOp::Max => fb.ins().fmax(a, b),
+        FBinOp::Add => {
+            let r = fb.ins().fadd(a, b);
+            checked(fb, host, r, None, nan2)
+        }
+        FBinOp::Sub => {
+            let r = fb.ins().fsub(a, b);
+            checked(fb, host, r, None, nan2)
+        }
+        FBinOp::Mul => {
+            let r = fb.ins().fmul(a, b);
+            checked(fb, host, r, tiny(abi::FP_TINY_MUL), nan2)
+        }
+        FBinOp::Div => {
+            let r = fb.ins().fdiv(a, b);
+            checked(fb, host, r, tiny(abi::FP_TINY_DIV), nan2)
+        }
+        FBinOp::Min => {
+            let r = fb.ins().fmin(a, b);
+            checked(fb, host, r, None, nan2)
+        }
+        FBinOp::Max => {
+            let r = fb.ins().fmax(a, b);
+            checked(fb, host, r, None, nan2)
+        }
         FBinOp::MinNum | FBinOp::MaxNum => {
-            let m = if op == FBinOp::MinNum {
+            let r = if op == FBinOp::MinNum {
                 fb.ins().fmin(a, b)
             } else {
                 fb.ins().fmax(a, b)
             };
-            let a_nan = fb.ins().fcmp(ClFCC::Unordered, a, a);
-            let b_nan = fb.ins().fcmp(ClFCC::Unordered, b, b);
-            let r = fb.ins().select(b_nan, a, m);
-            fb.ins().select(a_nan, b, r)
+            checked(fb, host, r, None, |fb, host| {
+                // A quiet NaN against a number gives the number.
+                let f = Fmt::of_value(fb, a);
+                let quiet = |fb: &mut FunctionBuilder, v: ClValue| {
+                    let bits = fb.ins().bitcast(f.ity, le(), v);
+                    let q = fb.ins().band_imm_s(bits, f.quiet);
+                    let nan = fb.ins().fcmp(ClFCC::Unordered, v, v);
+                    let is_q = fb.ins().icmp_imm_s(ClCC::NotEqual, q, 0);
+                    (nan, fb.ins().band(nan, is_q))
+                };
+                let (a_nan, a_q) = quiet(fb, a);
+                let (b_nan, b_q) = quiet(fb, b);
+                let n = arm_nan(fb, host, &[a, b]);
+                let one = fb.ins().iconst(types::I8, 1);
+                let b_num = fb.ins().bxor(b_nan, one);
+                let a_num = fb.ins().bxor(a_nan, one);
+                let take_b = fb.ins().band(a_q, b_num);
+                let take_a = fb.ins().band(b_q, a_num);
+                let r = fb.ins().select(take_a, a, n);
+                fb.ins().select(take_b, b, r)
+            })
+        }
+        FBinOp::MulX => {
+            // Infinity times zero is 2.0 with the sign of the product; the
+            // host multiply then sees a zero so it raises nothing.
+            let special = inf_times_zero(fb, a, b);
+            let f = Fmt::of_value(fb, a);
+            let zero = f.constant(fb, 0.0);
+            let a2 = fb.ins().select(special, zero, a);
+            let r = fb.ins().fmul(a2, b);
+            let r = checked(fb, host, r, tiny(abi::FP_TINY_MUL), nan2);
+            let two = f.constant(fb, 2.0);
+            let ab = {
+                let x = fb.ins().bitcast(f.ity, le(), a);
+                let y = fb.ins().bitcast(f.ity, le(), b);
+                let s = fb.ins().bxor(x, y);
+                fb.ins().bitcast(f.ty, le(), s)
+            };
+            let two = fb.ins().fcopysign(two, ab);
+            fb.ins().select(special, two, r)
+        }
+        FBinOp::RecipStep | FBinOp::RsqrtStep => {
+            // FRECPS `2 - a*b`, FRSQRTS `(3 - a*b) / 2`, fused, with the
+            // negated first operand in NaN processing; infinity times
+            // zero gives exactly 2.0 (1.5) and raises nothing.
+            let special = inf_times_zero(fb, a, b);
+            let f = Fmt::of_value(fb, a);
+            let zero = f.constant(fb, 0.0);
+            let na = fb.ins().fneg(a);
+            let a2 = fb.ins().select(special, zero, na);
+            let b2 = fb.ins().select(special, zero, b);
+            let c = f.constant(fb, if op == FBinOp::RecipStep { 2.0 } else { 3.0 });
+            let r = fp_fma::fused(fb, host, a2, b2, c);
+            if op == FBinOp::RecipStep {
+                r
+            } else {
+                let half = f.constant(fb, 0.5);
+                fb.ins().fmul(r, half)
+            }
         }
     }
 }
 
-/// A float constant of the type of `like`.
-fn fconst(fb: &mut FunctionBuilder, like: ClValue, v: f64) -> ClValue {
-    if fb.func.dfg.value_type(like) == types::F32 {
-        fb.ins().f32const(v as f32)
-    } else {
-        fb.ins().f64const(v)
-    }
-}
-
-fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValue {
+/// Rounds to an integral value (as a float) in `mode`.
+pub(super) fn round(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    mode: Round,
+    x: ClValue,
+) -> ClValue {
     match mode {
         Round::Nearest => fb.ins().nearest(x),
         Round::Ceil => fb.ins().ceil(x),
@@ -152,127 +540,94 @@ fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValue {
         Round::Trunc => fb.ins().trunc(x),
         Round::TiesAway => {
             // |x - trunc(x)| is exact; NaN compares false and stays NaN.
+            let f = Fmt::of_value(fb, x);
             let t = fb.ins().trunc(x);
             let frac = fb.ins().fsub(x, t);
             let frac = fb.ins().fabs(frac);
-            let half = fconst(fb, x, 0.5);
+            let half = f.constant(fb, 0.5);
             let up = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, frac, half);
-            let one = fconst(fb, x, 1.0);
+            let one = f.constant(fb, 1.0);
             let step = fb.ins().fcopysign(one, x);
             let away = fb.ins().fadd(t, step);
             fb.ins().select(up, away, t)
         }
+        // ROUNDSD raises inexact for every mode, which is FRINTX's rule
+        // (and a known extra IXC for FRINTI).
+        Round::Current | Round::CurrentExact => {
+            let fpcr = fpcr(fb, host);
+            let rm = fb.ins().ushr_imm_u(fpcr, i64::from(abi::FPCR_RMODE_SHIFT));
+            let rm = fb.ins().band_imm_u(rm, 3);
+            let n = fb.ins().nearest(x);
+            let p = fb.ins().ceil(x);
+            let m = fb.ins().floor(x);
+            let z = fb.ins().trunc(x);
+            let is_p = fb.ins().icmp_imm_u(ClCC::Equal, rm, 1);
+            let is_m = fb.ins().icmp_imm_u(ClCC::Equal, rm, 2);
+            let is_n = fb.ins().icmp_imm_u(ClCC::Equal, rm, 0);
+            let r = fb.ins().select(is_m, m, z);
+            let r = fb.ins().select(is_p, p, r);
+            fb.ins().select(is_n, n, r)
+        }
     }
-}
-
-/// `(s, e)` with `s = RN(a + b)` and `s + e = a + b` exactly.
-fn two_sum(fb: &mut FunctionBuilder, a: ClValue, b: ClValue) -> (ClValue, ClValue) {
-    let s = fb.ins().fadd(a, b);
-    let bb = fb.ins().fsub(s, a);
-    let ab = fb.ins().fsub(s, bb);
-    let da = fb.ins().fsub(a, ab);
-    let db = fb.ins().fsub(b, bb);
-    let e = fb.ins().fadd(da, db);
-    (s, e)
-}
-
-/// Dekker's split of an f64 into two 26-bit halves.
-fn split(fb: &mut FunctionBuilder, a: ClValue) -> (ClValue, ClValue) {
-    let c = fb.ins().f64const(134_217_729.0);
-    let g = fb.ins().fmul(c, a);
-    let d = fb.ins().fsub(g, a);
-    let hi = fb.ins().fsub(g, d);
-    let lo = fb.ins().fsub(a, hi);
-    (hi, lo)
-}
-
-/// `(p, e)` with `p = RN(a * b)` and `p + e = a * b` exactly (no underflow
-/// or overflow).
-fn two_prod(fb: &mut FunctionBuilder, a: ClValue, b: ClValue) -> (ClValue, ClValue) {
-    let p = fb.ins().fmul(a, b);
-    let (ah, al) = split(fb, a);
-    let (bh, bl) = split(fb, b);
-    let hh = fb.ins().fmul(ah, bh);
-    let t = fb.ins().fsub(hh, p);
-    let hl = fb.ins().fmul(ah, bl);
-    let t = fb.ins().fadd(t, hl);
-    let lh = fb.ins().fmul(al, bh);
-    let t = fb.ins().fadd(t, lh);
-    let ll = fb.ins().fmul(al, bl);
-    let e = fb.ins().fadd(t, ll);
-    (p, e)
-}
-
-/// Round-to-odd of `s + e`, given `s = RN(s + e)` (f64): when inexact and
-/// `s` is even, step one ulp towards `e`.
-fn round_odd(fb: &mut FunctionBuilder, s: ClValue, e: ClValue) -> ClValue {
-    let bits = fb.ins().bitcast(types::I64, le(), s);
-    let ebits = fb.ins().bitcast(types::I64, le(), e);
-    let zero = fb.ins().f64const(0.0);
-    let inexact = fb.ins().fcmp(ClFCC::OrderedNotEqual, e, zero);
-    let low = fb.ins().band_imm_u(bits, 1);
-    let even = fb.ins().icmp_imm_u(ClCC::Equal, low, 0);
-    let fix = fb.ins().band(inexact, even);
-    let signs = fb.ins().bxor(bits, ebits);
-    let same = fb
-        .ins()
-        .icmp_imm_s(ClCC::SignedGreaterThanOrEqual, signs, 0);
-    let up = fb.ins().iadd_imm_s(bits, 1);
-    let down = fb.ins().iadd_imm_s(bits, -1);
-    let adj = fb.ins().select(same, up, down);
-    let r = fb.ins().select(fix, adj, bits);
-    fb.ins().bitcast(types::F64, le(), r)
-}
-
-fn fma(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> ClValue {
-    if fb.func.dfg.value_type(a) == types::F32 {
-        // The f64 product is exact; the f64 sum rounded to odd keeps enough
-        // bits for one correct rounding to f32.
-        let a = fb.ins().fpromote(types::F64, a);
-        let b = fb.ins().fpromote(types::F64, b);
-        let c = fb.ins().fpromote(types::F64, c);
-        let p = fb.ins().fmul(a, b);
-        let (s, e) = two_sum(fb, p, c);
-        let odd = round_odd(fb, s, e);
-        let plain = fb.ins().fdemote(types::F32, s);
-        let fused = fb.ins().fdemote(types::F32, odd);
-        // Infinities and NaNs make `e` NaN: `s` is then the answer.
-        let finite = fb.ins().fcmp(ClFCC::Ordered, e, e);
-        return fb.ins().select(finite, fused, plain);
-    }
-    let (uh, ul) = two_prod(fb, a, b);
-    let (th, tl) = two_sum(fb, c, uh);
-    let (s, e) = two_sum(fb, tl, ul);
-    let v = round_odd(fb, s, e);
-    let fused = fb.ins().fadd(th, v);
-    let plain = fb.ins().fadd(uh, c);
-    // The emulation is exact only when the product is in the normal range
-    // with room for splitting, and all intermediate values are finite.
-    let pa = fb.ins().fabs(uh);
-    let lo = fb.ins().f64const(f64::from_bits(0x0370_0000_0000_0000)); // 2^-968
-    let hi = fb.ins().f64const(f64::from_bits(0x7e20_0000_0000_0000)); // 2^995
-    let above = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, pa, lo);
-    let below = fb.ins().fcmp(ClFCC::LessThan, pa, hi);
-    let aa = fb.ins().fabs(a);
-    let ba = fb.ins().fabs(b);
-    let a_ok = fb.ins().fcmp(ClFCC::LessThan, aa, hi);
-    let b_ok = fb.ins().fcmp(ClFCC::LessThan, ba, hi);
-    let ca = fb.ins().fabs(c);
-    let c_ok = fb.ins().fcmp(ClFCC::LessThan, ca, hi);
-    let f_ok = fb.ins().fcmp(ClFCC::Ordered, fused, fused);
-    let ok = fb.ins().band(above, below);
-    let ok = fb.ins().band(ok, a_ok);
-    let ok = fb.ins().band(ok, b_ok);
-    let ok = fb.ins().band(ok, c_ok);
-    let ok = fb.ins().band(ok, f_ok);
-    fb.ins().select(ok, fused, plain)
 }
 
 /// A tiny JIT for tests: compiles a Cranelift function with the project's
 /// ISA settings, maps it executable and hands out its address.
 #[cfg(test)]
 pub mod jit {
+    use crate::backend::env::Helper;
     use crate::ir::{Imm, InstData, Opcode, Type, Value};
+
+    use super::FpHost;
+    use cranelift_codegen::ir::{types, InstBuilder, Value as ClValue};
+    use vmxlate_abi::CpuState;
+
+    /// A marker `stub_tiny` ORs into `CpuState::fpsr`.
+    pub const TINY_CALLED: u32 = 1 << 31;
+
+    extern "C" fn stub_tiny(cpu: *mut CpuState, _k: u32, _a: f64, _b: f64, _c: f64, r: f64) -> f64 {
+        // SAFETY: tests pass a valid CpuState.
+        unsafe { (*cpu).fpsr |= TINY_CALLED };
+        r
+    }
+
+    extern "C" fn stub_fma(_cpu: *mut CpuState, a: f64, b: f64, c: f64, single: u32) -> f64 {
+        if single != 0 {
+            f64::from((a as f32).mul_add(b as f32, c as f32))
+        } else {
+            a.mul_add(b, c)
+        }
+    }
+
+    /// An [`FpHost`] for JIT tests: the `CpuState` pointer is a function
+    /// argument and helpers are test stubs called by address.
+    pub struct TestHost {
+        /// The `CpuState` pointer.
+        pub cpu: ClValue,
+    }
+
+    impl FpHost for TestHost {
+        fn cpu(&self) -> ClValue {
+            self.cpu
+        }
+
+        fn call(
+            &mut self,
+            fb: &mut cranelift_frontend::FunctionBuilder,
+            h: Helper,
+            args: &[ClValue],
+        ) -> Option<ClValue> {
+            let addr = match h {
+                Helper::FpTiny => stub_tiny as *const u8,
+                Helper::Fma => stub_fma as *const u8,
+                _ => panic!("no test stub for {h:?}"),
+            };
+            let sig = fb.import_signature(h.decl().1);
+            let callee = fb.ins().iconst(types::I64, addr as i64);
+            let call = fb.ins().call_indirect(sig, callee, args);
+            fb.inst_results(call).first().copied()
+        }
+    }
 
     /// An instruction with no operands wired, for lowering tests.
     pub fn inst(op: Opcode, ty: Type, imm: Imm) -> InstData {
@@ -318,6 +673,7 @@ pub mod jit {
             fb.seal_block(block);
             let args = fb.block_params(block).to_vec();
             body(&mut fb, &args);
+            fb.seal_all_blocks();
             fb.finalize(crate::backend::isa::frontend_config());
         }
         let isa = build(CpuLevel::V2, true).expect("isa");
@@ -340,29 +696,49 @@ pub mod jit {
 #[cfg(test)]
 mod tests {
     use cranelift_codegen::ir::{types, InstBuilder};
+    use vmxlate_abi::{CpuState, FPCR_DN, FPCR_RMODE_SHIFT, FPSR_IOC};
 
-    use super::jit::{compile, inst};
+    use super::jit::{compile, inst, TestHost};
     use super::*;
-    use crate::ir::Type;
+    use crate::ir::{Lanes, Type};
 
-    fn f64_fn(op: Opcode, imm: Imm, arity: usize) -> extern "C" fn(f64, f64, f64) -> f64 {
+    type F3 = extern "C" fn(*mut CpuState, f64, f64, f64) -> f64;
+
+    /// Compiles one f64 op taking `arity` of the three float arguments.
+    fn f64_fn(op: Opcode, imm: Imm, arity: usize) -> F3 {
         let t = types::F64;
-        let code = compile(&[t, t, t], &[t], |fb, args| {
-            let r = lower(fb, &inst(op, Type::F64, imm), &args[..arity]);
+        let code = compile(&[types::I64, t, t, t], &[t], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
+            let r = lower(
+                fb,
+                &mut host,
+                &inst(op, Type::F64, imm),
+                &args[1..1 + arity],
+            );
             fb.ins().return_(&[r]);
         });
         // SAFETY: compiled with exactly this signature.
-        unsafe { std::mem::transmute::<*const u8, extern "C" fn(f64, f64, f64) -> f64>(code) }
+        unsafe { std::mem::transmute::<*const u8, F3>(code) }
     }
 
-    fn f32_fma() -> extern "C" fn(f32, f32, f32) -> f32 {
+    fn f32_fma() -> extern "C" fn(*mut CpuState, f32, f32, f32) -> f32 {
         let t = types::F32;
-        let code = compile(&[t, t, t], &[t], |fb, args| {
-            let r = lower(fb, &inst(Opcode::Fma, Type::F32, Imm::None), args);
+        let code = compile(&[types::I64, t, t, t], &[t], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
+            let r = lower(
+                fb,
+                &mut host,
+                &inst(Opcode::Fma, Type::F32, Imm::None),
+                &args[1..],
+            );
             fb.ins().return_(&[r]);
         });
         // SAFETY: compiled with exactly this signature.
-        unsafe { std::mem::transmute::<*const u8, extern "C" fn(f32, f32, f32) -> f32>(code) }
+        unsafe {
+            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, f32, f32, f32) -> f32>(
+                code,
+            )
+        }
     }
 
     /// xorshift64*: deterministic test inputs.
@@ -389,9 +765,18 @@ mod tests {
         }
     }
 
+    fn bits(x: f64) -> u64 {
+        x.to_bits()
+    }
+
+    fn nan(b: u64) -> f64 {
+        f64::from_bits(b)
+    }
+
     #[test]
     fn fma_f64_is_correctly_rounded() {
         let f = f64_fn(Opcode::Fma, Imm::None, 3);
+        let mut cpu = CpuState::default();
         let mut rng = Rng(0x1234_5678_9abc_def1);
         for k in 0..200_000 {
             let a = rng.f64(60);
@@ -403,18 +788,18 @@ mod tests {
                 rng.f64(120)
             };
             let want = a.mul_add(b, c);
-            let got = f(a, b, c);
+            let got = f(&mut cpu, a, b, c);
             assert_eq!(got.to_bits(), want.to_bits(), "fma({a:e}, {b:e}, {c:e})");
         }
-        assert_eq!(f(f64::INFINITY, 1.0, 1.0), f64::INFINITY);
-        assert!(f(f64::NAN, 1.0, 1.0).is_nan());
-        assert_eq!(f(1e300, 1e300, 1.0), f64::INFINITY);
-        assert_eq!(f(0.0, 5.0, -0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(f(&mut cpu, f64::INFINITY, 1.0, 1.0), f64::INFINITY);
+        assert_eq!(f(&mut cpu, 1e300, 1e300, 1.0), f64::INFINITY);
+        assert_eq!(bits(f(&mut cpu, 0.0, 5.0, -0.0)), bits(0.0));
     }
 
     #[test]
     fn fma_f32_is_correctly_rounded() {
         let f = f32_fma();
+        let mut cpu = CpuState::default();
         let mut rng = Rng(0xfeed_beef_cafe_f00d);
         for k in 0..200_000 {
             let a = rng.f64(30) as f32;
@@ -425,9 +810,31 @@ mod tests {
                 rng.f64(60) as f32
             };
             let want = a.mul_add(b, c);
-            let got = f(a, b, c);
+            let got = f(&mut cpu, a, b, c);
             assert_eq!(got.to_bits(), want.to_bits(), "fmaf({a:e}, {b:e}, {c:e})");
         }
+    }
+
+    #[test]
+    fn fma_nans_follow_fpmuladd() {
+        let f = f64_fn(Opcode::Fma, Imm::None, 3);
+        let mut cpu = CpuState::default();
+        let qa = nan(0x7ff8_0000_0000_000a);
+        let sb = nan(0x7ff0_0000_0000_000b);
+        let qc = nan(0xfff8_0000_0000_000c);
+        // Addend first among quiet NaNs; any signalling NaN before them.
+        assert_eq!(bits(f(&mut cpu, qa, 1.0, qc)), 0xfff8_0000_0000_000c);
+        assert_eq!(bits(f(&mut cpu, qa, sb, qc)), 0x7ff8_0000_0000_000b);
+        assert_eq!(cpu.fpsr, 0);
+        // Quiet-NaN addend with infinity times zero: default NaN and IOC.
+        assert_eq!(
+            bits(f(&mut cpu, f64::INFINITY, 0.0, qc)),
+            0x7ff8_0000_0000_0000
+        );
+        assert_eq!(cpu.fpsr, FPSR_IOC);
+        // Outside the default FPCR the helper computes the fused result.
+        cpu.fpcr = 3 << FPCR_RMODE_SHIFT;
+        assert_eq!(f(&mut cpu, 0.1, 10.0, -1.0), 0.1f64.mul_add(10.0, -1.0));
     }
 
     #[test]
@@ -435,33 +842,99 @@ mod tests {
         let min = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Min), 2);
         let minnm = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::MinNum), 2);
         let maxnm = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::MaxNum), 2);
-        assert!(min(f64::NAN, 1.0, 0.0).is_nan());
-        assert!(min(1.0, f64::NAN, 0.0).is_nan());
-        assert_eq!(min(0.0, -0.0, 0.0).to_bits(), (-0.0f64).to_bits());
-        assert_eq!(min(-0.0, 0.0, 0.0).to_bits(), (-0.0f64).to_bits());
-        assert_eq!(minnm(f64::NAN, 1.0, 0.0), 1.0);
-        assert_eq!(minnm(2.0, f64::NAN, 0.0), 2.0);
-        assert_eq!(maxnm(f64::NAN, -1.0, 0.0), -1.0);
-        assert_eq!(maxnm(3.0, 4.0, 0.0), 4.0);
-        assert!(maxnm(f64::NAN, f64::NAN, 0.0).is_nan());
+        let c = &mut CpuState::default();
+        assert!(min(c, f64::NAN, 1.0, 0.0).is_nan());
+        assert!(min(c, 1.0, f64::NAN, 0.0).is_nan());
+        assert_eq!(bits(min(c, 0.0, -0.0, 0.0)), bits(-0.0));
+        assert_eq!(bits(min(c, -0.0, 0.0, 0.0)), bits(-0.0));
+        assert_eq!(minnm(c, f64::NAN, 1.0, 0.0), 1.0);
+        assert_eq!(minnm(c, 2.0, f64::NAN, 0.0), 2.0);
+        assert_eq!(maxnm(c, f64::NAN, -1.0, 0.0), -1.0);
+        assert_eq!(maxnm(c, 3.0, 4.0, 0.0), 4.0);
+        assert!(maxnm(c, f64::NAN, f64::NAN, 0.0).is_nan());
+        // FPMinNum replaces only a quiet NaN: a signalling one propagates.
+        let s = nan(0x7ff0_0000_0000_0001);
+        assert_eq!(bits(minnm(c, s, 1.0, 0.0)), 0x7ff8_0000_0000_0001);
+        // FMIN of two quiet NaNs: the first.
+        let q2 = nan(0xfff8_0000_0000_0002);
+        assert_eq!(bits(min(c, q2, f64::NAN, 0.0)), 0xfff8_0000_0000_0002);
     }
 
     #[test]
-    fn invalid_operations_give_the_positive_default_nan() {
+    fn nan_results_follow_fpprocessnans() {
+        let add = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Add), 2);
         let sub = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Sub), 2);
         let sqrt = f64_fn(Opcode::Fsqrt, Imm::None, 1);
+        let c = &mut CpuState::default();
         assert_eq!(
-            sub(f64::INFINITY, f64::INFINITY, 0.0).to_bits(),
+            bits(sub(c, f64::INFINITY, f64::INFINITY, 0.0)),
             0x7ff8_0000_0000_0000
         );
-        assert_eq!(sqrt(-1.0, 0.0, 0.0).to_bits(), 0x7ff8_0000_0000_0000);
-        let neg_nan = f64::from_bits(0xfff8_0000_0000_0001);
-        assert_eq!(sub(neg_nan, 1.0, 0.0).to_bits(), neg_nan.to_bits());
+        assert_eq!(bits(sqrt(c, -1.0, 0.0, 0.0)), 0x7ff8_0000_0000_0000);
+        let neg_nan = nan(0xfff8_0000_0000_0001);
+        assert_eq!(bits(sub(c, neg_nan, 1.0, 0.0)), bits(neg_nan));
+        // x86 would return the first operand; Arm the signalling one.
+        let q = nan(0x7ff8_0000_0000_0005);
+        let s = nan(0x7ff0_0000_0000_0007);
+        assert_eq!(bits(add(c, q, s, 0.0)), 0x7ff8_0000_0000_0007);
+        assert_eq!(bits(add(c, 1.0, q, 0.0)), bits(q));
+        // FPCR.DN: every NaN result is the default NaN.
+        c.fpcr = FPCR_DN;
+        assert_eq!(bits(add(c, neg_nan, 1.0, 0.0)), 0x7ff8_0000_0000_0000);
+        assert_eq!(bits(sqrt(c, q, 0.0, 0.0)), 0x7ff8_0000_0000_0000);
+    }
+
+    #[test]
+    fn smallest_normal_results_reach_the_tininess_helper() {
+        let mul = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Mul), 2);
+        let c = &mut CpuState::default();
+        // The exact product is DBL_MIN * (1 - 2^-54): rounds up to DBL_MIN.
+        let a = f64::from_bits(0x3ff0_0000_0200_0000); // 1 + 2^-27
+        let b = f64::from_bits(0x000f_ffff_fe00_0000); // (1 - 2^-27) * 2^-1022
+        let r = mul(c, a, b, 0.0);
+        assert_eq!(r, f64::MIN_POSITIVE);
+        assert_eq!(c.fpsr, super::jit::TINY_CALLED);
+        c.fpsr = 0;
+        assert_eq!(mul(c, 3.0, 5.0, 0.0), 15.0);
+        assert_eq!(c.fpsr, 0);
+    }
+
+    #[test]
+    fn rounding_by_fpcr_mode() {
+        let f = f64_fn(Opcode::Fround, Imm::Round(Round::CurrentExact), 1);
+        let c = &mut CpuState::default();
+        for (mode, x, want) in [
+            (0, 2.5, 2.0),
+            (0, 3.5, 4.0),
+            (1, 2.1, 3.0),
+            (2, -2.1, -3.0),
+            (3, -2.9, -2.0),
+            (1, -0.5, -0.0),
+        ] {
+            c.fpcr = mode << FPCR_RMODE_SHIFT;
+            assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "mode {mode} x {x}");
+        }
+    }
+
+    #[test]
+    fn step_and_mulx_special_cases() {
+        let recps = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::RecipStep), 2);
+        let rsqrts = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::RsqrtStep), 2);
+        let mulx = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::MulX), 2);
+        let c = &mut CpuState::default();
+        assert_eq!(recps(c, 0.5, 3.0, 0.0), 0.5);
+        assert_eq!(recps(c, f64::INFINITY, 0.0, 0.0), 2.0);
+        assert_eq!(rsqrts(c, 1.0, 1.0, 0.0), 1.0);
+        assert_eq!(rsqrts(c, -0.0, f64::INFINITY, 0.0), 1.5);
+        assert_eq!(mulx(c, f64::NEG_INFINITY, 0.0, 0.0), -2.0);
+        assert_eq!(mulx(c, 3.0, -2.0, 0.0), -6.0);
+        assert_eq!(c.fpsr, 0);
     }
 
     #[test]
     fn ties_away_rounding() {
         let f = f64_fn(Opcode::Fround, Imm::Round(Round::TiesAway), 1);
+        let c = &mut CpuState::default();
         for (x, want) in [
             (0.5, 1.0),
             (-0.5, -1.0),
@@ -472,44 +945,70 @@ mod tests {
             (4503599627370497.0, 4503599627370497.0),
             (f64::INFINITY, f64::INFINITY),
         ] {
-            assert_eq!(f(x, 0.0, 0.0).to_bits(), f64::to_bits(want), "round({x})");
+            assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "round({x})");
         }
-        assert!(f(f64::NAN, 0.0, 0.0).is_nan());
+        assert!(f(c, f64::NAN, 0.0, 0.0).is_nan());
+    }
+
+    fn cvt_fn<R>(ty: Type, rt: types::Type, signed: bool, mode: Round) -> extern "C" fn(f64) -> R {
+        let code = compile(&[types::F64], &[rt], |fb, args| {
+            let zero = fb.ins().iconst(types::I64, 0);
+            let mut host = TestHost { cpu: zero };
+            let i = inst(Opcode::FcvtToInt, ty, Imm::FcvtInt((signed, mode)));
+            let r = lower(fb, &mut host, &i, args);
+            fb.ins().return_(&[r]);
+        });
+        // SAFETY: compiled with exactly this signature.
+        unsafe { std::mem::transmute::<*const u8, extern "C" fn(f64) -> R>(code) }
     }
 
     #[test]
     fn conversions_saturate() {
-        let t = types::F64;
-        let code = compile(&[t], &[types::I32], |fb, args| {
-            let i = inst(
-                Opcode::FcvtToInt,
-                Type::I32,
-                Imm::FcvtInt((true, Round::Nearest)),
-            );
-            let r = lower(fb, &i, args);
-            fb.ins().return_(&[r]);
-        });
-        // SAFETY: compiled with exactly this signature.
-        let f = unsafe { std::mem::transmute::<*const u8, extern "C" fn(f64) -> i32>(code) };
+        let f = cvt_fn::<i32>(Type::I32, types::I32, true, Round::Nearest);
         assert_eq!(f(2.5), 2);
         assert_eq!(f(-3.5), -4);
         assert_eq!(f(1e20), i32::MAX);
         assert_eq!(f(-1e20), i32::MIN);
         assert_eq!(f(f64::NAN), 0);
-        let code = compile(&[t], &[types::I64], |fb, args| {
-            let i = inst(
-                Opcode::FcvtToInt,
-                Type::I64,
-                Imm::FcvtInt((false, Round::TiesAway)),
-            );
-            let r = lower(fb, &i, args);
-            fb.ins().return_(&[r]);
-        });
-        // SAFETY: compiled with exactly this signature.
-        let g = unsafe { std::mem::transmute::<*const u8, extern "C" fn(f64) -> u64>(code) };
+        let g = cvt_fn::<u64>(Type::I64, types::I64, false, Round::TiesAway);
         assert_eq!(g(2.5), 3);
         assert_eq!(g(-2.5), 0);
         assert_eq!(g(1e30), u64::MAX);
         assert_eq!(g(1.8e19), 18_000_000_000_000_000_000);
+    }
+
+    #[test]
+    fn packed_arithmetic_fixes_nan_lanes() {
+        let code = compile(&[types::I64, types::I64, types::I64], &[], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
+            let flags = cranelift_codegen::ir::MemFlagsData::trusted();
+            let a = fb.ins().load(types::I8X16, flags, args[1], 0);
+            let b = fb.ins().load(types::I8X16, flags, args[1], 16);
+            let i = inst(
+                Opcode::VFBin,
+                Type::V128,
+                Imm::VFBin((FBinOp::Add, Lanes::I64x2)),
+            );
+            let r = super::super::lower_vfp::lower(fb, &mut host, &i, &[a, b]);
+            fb.ins().store(flags, r, args[2], 0);
+            fb.ins().return_(&[]);
+        });
+        // SAFETY: compiled with exactly this signature.
+        let f = unsafe {
+            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, *const f64, *mut f64)>(
+                code,
+            )
+        };
+        let c = &mut CpuState::default();
+        let q = nan(0x7ff8_0000_0000_0005);
+        let s = nan(0x7ff0_0000_0000_0007);
+        let input = [1.5, q, 2.0, s];
+        let mut out = [0.0; 2];
+        f(c, input.as_ptr(), out.as_mut_ptr());
+        assert_eq!(out[0], 3.5);
+        assert_eq!(bits(out[1]), 0x7ff8_0000_0000_0007);
+        let input = [1.0, f64::INFINITY, 2.0, f64::NEG_INFINITY];
+        f(c, input.as_ptr(), out.as_mut_ptr());
+        assert_eq!((out[0], bits(out[1])), (3.0, 0x7ff8_0000_0000_0000));
     }
 }

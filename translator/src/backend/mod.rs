@@ -6,11 +6,13 @@
 //! and the image descriptor.
 
 pub mod env;
+pub mod fp_fma;
 pub mod isa;
 pub mod lower;
 pub mod lower_fp;
 pub mod lower_int;
 pub mod lower_vec;
+pub mod lower_vfp;
 pub mod object;
 pub mod types;
 

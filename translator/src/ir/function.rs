@@ -70,6 +70,10 @@ define_imms! {
     FcvtInt((bool, Round)),
     /// Signedness.
     Signed(bool),
+    /// An FP estimate.
+    FEst(FEst),
+    /// A binary FP op on every lane of a float vector shape.
+    VFBin((FBinOp, Lanes)),
     /// A binary vector op and shape.
     VBin((VBinOp, Lanes)),
     /// A unary vector op and shape.

@@ -206,6 +206,19 @@ define_ops! {
     FcvtToInt "fcvt_to_int" fn fcvt_to_int(a) imm FcvtInt((bool, Round)) => value, Pure;
     /// Integer to FP; imm: signed.
     IntToF "int_to_f" fn int_to_f(a) imm Signed(bool) => value, Pure;
+    /// FRECPE/FRSQRTE/FRECPX, bit-exact per the Arm pseudocode.
+    FEstimate "festimate" fn festimate(a) imm FEst(FEst) => value, Pure;
+    /// Half precision (the bits, an i16) to f32/f64: exact.
+    HalfToF "half_to_f" fn half_to_f(a) imm None => value, Pure;
+    /// f32/f64 to half precision (the bits, an i16), rounded per FPCR.
+    FToHalf "f_to_half" fn f_to_half(a) imm None => value, Pure;
+    /// Sets the FPSR cumulative bits `imm` when `c` (i8) is non-zero.
+    FpRaise "fp_raise" fn fp_raise(c) imm U64(u64) => none, WriteState;
+    /// `FBin` Add/Sub/Mul/Div on every lane of a float vector (`I32x4`
+    /// lanes are f32, `I64x2` f64), lane by lane exactly as the scalar op.
+    VFBin "vfbin" fn vfbin(a, b) imm VFBin((FBinOp, Lanes)) => value, Pure;
+    /// Square root of every lane of a float vector.
+    VFsqrt "vfsqrt" fn vfsqrt(a) imm Lanes(Lanes) => value, Pure;
 
     // ---- vectors ----
     /// Lane-wise binary operation.

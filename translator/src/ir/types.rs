@@ -205,6 +205,10 @@ pub enum Round {
     Trunc,
     /// To nearest, ties away from zero.
     TiesAway,
+    /// FPCR's rounding mode, inexact not signalled (FRINTI).
+    Current,
+    /// FPCR's rounding mode, inexact signalled (FRINTX).
+    CurrentExact,
 }
 
 /// Binary floating-point operations with Arm semantics.
@@ -226,6 +230,24 @@ pub enum FBinOp {
     MinNum,
     /// FMAXNM: a quiet NaN loses to a number.
     MaxNum,
+    /// FMULX: as `Mul`, but infinity times zero is 2.0 (signed by the
+    /// operands' signs) and not invalid.
+    MulX,
+    /// FRECPS: `2 - a * b` fused; infinity times zero gives 2.0.
+    RecipStep,
+    /// FRSQRTS: `(3 - a * b) / 2` fused; infinity times zero gives 1.5.
+    RsqrtStep,
+}
+
+/// The FP estimates computed bit-exactly by a runtime helper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FEst {
+    /// FRECPE.
+    RecipEst,
+    /// FRSQRTE.
+    RsqrtEst,
+    /// FRECPX.
+    Recpx,
 }
 
 /// Integer vector lane shapes.

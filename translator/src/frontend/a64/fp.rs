@@ -39,7 +39,8 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         FRINTM => round(cx, i, Round::Floor),
         FRINTZ => round(cx, i, Round::Trunc),
         FRINTA => round(cx, i, Round::TiesAway),
-        FRINTX | FRINTI => round(cx, i, Round::Nearest),
+        FRINTX => round(cx, i, Round::CurrentExact),
+        FRINTI => round(cx, i, Round::Current),
         FMADD => fused(cx, i, false, false),
         FMSUB => fused(cx, i, true, false),
         FNMADD => fused(cx, i, true, true),
@@ -292,9 +293,18 @@ fn compare_flags(cx: &mut Ctx, a: Value, b: Value) -> [Value; 4] {
     [n, z, c, v]
 }
 
+/// FCMPE/FCCMPE signal invalid for quiet NaNs too (the host compare
+/// already signals it for signalling NaNs).
+fn signal_unordered(cx: &mut Ctx, i: &Instruction, unordered: Value) {
+    if matches!(i.opcode, Opcode::FCMPE | Opcode::FCCMPE) {
+        cx.b.fp_raise(unordered, u64::from(vmxlate_abi::FPSR_IOC));
+    }
+}
+
 fn compare(cx: &mut Ctx, i: &Instruction) -> Lift {
     let (a, b) = compare_operands(cx, i)?;
     let flags = compare_flags(cx, a, b);
+    signal_unordered(cx, i, flags[3]);
     for (f, v) in Flag::ALL.iter().zip(flags) {
         cx.b.set_flag(v, *f);
     }
@@ -310,6 +320,9 @@ fn cond_compare(cx: &mut Ctx, i: &Instruction) -> Lift {
     let (a, b) = compare_operands(cx, i)?;
     let flags = compare_flags(cx, a, b);
     let cond = cx.cond(cc);
+    // The comparison (and its exception) happens only when `cc` holds.
+    let unordered = cx.b.and(Type::I8, cond, flags[3]);
+    signal_unordered(cx, i, unordered);
     for (k, (f, v)) in Flag::ALL.iter().zip(flags).enumerate() {
         let imm = cx.iconst(Type::I8, ((nzcv >> (3 - k)) & 1) as u64);
         let r = cx.b.select(Type::I8, cond, v, imm);

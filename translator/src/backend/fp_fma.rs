@@ -1,0 +1,197 @@
+//! Fused multiply-add without the x86 FMA extension.
+//!
+//! In the default environment (FPCR = 0: round to nearest, no flushing, no
+//! default NaN) it is emulated inline: f32 through an f64 sum rounded to
+//! odd, f64 with Boldo and Melquiond's emulated FMA (exact product by
+//! Dekker splitting, exact sum of the high parts, round-to-odd of the low
+//! parts, one final rounding). Invariant: this is correctly rounded unless
+//! the product underflows or overflows or an operand exceeds 2^995 in
+//! magnitude; there it falls back to an unfused `a * b + c`. Any other
+//! FPCR goes to the `vmx_fma` helper (libm's `fma`, exact in every
+//! rounding mode). The inline path may raise inexact for an exact fused
+//! result (its partial products are inexact); the result is always right.
+//!
+//! NaNs follow Arm's `FPMulAdd`: the addend is the first operand in NaN
+//! priority, and a quiet-NaN addend with an infinity-times-zero product
+//! gives the default NaN with IOC.
+
+use cranelift_codegen::ir::{
+    condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, InstBuilder,
+    Value as ClValue,
+};
+use cranelift_frontend::FunctionBuilder;
+use vmxlate_abi as abi;
+
+use super::env::Helper;
+use super::lower_fp::{arm_nan, checked, fpcr, inf_times_zero, le, raise, Fmt, FpHost, Tiny};
+
+/// `a * b + c` with one rounding and Arm's NaN and tininess rules.
+pub fn fused(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    a: ClValue,
+    b: ClValue,
+    c: ClValue,
+) -> ClValue {
+    let f = Fmt::of_value(fb, a);
+    let fpcr = fpcr(fb, host);
+    let default_env = fb.ins().icmp_imm_u(ClCC::Equal, fpcr, 0);
+    let slow = fb.create_block();
+    let join = fb.create_block();
+    let r = fb.append_block_param(join, f.ty);
+    let fast = fb.create_block();
+    fb.ins().brif(default_env, fast, &[], slow, &[]);
+    fb.switch_to_block(fast);
+    let v = emulate(fb, a, b, c);
+    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.set_cold_block(slow);
+    fb.switch_to_block(slow);
+    let single = f.ty == types::F32;
+    let wide = |fb: &mut FunctionBuilder, v: ClValue| {
+        if single {
+            fb.ins().fpromote(types::F64, v)
+        } else {
+            v
+        }
+    };
+    let flag = fb.ins().iconst(types::I32, i64::from(single));
+    let args = [host.cpu(), wide(fb, a), wide(fb, b), wide(fb, c), flag];
+    let v = host.call(fb, Helper::Fma, &args).expect("helper result");
+    let v = if single {
+        fb.ins().fdemote(types::F32, v)
+    } else {
+        v
+    };
+    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.switch_to_block(join);
+    let tiny = Tiny {
+        kind: abi::FP_TINY_FMA,
+        ops: vec![a, b, c],
+    };
+    checked(fb, host, r, Some(tiny), |fb, host| {
+        // FPProcessNaNs3(addend, op1, op2), then the QNaN-addend rule.
+        let n = arm_nan(fb, host, &[c, a, b]);
+        let c_nan = fb.ins().fcmp(ClFCC::Unordered, c, c);
+        let c_bits = fb.ins().bitcast(f.ity, le(), c);
+        let q = fb.ins().band_imm_s(c_bits, f.quiet);
+        let c_quiet = fb.ins().icmp_imm_s(ClCC::NotEqual, q, 0);
+        let c_qnan = fb.ins().band(c_nan, c_quiet);
+        let itz = inf_times_zero(fb, a, b);
+        let special = fb.ins().band(c_qnan, itz);
+        let dn_bits = fb.ins().iconst(f.ity, f.default_nan);
+        let dn = fb.ins().bitcast(f.ty, le(), dn_bits);
+        let cold = fb.create_block();
+        let join = fb.create_block();
+        fb.ins().brif(special, cold, &[], join, &[]);
+        fb.set_cold_block(cold);
+        fb.switch_to_block(cold);
+        raise(fb, host, abi::FPSR_IOC);
+        fb.ins().jump(join, &[]);
+        fb.switch_to_block(join);
+        fb.ins().select(special, dn, n)
+    })
+}
+
+/// `(s, e)` with `s = RN(a + b)` and `s + e = a + b` exactly.
+fn two_sum(fb: &mut FunctionBuilder, a: ClValue, b: ClValue) -> (ClValue, ClValue) {
+    let s = fb.ins().fadd(a, b);
+    let bb = fb.ins().fsub(s, a);
+    let ab = fb.ins().fsub(s, bb);
+    let da = fb.ins().fsub(a, ab);
+    let db = fb.ins().fsub(b, bb);
+    let e = fb.ins().fadd(da, db);
+    (s, e)
+}
+
+/// Dekker's split of an f64 into two 26-bit halves.
+fn split(fb: &mut FunctionBuilder, a: ClValue) -> (ClValue, ClValue) {
+    let c = fb.ins().f64const(134_217_729.0);
+    let g = fb.ins().fmul(c, a);
+    let d = fb.ins().fsub(g, a);
+    let hi = fb.ins().fsub(g, d);
+    let lo = fb.ins().fsub(a, hi);
+    (hi, lo)
+}
+
+/// `(p, e)` with `p = RN(a * b)` and `p + e = a * b` exactly (no underflow
+/// or overflow).
+fn two_prod(fb: &mut FunctionBuilder, a: ClValue, b: ClValue) -> (ClValue, ClValue) {
+    let p = fb.ins().fmul(a, b);
+    let (ah, al) = split(fb, a);
+    let (bh, bl) = split(fb, b);
+    let hh = fb.ins().fmul(ah, bh);
+    let t = fb.ins().fsub(hh, p);
+    let hl = fb.ins().fmul(ah, bl);
+    let t = fb.ins().fadd(t, hl);
+    let lh = fb.ins().fmul(al, bh);
+    let t = fb.ins().fadd(t, lh);
+    let ll = fb.ins().fmul(al, bl);
+    let e = fb.ins().fadd(t, ll);
+    (p, e)
+}
+
+/// Round-to-odd of `s + e`, given `s = RN(s + e)` (f64): when inexact and
+/// `s` is even, step one ulp towards `e`.
+fn round_odd(fb: &mut FunctionBuilder, s: ClValue, e: ClValue) -> ClValue {
+    let bits = fb.ins().bitcast(types::I64, le(), s);
+    let ebits = fb.ins().bitcast(types::I64, le(), e);
+    let zero = fb.ins().f64const(0.0);
+    let inexact = fb.ins().fcmp(ClFCC::OrderedNotEqual, e, zero);
+    let low = fb.ins().band_imm_u(bits, 1);
+    let even = fb.ins().icmp_imm_u(ClCC::Equal, low, 0);
+    let fix = fb.ins().band(inexact, even);
+    let signs = fb.ins().bxor(bits, ebits);
+    let same = fb
+        .ins()
+        .icmp_imm_s(ClCC::SignedGreaterThanOrEqual, signs, 0);
+    let up = fb.ins().iadd_imm_s(bits, 1);
+    let down = fb.ins().iadd_imm_s(bits, -1);
+    let adj = fb.ins().select(same, up, down);
+    let r = fb.ins().select(fix, adj, bits);
+    fb.ins().bitcast(types::F64, le(), r)
+}
+
+/// The inline emulation (round to nearest only).
+fn emulate(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> ClValue {
+    if fb.func.dfg.value_type(a) == types::F32 {
+        // The f64 product is exact; the f64 sum rounded to odd keeps enough
+        // bits for one correct rounding to f32.
+        let a = fb.ins().fpromote(types::F64, a);
+        let b = fb.ins().fpromote(types::F64, b);
+        let c = fb.ins().fpromote(types::F64, c);
+        let p = fb.ins().fmul(a, b);
+        let (s, e) = two_sum(fb, p, c);
+        let odd = round_odd(fb, s, e);
+        let plain = fb.ins().fdemote(types::F32, s);
+        let fused = fb.ins().fdemote(types::F32, odd);
+        // Infinities and NaNs make `e` NaN: `s` is then the answer.
+        let finite = fb.ins().fcmp(ClFCC::Ordered, e, e);
+        return fb.ins().select(finite, fused, plain);
+    }
+    let (uh, ul) = two_prod(fb, a, b);
+    let (th, tl) = two_sum(fb, c, uh);
+    let (s, e) = two_sum(fb, tl, ul);
+    let v = round_odd(fb, s, e);
+    let fused = fb.ins().fadd(th, v);
+    let plain = fb.ins().fadd(uh, c);
+    // The emulation is exact only when the product is in the normal range
+    // with room for splitting, and all intermediate values are finite.
+    let pa = fb.ins().fabs(uh);
+    let lo = fb.ins().f64const(f64::from_bits(0x0370_0000_0000_0000)); // 2^-968
+    let hi = fb.ins().f64const(f64::from_bits(0x7e20_0000_0000_0000)); // 2^995
+    let above = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, pa, lo);
+    let below = fb.ins().fcmp(ClFCC::LessThan, pa, hi);
+    let aa = fb.ins().fabs(a);
+    let ba = fb.ins().fabs(b);
+    let a_ok = fb.ins().fcmp(ClFCC::LessThan, aa, hi);
+    let b_ok = fb.ins().fcmp(ClFCC::LessThan, ba, hi);
+    let ca = fb.ins().fabs(c);
+    let c_ok = fb.ins().fcmp(ClFCC::LessThan, ca, hi);
+    let f_ok = fb.ins().fcmp(ClFCC::Ordered, fused, fused);
+    let ok = fb.ins().band(above, below);
+    let ok = fb.ins().band(ok, a_ok);
+    let ok = fb.ins().band(ok, b_ok);
+    let ok = fb.ins().band(ok, c_ok);
+    let ok = fb.ins().band(ok, f_ok);
+    fb.ins().select(ok, fused, plain)
+}

@@ -1,0 +1,103 @@
+//! Lowering of packed FP ops (`VFBin`, `VFsqrt`) to SSE packed arithmetic.
+//!
+//! Packed ADDPS/SUBPS/MULPS/DIVPS/SQRTPS (and the PD forms) round and flag
+//! exactly as the scalar forms do under the MXCSR that mirrors FPCR, so
+//! the only lanes that can differ from Arm are those the scalar lowering
+//! fixes up: NaN results, and (for multiply and divide) results of the
+//! smallest normal magnitude. One packed compare finds them; if any lane
+//! has one, a cold path recomputes every lane with the scalar lowering
+//! (the flags it raises again are the same sticky flags).
+//!
+//! Invariant: V128 values are `I8X16` outside this file; `I32x4` lanes are
+//! f32 and `I64x2` lanes f64.
+
+use cranelift_codegen::ir::{
+    condcodes::FloatCC as ClFCC, types, BlockArg, InstBuilder, Type as ClType, Value as ClValue,
+};
+use cranelift_frontend::FunctionBuilder;
+
+use super::lower_fp::{binary, checked_sqrt, le, Fmt, FpHost};
+use crate::ir::{FBinOp, Imm, InstData, Lanes, Opcode};
+
+/// The Cranelift float vector type of a lane shape (32 or 64-bit lanes).
+fn fvty(l: Lanes) -> ClType {
+    if l.lane_bits() == 32 {
+        types::F32X4
+    } else {
+        types::F64X2
+    }
+}
+
+/// Lowers `VFBin` or `VFsqrt`; `args` are its lowered operands.
+pub fn lower(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    inst: &InstData,
+    args: &[ClValue],
+) -> ClValue {
+    let r = match (inst.op, inst.imm) {
+        (Opcode::VFBin, Imm::VFBin((op, l))) => {
+            let vt = fvty(l);
+            let a = fb.ins().bitcast(vt, le(), args[0]);
+            let b = fb.ins().bitcast(vt, le(), args[1]);
+            let r = match op {
+                FBinOp::Add => fb.ins().fadd(a, b),
+                FBinOp::Sub => fb.ins().fsub(a, b),
+                FBinOp::Mul => fb.ins().fmul(a, b),
+                FBinOp::Div => fb.ins().fdiv(a, b),
+                _ => unreachable!("vfbin {op:?}: only the IEEE arithmetic ops are packed"),
+            };
+            let tiny = matches!(op, FBinOp::Mul | FBinOp::Div);
+            checked(fb, host, r, tiny, |fb, host, k| {
+                let x = fb.ins().extractlane(a, k);
+                let y = fb.ins().extractlane(b, k);
+                binary(fb, host, op, x, y)
+            })
+        }
+        (Opcode::VFsqrt, Imm::Lanes(l)) => {
+            let a = fb.ins().bitcast(fvty(l), le(), args[0]);
+            let r = fb.ins().sqrt(a);
+            checked(fb, host, r, false, |fb, host, k| {
+                let x = fb.ins().extractlane(a, k);
+                checked_sqrt(fb, host, x)
+            })
+        }
+        (op, imm) => unreachable!("not a packed FP op: {op:?} {imm:?}"),
+    };
+    fb.ins().bitcast(types::I8X16, le(), r)
+}
+
+/// `r`, or, when a lane is NaN (or with `tiny` of the smallest normal
+/// magnitude), every lane recomputed by `lane` on a cold path.
+fn checked(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    r: ClValue,
+    tiny: bool,
+    lane: impl Fn(&mut FunctionBuilder, &mut dyn FpHost, u8) -> ClValue,
+) -> ClValue {
+    let vt = fb.func.dfg.value_type(r);
+    let mut mask = fb.ins().fcmp(ClFCC::Unordered, r, r);
+    if tiny {
+        let abs = fb.ins().fabs(r);
+        let min = Fmt::of(vt.lane_type()).min_normal(fb);
+        let min = fb.ins().splat(vt, min);
+        let eq = fb.ins().fcmp(ClFCC::Equal, abs, min);
+        mask = fb.ins().bor(mask, eq);
+    }
+    let any = fb.ins().vany_true(mask);
+    let cold = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, vt);
+    fb.ins().brif(any, cold, &[], join, &[BlockArg::Value(r)]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    let mut v = r;
+    for k in 0..vt.lane_count() as u8 {
+        let s = lane(fb, host, k);
+        v = fb.ins().insertlane(v, s, k);
+    }
+    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.switch_to_block(join);
+    out
+}

@@ -1,0 +1,298 @@
+//! The batch program: one static AArch64 ELF (ET_EXEC, two PT_LOAD
+//! segments, no sections) that runs a list of cases and writes each case's
+//! final state record to stdout.
+//!
+//! Code (at `CODE`): a driver loop, a shared `load_state`, a shared `dump`,
+//! then one small function per case:
+//! prologue (FPCR, FPSR = 0, NZCV and X30 from constants), `[CLREX]`,
+//! the words, epilogue (X0 to TPIDR_EL0, X1, NZCV, FPSR, FPCR stored),
+//! `B dump`. The driver picks the next record and case address,
+//! `load_state` loads SP, V0-V31 and X0-X29 from the record and returns
+//! (RET) into the case, `dump` stores the other registers back over the
+//! record, writes the record (registers and scratch area) with one
+//! write(2) and loops. After the
+//! last case the program calls exit_group(0).
+//!
+//! Data (at `DATA`): a control block `{i, n, records, table, cur, target}`,
+//! the table of case addresses, then the records (16-byte aligned).
+//! Writing one record per case lets the harness tell which case crashed.
+
+use crate::asm::{self, Sys};
+use crate::gen::Case;
+use crate::layout::{State, OFF_FPCR, OFF_NZCV, OFF_SP, OFF_V, OFF_X, REC};
+
+/// Address of the first ELF byte (the text segment).
+const TEXT: u64 = 0x40_0000;
+/// Address of the first instruction.
+pub const CODE: u64 = TEXT + 0x1000;
+/// Address of the data segment (control block first).
+pub const DATA: u64 = 0x1000_0000;
+const CTRL_CUR: i64 = 32;
+const CTRL_TARGET: u32 = 40;
+const CTRL_SIZE: u64 = 64;
+
+/// A built batch.
+pub struct Program {
+    /// The ELF file.
+    pub elf: Vec<u8>,
+    /// Per case: the words as placed (literal offsets resolved) and the
+    /// input state (scratch-relative registers resolved).
+    pub cases: Vec<(Vec<u32>, State)>,
+}
+
+struct Code {
+    words: Vec<u32>,
+}
+
+impl Code {
+    fn pc(&self) -> u64 {
+        CODE + 4 * self.words.len() as u64
+    }
+    fn push(&mut self, w: u32) {
+        self.words.push(w);
+    }
+}
+
+fn records_offset(n: usize) -> u64 {
+    (CTRL_SIZE + 8 * n as u64).next_multiple_of(16)
+}
+
+/// The address of record `k` in a batch of `n`.
+pub fn record_addr(n: usize, k: usize) -> u64 {
+    DATA + records_offset(n) + (k * REC) as u64
+}
+
+fn driver(c: &mut Code, load_state: u64) {
+    let top = c.pc();
+    c.push(asm::adrp(0, c.pc(), DATA));
+    c.push(asm::ldp_x(1, 2, 0, 0));
+    c.push(asm::cmp(1, 2));
+    let done = top + 4 * 12;
+    c.push(asm::b_eq(c.pc(), done));
+    c.push(asm::ldp_x(3, 5, 0, 16));
+    c.push(asm::movz(4, REC as u32, 0));
+    c.push(asm::madd(3, 1, 4, 3));
+    c.push(asm::ldr_x_idx(6, 5, 1));
+    c.push(asm::add_imm(1, 1, 1));
+    c.push(asm::str_x(1, 0, 0));
+    c.push(asm::stp_x(3, 6, 0, CTRL_CUR));
+    c.push(asm::b(c.pc(), load_state));
+    debug_assert_eq!(c.pc(), done);
+    c.push(asm::movz(0, 0, 0));
+    c.push(asm::movz(8, 94, 0)); // exit_group
+    c.push(asm::SVC);
+    c.push(asm::b(c.pc(), done));
+}
+
+fn load_state(c: &mut Code) {
+    c.push(asm::adrp(0, c.pc(), DATA));
+    c.push(asm::ldr_x(30, 0, CTRL_TARGET));
+    c.push(asm::ldr_x(0, 0, CTRL_CUR as u32));
+    c.push(asm::ldr_x(1, 0, OFF_SP as u32));
+    c.push(asm::add_imm(31, 1, 0));
+    for k in 0..16 {
+        c.push(asm::ldp_q(
+            2 * k,
+            2 * k + 1,
+            0,
+            (OFF_V + 32 * k as usize) as i64,
+        ));
+    }
+    for k in 0..14 {
+        c.push(asm::ldp_x(
+            2 * k + 1,
+            2 * k + 2,
+            0,
+            (OFF_X + 8 + 16 * k as usize) as i64,
+        ));
+    }
+    c.push(asm::ldr_x(29, 0, (OFF_X + 8 * 29) as u32));
+    c.push(asm::ldr_x(0, 0, OFF_X as u32));
+    c.push(asm::RET);
+}
+
+/// The start of a case: FPCR, FPSR = 0 and NZCV through X30, then X30.
+/// (Translated code need not keep NZCV across calls and returns, as
+/// AAPCS64 allows, so flags are set and read inside the case function.)
+fn case_prologue(c: &mut Code, s: &State) {
+    c.push(asm::movz(30, (s.fpcr >> 16) as u32, 1));
+    c.push(asm::msr(Sys::Fpcr, 30));
+    c.push(asm::msr(Sys::Fpsr, 31));
+    c.push(asm::movz(30, (s.nzcv >> 16) as u32, 1));
+    c.push(asm::msr(Sys::Nzcv, 30));
+    for w in asm::mov64(30, s.x[30]) {
+        c.push(w);
+    }
+}
+
+/// The end of a case: X0 to TPIDR_EL0, X0 = record, X1, NZCV, FPSR and
+/// FPCR stored, then `B dump`.
+fn case_epilogue(c: &mut Code, dump_at: u64) {
+    c.push(asm::msr(Sys::Tpidr, 0));
+    c.push(asm::adrp(0, c.pc(), DATA));
+    c.push(asm::ldr_x(0, 0, CTRL_CUR as u32));
+    c.push(asm::str_x(1, 0, (OFF_X + 8) as u32));
+    for (r, off) in [
+        (Sys::Nzcv, OFF_NZCV),
+        (Sys::Fpsr, crate::layout::OFF_FPSR),
+        (Sys::Fpcr, OFF_FPCR),
+    ] {
+        c.push(asm::mrs(1, r));
+        c.push(asm::str_x(1, 0, off as u32));
+    }
+    c.push(asm::b(c.pc(), dump_at));
+}
+
+/// Entered with X0 = the record (X0 itself in TPIDR_EL0, X1 stored).
+fn dump(c: &mut Code, top: u64) {
+    for k in 0..14 {
+        c.push(asm::stp_x(
+            2 * k + 2,
+            2 * k + 3,
+            0,
+            (OFF_X + 16 + 16 * k as usize) as i64,
+        ));
+    }
+    c.push(asm::str_x(30, 0, (OFF_X + 8 * 30) as u32));
+    c.push(asm::mrs(1, Sys::Tpidr));
+    c.push(asm::str_x(1, 0, OFF_X as u32));
+    c.push(asm::add_imm(1, 31, 0));
+    c.push(asm::str_x(1, 0, OFF_SP as u32));
+    for k in 0..16 {
+        c.push(asm::stp_q(
+            2 * k,
+            2 * k + 1,
+            0,
+            (OFF_V + 32 * k as usize) as i64,
+        ));
+    }
+    c.push(asm::mov_reg(1, 0));
+    c.push(asm::movz(0, 1, 0));
+    c.push(asm::movz(2, REC as u32, 0));
+    c.push(asm::movz(8, 64, 0)); // write
+    c.push(asm::SVC);
+    c.push(asm::b(c.pc(), top));
+}
+
+/// Points an LDR (literal) at `pc` backwards into the code, `1..=64`
+/// words before it, keeping the generator's choice in the low imm19 bits.
+fn resolve_literal(word: u32, pc: u64) -> u32 {
+    let imm19 = (word >> 5) & 0x7ffff;
+    let room = (pc - CODE) / 4;
+    let back = (1 + u64::from(imm19 % 64)).min(room) as i64;
+    (word & !(0x7ffff << 5)) | (((-back) as u32 & 0x7ffff) << 5)
+}
+
+/// Builds the program that runs `cases` in order.
+pub fn build(cases: &[Case]) -> Program {
+    let n = cases.len();
+    let mut c = Code { words: Vec::new() };
+    // Layout: driver (16 words), load_state (42), dump (46), cases.
+    let load_at = CODE + 4 * 16;
+    driver(&mut c, load_at);
+    debug_assert_eq!(c.pc(), load_at);
+    load_state(&mut c);
+    let dump_at = c.pc();
+    dump(&mut c, CODE);
+    let mut table = Vec::with_capacity(n);
+    let mut placed = Vec::with_capacity(n);
+    for (k, case) in cases.iter().enumerate() {
+        let mut state = case.state.clone();
+        let scratch = record_addr(n, k) + crate::layout::OFF_MEM as u64;
+        for &(reg, delta) in &case.rel {
+            let v = scratch.wrapping_add_signed(delta);
+            if reg == 31 {
+                state.sp = v;
+            } else {
+                state.x[reg as usize] = v;
+            }
+        }
+        table.push(c.pc());
+        case_prologue(&mut c, &state);
+        if case.clrex {
+            c.push(asm::CLREX);
+        }
+        let mut words = case.words.clone();
+        for (j, w) in words.iter_mut().enumerate() {
+            if case.literal == Some(j) {
+                *w = resolve_literal(*w, c.pc());
+            }
+            c.push(*w);
+        }
+        case_epilogue(&mut c, dump_at);
+        placed.push((words, state));
+    }
+    let mut data = vec![0u8; records_offset(n) as usize];
+    let ctrl = [0, n as u64, record_addr(n, 0), DATA + CTRL_SIZE, 0, 0, 0, 0];
+    for (k, v) in ctrl.iter().chain(table.iter()).enumerate() {
+        data[8 * k..][..8].copy_from_slice(&v.to_le_bytes());
+    }
+    for (_, s) in &placed {
+        data.extend_from_slice(&s.to_bytes());
+    }
+    let code: Vec<u8> = c.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    Program {
+        elf: elf_file(&code, &data),
+        cases: placed,
+    }
+}
+
+/// A minimal static ELF: header, two program headers, code at `CODE`,
+/// data at `DATA`.
+fn elf_file(code: &[u8], data: &[u8]) -> Vec<u8> {
+    let text_size = (CODE - TEXT) as usize + code.len();
+    let data_off = text_size.next_multiple_of(0x1000);
+    let mut f = vec![0u8; data_off];
+    let mut w = Writer { f: &mut f, at: 0 };
+    w.bytes(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    w.u16(2); // ET_EXEC
+    w.u16(183); // EM_AARCH64
+    w.u32(1);
+    w.u64(CODE);
+    w.u64(64); // e_phoff
+    w.u64(0); // e_shoff
+    w.u32(0);
+    w.u16(64);
+    w.u16(56);
+    w.u16(2);
+    w.u16(64);
+    w.u16(0);
+    w.u16(0);
+    for (flags, off, vaddr, size) in [
+        (5u32, 0u64, TEXT, text_size as u64),
+        (6, data_off as u64, DATA, data.len() as u64),
+    ] {
+        w.u32(1); // PT_LOAD
+        w.u32(flags);
+        w.u64(off);
+        w.u64(vaddr);
+        w.u64(vaddr);
+        w.u64(size);
+        w.u64(size);
+        w.u64(0x1000);
+    }
+    f[(CODE - TEXT) as usize..text_size].copy_from_slice(code);
+    f.extend_from_slice(data);
+    f
+}
+
+struct Writer<'a> {
+    f: &'a mut Vec<u8>,
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn bytes(&mut self, b: &[u8]) {
+        self.f[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+    }
+    fn u16(&mut self, v: u16) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+}

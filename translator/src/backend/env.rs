@@ -27,15 +27,18 @@ pub enum Helper {
     Brk,
     /// `vmx_cntvct() -> u64`.
     Cntvct,
+    /// `vmx_safepoint(cpu)`.
+    Safepoint,
 }
 
 /// Every helper, in discriminant order.
-pub const HELPERS: [Helper; 5] = [
+pub const HELPERS: [Helper; 6] = [
     Helper::Syscall,
     Helper::Dispatch,
     Helper::Undefined,
     Helper::Brk,
     Helper::Cntvct,
+    Helper::Safepoint,
 ];
 
 impl Helper {
@@ -49,6 +52,7 @@ impl Helper {
             Helper::Undefined => (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
             Helper::Brk => (sym::BRK, sig(&[I64, I64, I32], &[])),
             Helper::Cntvct => (sym::CNTVCT, sig(&[], &[I64])),
+            Helper::Safepoint => (sym::SAFEPOINT, sig(&[I64], &[])),
         }
     }
 }
@@ -59,8 +63,6 @@ pub struct Env<'a> {
     pub funcs: &'a FxHashMap<u64, FuncId>,
     /// Runtime helpers, indexed by [`Helper`].
     pub helpers: [FuncId; HELPERS.len()],
-    /// The code TLB (`vmx_tlb`).
-    pub tlb: DataId,
     /// All trap disassembly strings, NUL-terminated.
     pub trap_text: DataId,
     /// Offset of each trap's string in `trap_text`, by guest PC.

@@ -54,6 +54,7 @@ fn sys_slot(s: SysReg) -> Option<(i32, bool)> {
         SysReg::Fpsr => Some((abi::OFF_FPSR, true)),
         SysReg::ExclAddr => Some((abi::OFF_EXCL_ADDR, false)),
         SysReg::ExclVal => Some((abi::OFF_EXCL_VAL, false)),
+        SysReg::ExclVal2 => Some((abi::OFF_EXCL_VAL2, false)),
         SysReg::CntvctEl0 => None,
     }
 }

@@ -245,6 +245,8 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         LD1 | ST1 => ldst::ld1_st1(cx, i),
         LD2 | LD3 | LD4 | ST2 | ST3 | ST4 => ldst::ld_st_n(cx, i),
         LDXR | LDAXR | LDXRB | LDAXRB | LDXRH | LDAXRH => atomic::load_exclusive(cx, i),
+        LDXP | LDAXP => atomic::load_exclusive_pair(cx, i),
+        STXP | STLXP => atomic::store_exclusive_pair(cx, i),
         STXR | STLXR | STXRB | STLXRB | STXRH | STLXRH => atomic::store_exclusive(cx, i),
         LDAR | LDARB | LDARH | LDAPR | LDAPRB | LDAPRH | LDLAR | LDLARB | LDLARH => {
             atomic::load_acquire(cx, i)

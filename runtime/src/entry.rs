@@ -10,8 +10,10 @@
 
 use core::ffi::{c_char, c_int, CStr};
 
-use vmxlate_abi::{CpuState, ImageDesc, PcMapEntry};
+use vmxlate_abi::{CpuState, FaultMapEntry, ImageDesc, PcMapEntry, IMAGE_VERSION};
 
+use crate::signal::{self, SigState};
+use crate::thread::{self, Thread};
 use crate::{dispatch, exe_path, fatal, loader, log};
 
 extern "C" {
@@ -69,9 +71,21 @@ pub unsafe extern "C" fn main(
         Ok(n) => unsafe { core::slice::from_raw_parts(image.pc_map, n) },
         Err(_) => fatal::startup_failure(format_args!("PC map too large")),
     };
+    let faults: &'static [FaultMapEntry] = match usize::try_from(image.fault_map_len) {
+        Ok(0) => &[],
+        // SAFETY: as for the PC map.
+        Ok(n) => unsafe { core::slice::from_raw_parts(image.fault_map, n) },
+        Err(_) => fatal::startup_failure(format_args!("fault map too large")),
+    };
+    if image.version != IMAGE_VERSION {
+        fatal::startup_failure(format_args!(
+            "image format {} (this runtime reads {IMAGE_VERSION}): retranslate",
+            image.version
+        ));
+    }
     // SAFETY: the translator emits every code offset relative to
     // `code_base`, each naming one of the translated functions it links in.
-    unsafe { dispatch::init(pc_map, image.code_base) };
+    unsafe { dispatch::init(pc_map, image.code_base, image.code_len as usize, faults) };
 
     let exec = loader::Exec {
         argv: &argv,
@@ -81,9 +95,16 @@ pub unsafe extern "C" fn main(
         Ok(s) => s,
         Err(e) => fatal::startup_failure(format_args!("{e}")),
     };
-    let cpu = Box::leak(Box::new(CpuState::default()));
-    crate::fpu::enter(cpu);
+    let mut cpu = CpuState::default();
+    crate::fpu::enter(&cpu);
     cpu.x[31] = start.sp;
     cpu.pc = start.pc;
-    dispatch::run(cpu)
+    let mask = signal::block_all_host();
+    let t = Thread::new(cpu, thread::host_tid(), true, SigState::new(mask));
+    thread::set_current(t);
+    signal::sync_host_mask();
+    // SAFETY: `t` is this thread's guest thread, not running yet.
+    unsafe { dispatch::run(t) };
+    // Only another thread returns from `run`; the first leaves by `exit`.
+    fatal::startup_failure(format_args!("first thread left the dispatcher"))
 }

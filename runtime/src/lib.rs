@@ -8,10 +8,14 @@
 //! symbols translated code calls ([`helpers`]). The contract with translated
 //! code lives in the `vmxlate-abi` crate.
 //!
+//! Guest threads are host threads ([`thread`]); guest signals go through
+//! host handlers the runtime installs only for signals the guest handles
+//! ([`signal`]).
+//!
 //! Invariants: identity memory (a guest address is a host address); the
-//! host never executes guest code; the runtime installs no host signal
-//! handlers, so fatal signals end the process with the status the guest
-//! would have had.
+//! host never executes guest code; signals the guest does not handle keep
+//! their host disposition, so fatal signals end the process with the
+//! status the guest would have had.
 
 pub mod dispatch;
 #[cfg(not(test))]
@@ -24,5 +28,7 @@ pub mod host;
 pub mod loader;
 pub mod log;
 pub mod memory;
+pub mod signal;
 pub mod string;
 pub mod syscall;
+pub mod thread;

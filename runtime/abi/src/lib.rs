@@ -57,10 +57,17 @@ pub struct CpuState {
     pub excl_val: u64,
     /// Value loaded by the last load-exclusive pair (second register).
     pub excl_val2: u64,
-    /// Non-zero when an asynchronous event (signal) waits for a safe point.
+    /// Non-zero when an asynchronous event (signal) waits for a safe point:
+    /// translated code checks it at function entries and loop headers and
+    /// then calls [`sym::SAFEPOINT`]. Written by the runtime's host signal
+    /// handler on the thread that owns this state.
     pub pending: u32,
-    /// Padding to keep `v` 16-byte aligned.
+    /// Padding.
     pub _pad: u32,
+    /// Address of this thread's code TLB (`[TlbEntry; TLB_ENTRIES]`), which
+    /// translated code probes inline for indirect branches. Each guest
+    /// thread has its own, so only its own thread ever writes it.
+    pub tlb: u64,
     /// V0..V31.
     pub v: [VReg; 32],
 }
@@ -80,6 +87,7 @@ impl Default for CpuState {
             excl_val2: 0,
             pending: 0,
             _pad: 0,
+            tlb: 0,
             v: [VReg::default(); 32],
         }
     }
@@ -107,6 +115,8 @@ pub const OFF_EXCL_VAL: i32 = offset_of!(CpuState, excl_val) as i32;
 pub const OFF_EXCL_VAL2: i32 = offset_of!(CpuState, excl_val2) as i32;
 /// Byte offset of `pending`.
 pub const OFF_PENDING: i32 = offset_of!(CpuState, pending) as i32;
+/// Byte offset of `tlb`.
+pub const OFF_TLB: i32 = offset_of!(CpuState, tlb) as i32;
 /// Byte offset of `v[0]`; `v[n]` is at `OFF_V + 16 * n`.
 pub const OFF_V: i32 = offset_of!(CpuState, v) as i32;
 
@@ -185,10 +195,33 @@ pub struct ImageDesc {
     pub pc_map: *const PcMapEntry,
     /// Number of PC map entries.
     pub pc_map_len: u64,
+    /// Bytes of translated code from `code_base` (host PCs in
+    /// `code_base..code_base + code_len` are translated code).
+    pub code_len: u64,
+    /// The fault map, sorted by code offset.
+    pub fault_map: *const FaultMapEntry,
+    /// Number of fault map entries.
+    pub fault_map_len: u64,
+}
+
+/// One row of the fault map: the host code from `code_offset` (relative to
+/// `ImageDesc::code_base`) up to the next row's offset belongs to the guest
+/// memory-access instruction at `guest_pc`, or to no memory access when
+/// `guest_pc` is 0. Lets the runtime report the exact guest PC of a
+/// synchronous fault (SIGSEGV, SIGBUS) raised by translated code.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultMapEntry {
+    /// Offset of the first host instruction of the range.
+    pub code_offset: u32,
+    /// Reserved, zero.
+    pub _pad: u32,
+    /// The guest instruction, or 0.
+    pub guest_pc: u64,
 }
 
 /// Current [`ImageDesc`] format version.
-pub const IMAGE_VERSION: u32 = 1;
+pub const IMAGE_VERSION: u32 = 2;
 
 /// Byte offsets of the pointer fields of [`ImageDesc`] (for the translator's
 /// relocations).
@@ -197,13 +230,13 @@ pub const IMAGE_OFF_ELF: usize = offset_of!(ImageDesc, elf);
 pub const IMAGE_OFF_CODE_BASE: usize = offset_of!(ImageDesc, code_base);
 /// See [`IMAGE_OFF_ELF`].
 pub const IMAGE_OFF_PC_MAP: usize = offset_of!(ImageDesc, pc_map);
+/// See [`IMAGE_OFF_ELF`].
+pub const IMAGE_OFF_FAULT_MAP: usize = offset_of!(ImageDesc, fault_map);
 
 /// Symbol names shared by translated code and the runtime.
 pub mod sym {
     /// `ImageDesc` data symbol emitted by the translator.
     pub const IMAGE: &str = "vmx_image";
-    /// `[TlbEntry; TLB_ENTRIES]` data symbol owned by the runtime.
-    pub const TLB: &str = "vmx_tlb";
     /// `extern "C" fn(cpu: *mut CpuState)`: performs the syscall in x8.
     pub const SYSCALL: &str = "vmx_syscall";
     /// `extern "C" fn(cpu: *mut CpuState)`: calls the translation of
@@ -218,6 +251,11 @@ pub mod sym {
     pub const BRK: &str = "vmx_brk";
     /// `extern "C" fn() -> u64`: CNTVCT_EL0.
     pub const CNTVCT: &str = "vmx_cntvct";
+    /// `extern "C" fn(cpu: *mut CpuState)`: a safe point with
+    /// `CpuState::pending` set; `cpu.pc` is the guest PC of the point and
+    /// every guest register is stored. Delivers pending signals; if that
+    /// changed `cpu.pc`, translated code returns to its caller.
+    pub const SAFEPOINT: &str = "vmx_safepoint";
 
     // ---- floating point (runtime/src/fpu.rs) ----
     /// `extern "C" fn(cpu: *mut CpuState, v: u64)`: MSR FPCR (also sets

@@ -6,13 +6,17 @@
 //! translated at run time (the JIT's extension point: it registers each new
 //! translation with [`CodeMap::register`]).
 //!
+//! It also maps host code addresses back to guest PCs for synchronous
+//! faults: the translator's fault map gives the guest instruction of each
+//! memory access; elsewhere the start of the enclosing guest function.
+//!
 //! Invariant: a PC present in the PC map is never shadowed by a registered
 //! translation.
 
 use std::sync::RwLock;
 
 use rustc_hash::FxHashMap;
-use vmxlate_abi::{GuestFn, PcMapEntry};
+use vmxlate_abi::{FaultMapEntry, GuestFn, PcMapEntry};
 
 /// Where translated code for one guest PC is entered.
 #[derive(Clone, Copy, Debug)]
@@ -27,20 +31,30 @@ pub struct Target {
 pub struct CodeMap {
     aot: &'static [PcMapEntry],
     code_base: usize,
+    code_len: usize,
+    faults: &'static [FaultMapEntry],
     runtime: RwLock<FxHashMap<u64, Target>>,
 }
 
 impl CodeMap {
     /// A code map over the translator's sorted PC map, whose code offsets
-    /// are relative to `code_base`.
+    /// are relative to `code_base`, and its fault map (sorted by offset)
+    /// for the `code_len` bytes of translated code.
     ///
     /// # Safety
     /// For every entry, `code_base + code_offset` must be the address of a
     /// [`GuestFn`] that lives as long as the process.
-    pub unsafe fn new(aot: &'static [PcMapEntry], code_base: *const u8) -> CodeMap {
+    pub unsafe fn new(
+        aot: &'static [PcMapEntry],
+        code_base: *const u8,
+        code_len: usize,
+        faults: &'static [FaultMapEntry],
+    ) -> CodeMap {
         CodeMap {
             aot,
             code_base: code_base as usize,
+            code_len,
+            faults,
             runtime: RwLock::new(FxHashMap::default()),
         }
     }
@@ -59,6 +73,28 @@ impl CodeMap {
         }
         let map = self.runtime.read().unwrap_or_else(|e| e.into_inner());
         map.get(&pc).copied()
+    }
+
+    /// The guest PC that host code address `host` belongs to, if it is
+    /// translated code: the exact instruction at a guest memory access,
+    /// else the start of the guest function.
+    pub fn fault_pc(&self, host: u64) -> Option<u64> {
+        let off = (host as usize).checked_sub(self.code_base)?;
+        if off >= self.code_len {
+            return None;
+        }
+        let off = off as u32;
+        let i = self.faults.partition_point(|e| e.code_offset <= off);
+        if let Some(e) = i.checked_sub(1).map(|i| self.faults[i]) {
+            if e.guest_pc != 0 {
+                return Some(e.guest_pc);
+            }
+        }
+        self.aot
+            .iter()
+            .filter(|e| e.entry == 0 && e.code_offset <= off)
+            .max_by_key(|e| e.code_offset)
+            .map(|e| e.guest_pc)
     }
 
     /// Registers code translated at run time for `pc` (ignored if the PC
@@ -94,7 +130,23 @@ mod tests {
             row(0x40_0100, a2, 0),
         ]));
         // SAFETY: every offset leads to f1 or f2.
-        let map = unsafe { CodeMap::new(aot, base as *const u8) };
+        let faults: &'static [FaultMapEntry] = Box::leak(Box::new([
+            FaultMapEntry {
+                code_offset: 4,
+                _pad: 0,
+                guest_pc: 0x40_0008,
+            },
+            FaultMapEntry {
+                code_offset: 8,
+                _pad: 0,
+                guest_pc: 0,
+            },
+        ]));
+        let len = a1.max(a2) - base + 1;
+        let map = unsafe { CodeMap::new(aot, base as *const u8, len, faults) };
+        assert_eq!(map.fault_pc(base as u64 + 5), Some(0x40_0008));
+        assert_eq!(map.fault_pc(base as u64 + 3), map.fault_pc(base as u64 + 9));
+        assert_eq!(map.fault_pc((base + len) as u64), None);
         let t = map.lookup(0x40_0010).unwrap();
         assert_eq!((t.host_fn as usize, t.entry), (f1 as GuestFn as usize, 1));
         assert_eq!(

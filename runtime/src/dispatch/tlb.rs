@@ -1,10 +1,13 @@
 //! The code TLB: a direct-mapped cache from guest PC to translated code that
 //! translated code probes inline for indirect branches.
 //!
+//! Each guest thread has its own table (`CpuState::tlb` points at it), so
+//! no other thread ever reads a slot while it is rewritten.
+//!
 //! Invariants (the contract in `vmxlate_abi::TlbEntry`): slot `i` caches only
 //! a PC with `(pc >> 2) & (TLB_ENTRIES - 1) == i`; an empty slot holds a PC
 //! no probe can match (0, or 1 in slot 0), so `host_fn` is read only after a
-//! match. The table is statically initialised; only the runtime writes it.
+//! match. Only the runtime, on the owning thread, writes a table.
 
 use vmxlate_abi::{TlbEntry, TLB_ENTRIES};
 
@@ -17,33 +20,22 @@ const EMPTY: TlbEntry = TlbEntry {
     _pad: 0,
 };
 
-const fn initial() -> [TlbEntry; TLB_ENTRIES] {
+/// An empty table.
+pub const fn initial() -> [TlbEntry; TLB_ENTRIES] {
     let mut t = [EMPTY; TLB_ENTRIES];
     // No instruction is at an odd address, and slot 0 is where PC 0 probes.
     t[0].guest_pc = 1;
     t
 }
 
-/// The code TLB, exported as `vmx_tlb` for translated code.
-#[export_name = "vmx_tlb"]
-pub static mut TLB: [TlbEntry; TLB_ENTRIES] = initial();
-
 /// The slot that caches `pc`.
 pub const fn slot(pc: u64) -> usize {
     (pc >> 2) as usize & (TLB_ENTRIES - 1)
 }
 
-fn entry_ptr(pc: u64) -> *mut TlbEntry {
-    // SAFETY: `slot` is always below TLB_ENTRIES, so the pointer stays in
-    // the array.
-    unsafe { (&raw mut TLB).cast::<TlbEntry>().add(slot(pc)) }
-}
-
-/// The cached translation of `pc`, if its slot holds it.
-pub fn probe(pc: u64) -> Option<Target> {
-    // SAFETY: the slot is in bounds; entries are plain data that only the
-    // runtime writes, never while another access to the slot is live.
-    let e = unsafe { entry_ptr(pc).read() };
+/// The cached translation of `pc` in `table`, if its slot holds it.
+pub fn probe(table: &[TlbEntry; TLB_ENTRIES], pc: u64) -> Option<Target> {
+    let e = table[slot(pc)];
     if e.guest_pc != pc {
         return None;
     }
@@ -53,16 +45,15 @@ pub fn probe(pc: u64) -> Option<Target> {
     })
 }
 
-/// Caches `target` as the translation of `pc`.
-pub fn fill(pc: u64, target: Target) {
+/// Caches `target` as the translation of `pc` in `table`.
+pub fn fill(table: &mut [TlbEntry; TLB_ENTRIES], pc: u64, target: Target) {
     let e = TlbEntry {
         guest_pc: pc,
         host_fn: Some(target.host_fn),
         entry: target.entry,
         _pad: 0,
     };
-    // SAFETY: as in `probe`.
-    unsafe { entry_ptr(pc).write(e) };
+    table[slot(pc)] = e;
 }
 
 #[cfg(test)]
@@ -74,28 +65,31 @@ mod tests {
 
     #[test]
     fn empty_slots_never_match_and_fills_do() {
-        assert!(probe(0).is_none());
+        let mut t = Box::new(initial());
+        assert!(probe(&t, 0).is_none());
         assert_eq!(slot(0x40_0000 + 4 * TLB_ENTRIES as u64), slot(0x40_0000));
         let pc = 0x41_2344;
-        assert!(probe(pc).is_none());
+        assert!(probe(&t, pc).is_none());
         fill(
+            &mut t,
             pc,
             Target {
                 host_fn: f,
                 entry: 3,
             },
         );
-        assert_eq!(probe(pc).unwrap().entry, 3);
+        assert_eq!(probe(&t, pc).unwrap().entry, 3);
         // A PC sharing the slot misses, then evicts.
         let other = pc + 4 * TLB_ENTRIES as u64;
-        assert!(probe(other).is_none());
+        assert!(probe(&t, other).is_none());
         fill(
+            &mut t,
             other,
             Target {
                 host_fn: f,
                 entry: 4,
             },
         );
-        assert!(probe(pc).is_none());
+        assert!(probe(&t, pc).is_none());
     }
 }

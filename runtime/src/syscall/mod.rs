@@ -18,7 +18,7 @@ mod process;
 mod signal;
 mod stat;
 pub mod table;
-mod uaccess;
+pub(crate) mod uaccess;
 
 use vmxlate_abi::CpuState;
 
@@ -49,22 +49,33 @@ impl Call<'_> {
     }
 }
 
-/// Performs the guest syscall in x8 and stores the result in x0.
+/// Performs the guest syscall in x8 and stores the result in x0; then
+/// delivers pending signals (restarting the syscall when it was
+/// interrupted and no handler ran).
 ///
 /// # Safety
 /// `cpu` must point to the live `CpuState` of the calling guest thread.
 #[no_mangle]
 pub unsafe extern "C" fn vmx_syscall(cpu: *mut CpuState) {
     // SAFETY: the caller passes its own live CpuState.
-    let mut call = Call {
-        cpu: unsafe { &mut *cpu },
-    };
-    let nr = call.cpu.x[8];
-    let ret = match table::find(nr) {
-        Some(sc) => perform(sc, &mut call),
-        None => unsupported(nr, "?"),
-    };
-    call.cpu.x[0] = ret as u64;
+    let (nr, orig_x0) = unsafe { ((*cpu).x[8], (*cpu).x[0]) };
+    loop {
+        // SAFETY: as above; the borrow ends before signal delivery.
+        let mut call = Call {
+            cpu: unsafe { &mut *cpu },
+        };
+        let ret = match table::find(nr) {
+            Some(sc) => perform(sc, &mut call),
+            None => unsupported(nr, "?"),
+        };
+        call.cpu.x[0] = ret as u64;
+        // SAFETY: as above.
+        if !unsafe { crate::signal::after_syscall(cpu, nr, orig_x0) } {
+            return;
+        }
+        // SAFETY: as above.
+        unsafe { (*cpu).x[0] = orig_x0 };
+    }
 }
 
 fn perform(sc: &Syscall, call: &mut Call<'_>) -> i64 {

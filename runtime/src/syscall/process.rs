@@ -1,20 +1,34 @@
 //! Process syscalls that need more than forwarding: `exit`, `exit_group`,
-//! `clone` (fork-like only, until threads exist) and `prctl` (options that
-//! mean the same on both architectures).
+//! `clone` (threads and new processes), `set_tid_address` and `prctl`
+//! (options that mean the same on both architectures).
 //!
-//! Invariants: a guest `clone` never gives the host `CLONE_VM` (translated
-//! code runs on the host stack, which two live contexts cannot share) nor
+//! Invariants: a host `clone` made for the guest never has `CLONE_VM` (a
+//! guest thread is a host thread made by the runtime, see
+//! [`crate::thread::clone`]; a vfork child gets a copy of memory) nor
 //! `CLONE_SETTLS` (the guest thread pointer is `CpuState::tpidr`, never the
 //! host's FS base); the child's guest SP and TPIDR are set as the kernel
-//! would set them.
+//! would set them. The runtime's memory map lock is held across a fork so
+//! the child never inherits it locked by a thread it does not have.
 
 use super::Call;
 use crate::host::{self, Errno, SysResult};
-use crate::log;
+use crate::memory::vma;
+use crate::thread::{self, clone};
 
-/// `exit(status)`: ends the calling thread.
-pub fn exit(c: &mut Call<'_>) -> ! {
-    host::exit_thread(c.int(0))
+/// `exit(status)`: ends the calling thread. The first thread ends at once
+/// (its host thread must not return); another one returns to its
+/// dispatcher loop, which ends the host thread.
+pub fn exit(c: &mut Call<'_>) -> SysResult {
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let ext = unsafe { thread::ext() };
+    if ext.main {
+        thread::release_tid_word(ext);
+        host::exit_thread(c.int(0))
+    }
+    ext.exiting = true;
+    // No return address matches: every translated frame returns.
+    c.cpu.pc = 0;
+    Ok(0)
 }
 
 /// `exit_group(status)`: ends the process.
@@ -22,37 +36,43 @@ pub fn exit_group(c: &mut Call<'_>) -> ! {
     host::exit_group(c.int(0))
 }
 
-const CLONE_VM: u64 = libc::CLONE_VM as u64;
-const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
-const CLONE_THREAD: u64 = libc::CLONE_THREAD as u64;
-const CLONE_SIGHAND: u64 = libc::CLONE_SIGHAND as u64;
-const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
+/// `set_tid_address(tidptr)`: the word zeroed and woken when the thread
+/// exits; returns the tid.
+pub fn set_tid_address(c: &mut Call<'_>) -> SysResult {
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let ext = unsafe { thread::ext() };
+    ext.clear_child_tid = c.arg(0);
+    Ok(thread::host_tid().into())
+}
 
 /// `clone(flags, newsp, parent_tid, tls, child_tid)` (the AArch64 argument
-/// order). New processes only: `fork`-style calls are forwarded; a
-/// `vfork`-style call (`CLONE_VM | CLONE_VFORK`) becomes a vfork without
-/// shared memory (the parent still waits until the child execs or exits,
-/// but the child's writes to memory are not seen by the parent). Threads
-/// (`CLONE_THREAD`, or `CLONE_VM` alone) are not supported yet: `ENOSYS`.
+/// order). Threads start on a new host thread; new processes are forked
+/// (a `vfork`-style call too: the parent still waits until the child execs
+/// or exits, but the child's writes to memory are not seen by the parent).
+/// Fork keeps only the calling thread, as in Linux.
 pub fn clone(c: &mut Call<'_>) -> SysResult {
     let (flags, newsp, ptid, tls, ctid) = (c.arg(0), c.arg(1), c.arg(2), c.arg(3), c.arg(4));
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
-        if log::syscalls() {
-            log::line(format_args!("unsupported clone flags 0x{flags:x}"));
-        }
-        return Err(Errno(libc::ENOSYS));
+    if clone::classify(flags)? == clone::Kind::Thread {
+        return clone::spawn_thread(c.cpu, flags, newsp, ptid, tls, ctid);
     }
-    let host_flags = flags & !(CLONE_VM | CLONE_SIGHAND | CLONE_SETTLS);
+    let host_flags = flags & !(clone::flags::VM | clone::flags::SIGHAND | clone::flags::SETTLS);
+    let held = vma::lock();
     // SAFETY: without CLONE_VM the child gets its own copy of the address
     // space and continues here on its copy of the host stack, like fork;
     // the tid pointers are guest memory the kernel checks. x86-64 orders
     // the arguments flags, newsp, parent_tid, child_tid, tls.
-    let pid = unsafe { host::call(libc::SYS_clone, &[host_flags, 0, ptid, ctid, 0])? };
+    let pid = unsafe { host::call(libc::SYS_clone, &[host_flags, 0, ptid, ctid, 0]) };
+    drop(held);
+    let pid = pid?;
     if pid == 0 {
+        // SAFETY: a short borrow of this thread's bookkeeping.
+        let ext = unsafe { thread::ext() };
+        ext.tid = thread::host_tid();
+        ext.main = true;
         if newsp != 0 {
             c.cpu.x[31] = newsp;
         }
-        if flags & CLONE_SETTLS != 0 {
+        if flags & clone::flags::SETTLS != 0 {
             c.cpu.tpidr = tls;
         }
     }
@@ -94,19 +114,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn threads_are_refused_and_prctl_filtered() {
-        let thread = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
+    fn bad_clone_flags_are_refused_and_prctl_filtered() {
+        use clone::flags::*;
         assert_eq!(
-            call_with(&[thread, 0x1000], clone),
-            Err(Errno(libc::ENOSYS))
+            call_with(&[THREAD | VM, 0x1000], clone),
+            Err(Errno(libc::EINVAL))
         );
-        assert_eq!(
-            call_with(&[CLONE_VM, 0x1000], clone),
-            Err(Errno(libc::ENOSYS))
-        );
+        assert_eq!(call_with(&[VM, 0x1000], clone), Err(Errno(libc::ENOSYS)));
         let pr_sve_get_vl = 51;
         assert_eq!(call_with(&[pr_sve_get_vl], prctl), Err(Errno(libc::EINVAL)));
         let dumpable = call_with(&[libc::PR_GET_DUMPABLE as u64], prctl).unwrap();
         assert!(dumpable == 0 || dumpable == 1);
+    }
+
+    #[test]
+    fn set_tid_address_returns_the_tid() {
+        let tid = call_with(&[0x1234], set_tid_address).unwrap();
+        assert_eq!(tid, i64::from(thread::host_tid()));
     }
 }

@@ -1,88 +1,35 @@
-//! Signal syscalls that need more than forwarding: `rt_sigaction` and
-//! `sigaltstack`. (`rt_sigprocmask` and friends are forwarded: the mask
-//! applies to the host thread for real, which is what makes `abort()` work.)
+//! Signal syscalls: actions, per-thread masks, pending sets, waiting for
+//! signals, the alternate stack and `rt_sigreturn`. The machinery behind
+//! them (host handlers, frames, delivery) is [`crate::signal`].
 //!
-//! Signal delivery to guest handlers is not implemented yet. Until it is,
-//! the runtime records guest actions without installing host handlers:
-//! `SIG_DFL` and `SIG_IGN` are applied to the host (so ignoring `SIGPIPE` or
-//! `SIGCHLD` behaves), and a guest handler leaves the host at `SIG_DFL`.
-//!
-//! Invariants: the host never has a signal handler installed by this
-//! module; the guest's view of every action is exactly what it last set (or
-//! what the process inherited).
+//! Invariants: the guest's view of every action is exactly what it last set
+//! (or what the process inherited); a thread's mask never holds SIGKILL or
+//! SIGSTOP; every call that changes the mask leaves the host mask equal to
+//! `mask | deferred` ([`signal::sync_host_mask`]).
 
-use std::sync::Mutex;
+use core::sync::atomic::Ordering;
 
-use super::uaccess::{self, Plain};
+use super::uaccess;
 use super::Call;
 use crate::host::{self, Errno, SysResult};
+use crate::signal::{self, KernelSigaction, StackT, ARM64_MINSIGSTKSZ, DISABLED, UNBLOCKABLE};
+use crate::thread;
 
-/// The kernel's `struct sigaction`, identical on arm64 (which defines
-/// `SA_RESTORER`) and x86-64: handler, flags, restorer, mask.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct KernelSigaction {
-    /// `SIG_DFL` (0), `SIG_IGN` (1) or the handler's guest address.
-    pub handler: u64,
-    /// `SA_*` flags (same values on both).
-    pub flags: u64,
-    /// `sa_restorer` (unused by AArch64 glibc).
-    pub restorer: u64,
-    /// Signals blocked while the handler runs.
-    pub mask: u64,
-}
-
-// SAFETY: only integer fields.
-unsafe impl Plain for KernelSigaction {}
-
-/// Kernel `stack_t`, identical on both: pointer, flags, size.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StackT {
-    /// Base of the alternate stack.
-    pub sp: u64,
-    /// `SS_DISABLE`, `SS_AUTODISARM`.
-    pub flags: i32,
-    /// Padding.
-    pub pad: i32,
-    /// Size in bytes.
-    pub size: u64,
-}
-
-// SAFETY: only integer fields.
-unsafe impl Plain for StackT {}
-
-/// arm64's `MINSIGSTKSZ`, the smallest alternate stack the kernel accepts.
-const ARM64_MINSIGSTKSZ: u64 = 5120;
 const SIGSET_SIZE: u64 = 8;
-const SA_RESTORER: u64 = 0x0400_0000;
 
-/// Guest actions by signal number - 1; `None` until the guest sets one.
-static ACTIONS: Mutex<[Option<KernelSigaction>; 64]> = Mutex::new([None; 64]);
-
-/// The alternate signal stack (per process until threads exist).
-static ALT_STACK: Mutex<StackT> = Mutex::new(DISABLED);
-
-const DISABLED: StackT = StackT {
-    sp: 0,
-    flags: libc::SS_DISABLE,
-    pad: 0,
-    size: 0,
-};
-
-fn host_sigaction(sig: i32, new: Option<&KernelSigaction>) -> Result<KernelSigaction, Errno> {
-    let mut old = KernelSigaction::default();
-    let new = new.map_or(0, |n| n as *const KernelSigaction as u64);
-    let args = [sig as u64, new, &raw mut old as u64, SIGSET_SIZE];
-    // SAFETY: both pointers are null or point to live KernelSigactions.
-    unsafe { host::call(libc::SYS_rt_sigaction, &args)? };
-    Ok(old)
+fn check_sigset_size(size: u64) -> Result<(), Errno> {
+    if size == SIGSET_SIZE {
+        Ok(())
+    } else {
+        Err(Errno(libc::EINVAL))
+    }
 }
 
 /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
 pub fn rt_sigaction(c: &mut Call<'_>) -> SysResult {
     let (sig, act, oldact) = (c.int(0), c.arg(1), c.arg(2));
-    if c.arg(3) != SIGSET_SIZE || !(1..=64).contains(&sig) {
+    check_sigset_size(c.arg(3))?;
+    if !(1..=64).contains(&sig) {
         return Err(Errno(libc::EINVAL));
     }
     let new = if act != 0 {
@@ -93,58 +40,152 @@ pub fn rt_sigaction(c: &mut Call<'_>) -> SysResult {
     if new.is_some() && (sig == libc::SIGKILL || sig == libc::SIGSTOP) {
         return Err(Errno(libc::EINVAL));
     }
-    let mut actions = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let slot = &mut actions[sig as usize - 1];
-    let old = match *slot {
-        Some(a) => a,
-        None => host_sigaction(sig, None)?,
-    };
-    if let Some(mut new) = new {
-        new.mask &= !((1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1)));
-        let disposition = KernelSigaction {
-            handler: if new.handler == libc::SIG_IGN as u64 {
-                libc::SIG_IGN as u64
-            } else {
-                libc::SIG_DFL as u64
-            },
-            flags: new.flags & !SA_RESTORER,
-            restorer: 0,
-            mask: new.mask,
-        };
-        host_sigaction(sig, Some(&disposition))?;
-        *slot = Some(new);
-    }
-    drop(actions);
+    let old = signal::set_action(sig, new)?;
     if oldact != 0 {
         uaccess::write(oldact, &old)?;
     }
     Ok(0)
 }
 
-/// `sigaltstack(ss, old_ss)`.
+/// `rt_sigprocmask(how, set, oldset, sigsetsize)`: the calling thread's
+/// mask.
+pub fn rt_sigprocmask(c: &mut Call<'_>) -> SysResult {
+    let (how, set, oldset) = (c.int(0), c.arg(1), c.arg(2));
+    check_sigset_size(c.arg(3))?;
+    let old = signal::guest_mask();
+    if set != 0 {
+        let s: u64 = uaccess::read(set)?;
+        let new = match how {
+            libc::SIG_BLOCK => old | s,
+            libc::SIG_UNBLOCK => old & !s,
+            libc::SIG_SETMASK => s,
+            _ => return Err(Errno(libc::EINVAL)),
+        };
+        if oldset != 0 {
+            uaccess::write(oldset, &old)?;
+        }
+        signal::set_mask(new);
+    } else if oldset != 0 {
+        uaccess::write(oldset, &old)?;
+    }
+    Ok(0)
+}
+
+/// `rt_sigpending(set, sigsetsize)`: signals waiting for delivery, in the
+/// kernel or recorded by the runtime.
+pub fn rt_sigpending(c: &mut Call<'_>) -> SysResult {
+    check_sigset_size(c.arg(1))?;
+    let mut host_set = 0u64;
+    // SAFETY: a live 8-byte set.
+    unsafe {
+        host::call(
+            libc::SYS_rt_sigpending,
+            &[&raw mut host_set as u64, SIGSET_SIZE],
+        )?
+    };
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let deferred = unsafe { thread::ext() }.sig.deferred.load(Ordering::SeqCst);
+    uaccess::write(c.arg(0), &(host_set | deferred))?;
+    Ok(0)
+}
+
+/// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` until a handler
+/// runs; the handler's frame restores the old mask.
+pub fn rt_sigsuspend(c: &mut Call<'_>) -> SysResult {
+    check_sigset_size(c.arg(1))?;
+    let new: u64 = uaccess::read(c.arg(0))?;
+    let new = new & !UNBLOCKABLE;
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let sig = &mut unsafe { thread::ext() }.sig;
+    sig.saved_mask = Some(sig.mask);
+    sig.mask = new;
+    let deferred = sig.deferred.load(Ordering::SeqCst);
+    if deferred & !new == 0 {
+        let host_set = new | deferred;
+        // SAFETY: a live 8-byte set; returns once a host handler ran.
+        let _ = unsafe {
+            host::call(
+                libc::SYS_rt_sigsuspend,
+                &[&raw const host_set as u64, SIGSET_SIZE],
+            )
+        };
+    }
+    signal::sync_host_mask();
+    Err(Errno(libc::EINTR))
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a signal in
+/// `set` recorded by the runtime, else waits in the kernel.
+pub fn rt_sigtimedwait(c: &mut Call<'_>) -> SysResult {
+    let (set, info, timeout) = (c.arg(0), c.arg(1), c.arg(2));
+    check_sigset_size(c.arg(3))?;
+    let want: u64 = uaccess::read(set)?;
+    let want = want & !UNBLOCKABLE;
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let sig = &unsafe { thread::ext() }.sig;
+    let ready = sig.deferred.load(Ordering::SeqCst) & want;
+    if ready != 0 {
+        let signo = ready.trailing_zeros() as i32 + 1;
+        let bytes = sig.take(signo);
+        signal::sync_host_mask();
+        if info != 0 {
+            uaccess::write_bytes(info, &bytes)?;
+        }
+        return Ok(signo.into());
+    }
+    // siginfo and timespec have the same layout on both; guest pointers are
+    // host pointers, checked by the kernel.
+    let args = [&raw const want as u64, info, timeout, SIGSET_SIZE];
+    // SAFETY: `want` is live; the other pointers are guest memory.
+    unsafe { host::call(libc::SYS_rt_sigtimedwait, &args) }
+}
+
+/// `rt_sigreturn()`: back from a handler; the frame at SP gives every
+/// register (x0 is the result).
+pub fn rt_sigreturn(c: &mut Call<'_>) -> SysResult {
+    // SAFETY: the CpuState of a syscall is the `cpu` of its thread's
+    // `Thread`; every register is in it during the syscall.
+    let t = unsafe { thread::of_cpu(&raw mut *c.cpu) };
+    // SAFETY: as above.
+    unsafe { signal::sigreturn(t) };
+    Ok(c.cpu.x[0] as i64)
+}
+
+/// Whether guest stack pointer `sp` is on the alternate stack `alt`.
+fn on_stack(alt: &StackT, sp: u64) -> bool {
+    alt.flags & libc::SS_DISABLE == 0 && sp > alt.sp && sp <= alt.sp + alt.size
+}
+
+/// `sigaltstack(ss, old_ss)`: the calling thread's alternate stack.
 pub fn sigaltstack(c: &mut Call<'_>) -> SysResult {
-    let (ss, old_ss) = (c.arg(0), c.arg(1));
+    let (ss, old_ss, sp) = (c.arg(0), c.arg(1), c.cpu.x[31]);
     let new = if ss != 0 {
         Some(uaccess::read::<StackT>(ss)?)
     } else {
         None
     };
-    let mut alt = ALT_STACK.lock().unwrap_or_else(|e| e.into_inner());
-    let old = *alt;
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let alt = &mut unsafe { thread::ext() }.sig.altstack;
+    let mut old = *alt;
+    if on_stack(alt, sp) {
+        old.flags |= libc::SS_ONSTACK;
+    }
     if let Some(n) = new {
-        let mode = n.flags & !libc::SS_ONSTACK & !(1 << 31);
+        if on_stack(alt, sp) {
+            return Err(Errno(libc::EPERM));
+        }
+        let mode = n.flags & !signal::SS_AUTODISARM;
         *alt = match mode {
             libc::SS_DISABLE => DISABLED,
-            0 if n.size < ARM64_MINSIGSTKSZ => return Err(Errno(libc::ENOMEM)),
-            0 => StackT {
-                flags: n.flags & (1 << 31),
+            0 | libc::SS_ONSTACK if n.size < ARM64_MINSIGSTKSZ => return Err(Errno(libc::ENOMEM)),
+            0 | libc::SS_ONSTACK => StackT {
+                flags: n.flags & signal::SS_AUTODISARM,
                 pad: 0,
                 ..n
             },
             _ => return Err(Errno(libc::EINVAL)),
         };
     }
-    drop(alt);
     if old_ss != 0 {
         uaccess::write(old_ss, &old)?;
     }
@@ -158,7 +199,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sigaction_records_handlers_and_applies_ignore() {
+    fn sigaction_records_handlers_and_installs_host_dispositions() {
         let buf = guest_pages(1, libc::PROT_READ | libc::PROT_WRITE);
         let (act, old) = (buf, buf + 64);
         let sig = libc::SIGUSR2 as u64;
@@ -172,8 +213,6 @@ mod tests {
         assert_eq!(call_with(&[sig, act, old, 8], rt_sigaction), Ok(0));
         let prev: KernelSigaction = uaccess::read(old).unwrap();
         assert_eq!(prev.handler, libc::SIG_DFL as u64);
-        // The host keeps the default action for a guest handler.
-        assert_eq!(host_sigaction(sig as i32, None).unwrap().handler, 0);
         assert_eq!(call_with(&[sig, 0, old, 8], rt_sigaction), Ok(0));
         let got: KernelSigaction = uaccess::read(old).unwrap();
         assert_eq!(got.handler, 0x40_1234);
@@ -185,10 +224,11 @@ mod tests {
         };
         uaccess::write(act, &ignore).unwrap();
         assert_eq!(call_with(&[sig, act, 0, 8], rt_sigaction), Ok(0));
-        assert_eq!(host_sigaction(sig as i32, None).unwrap().handler, 1);
+        assert_eq!(signal::host::query(sig as i32).unwrap().handler, 1);
         let dfl = KernelSigaction::default();
         uaccess::write(act, &dfl).unwrap();
         assert_eq!(call_with(&[sig, act, 0, 8], rt_sigaction), Ok(0));
+        assert_eq!(signal::host::query(sig as i32).unwrap().handler, 0);
 
         let kill = libc::SIGKILL as u64;
         assert_eq!(
@@ -203,6 +243,32 @@ mod tests {
             call_with(&[sig, 8, 0, 8], rt_sigaction),
             Err(Errno(libc::EFAULT))
         );
+    }
+
+    #[test]
+    fn sigprocmask_is_per_thread_and_reaches_the_host() {
+        std::thread::spawn(|| {
+            let buf = guest_pages(1, libc::PROT_READ | libc::PROT_WRITE);
+            let (set, old) = (buf, buf + 8);
+            let usr1 = signal::bit(libc::SIGUSR1);
+            let block = usr1 | signal::bit(libc::SIGKILL);
+            uaccess::write(set, &block).unwrap();
+            let how = libc::SIG_BLOCK as u64;
+            assert_eq!(call_with(&[how, set, old, 8], rt_sigprocmask), Ok(0));
+            assert_eq!(signal::guest_mask(), usr1);
+            let host_now = signal::set_host_mask(0);
+            assert_eq!(host_now, usr1);
+            let unblock = libc::SIG_UNBLOCK as u64;
+            assert_eq!(call_with(&[unblock, set, old, 8], rt_sigprocmask), Ok(0));
+            assert_eq!(uaccess::read::<u64>(old).unwrap(), usr1);
+            assert_eq!(signal::guest_mask(), 0);
+            assert_eq!(
+                call_with(&[9, set, old, 8], rt_sigprocmask),
+                Err(Errno(libc::EINVAL))
+            );
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub enum Helper {
     Brk,
     /// `vmx_cntvct() -> u64`.
     Cntvct,
+    /// `vmx_safepoint(cpu)`.
+    Safepoint,
     /// `vmx_set_fpcr(cpu, v)`.
     SetFpcr,
     /// `vmx_get_fpsr(cpu) -> u64`.
@@ -47,12 +49,13 @@ pub enum Helper {
 }
 
 /// Every helper, in discriminant order.
-pub const HELPERS: [Helper; 13] = [
+pub const HELPERS: [Helper; 14] = [
     Helper::Syscall,
     Helper::Dispatch,
     Helper::Undefined,
     Helper::Brk,
     Helper::Cntvct,
+    Helper::Safepoint,
     Helper::SetFpcr,
     Helper::GetFpsr,
     Helper::SetFpsr,
@@ -74,6 +77,7 @@ impl Helper {
             Helper::Undefined => (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
             Helper::Brk => (sym::BRK, sig(&[I64, I64, I32], &[])),
             Helper::Cntvct => (sym::CNTVCT, sig(&[], &[I64])),
+            Helper::Safepoint => (sym::SAFEPOINT, sig(&[I64], &[])),
             Helper::SetFpcr => (sym::SET_FPCR, sig(&[I64, I64], &[])),
             Helper::GetFpsr => (sym::GET_FPSR, sig(&[I64], &[I64])),
             Helper::SetFpsr => (sym::SET_FPSR, sig(&[I64, I64], &[])),
@@ -95,8 +99,6 @@ pub struct Env<'a> {
     /// Host implementations of bound libc routines, indexed by
     /// `Routine as usize`.
     pub routines: [FuncId; Routine::ALL.len()],
-    /// The code TLB (`vmx_tlb`).
-    pub tlb: DataId,
     /// All trap disassembly strings, NUL-terminated.
     pub trap_text: DataId,
     /// Offset of each trap's string in `trap_text`, by guest PC.

@@ -12,11 +12,23 @@
 //! Calls: `BL` is a host call of the callee's translation, guarded by the
 //! host-call depth; after it the caller checks that `CpuState::pc` is the
 //! return address and otherwise returns to its own caller (longjmp,
-//! exceptions). Indirect branches probe the code TLB inline.
+//! exceptions). Indirect branches probe the calling thread's code TLB
+//! (`CpuState::tlb`) inline.
+//!
+//! Safe points: the function entry (entry 0) and every loop header check
+//! `CpuState::pending` (one load, one branch); when set, the guest state is
+//! stored with `pc` = the point's guest address and `vmx_safepoint` runs;
+//! if it redirected `pc` (a signal handler is to run) the function returns
+//! to its caller. So that the interrupted point can be resumed later, loop
+//! headers and syscall continuations are entry points ([`entry_points`]).
+//!
+//! Fault map: each guest memory access is lowered with its guest address as
+//! the Cranelift source location (relative to the function entry, see
+//! [`srcloc_pc`]), from which the backend emits the host-to-guest fault map.
 
 use cranelift_codegen::ir::{
     self, condcodes::IntCC as ClCC, types, Block as ClBlock, InstBuilder, JumpTableData,
-    MemFlagsData, Value as ClValue,
+    MemFlagsData, SourceLoc, Value as ClValue,
 };
 use cranelift_entity::SecondaryMap;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -43,6 +55,7 @@ fn sys_slot(s: SysReg) -> Option<(i32, bool)> {
         SysReg::Fpsr => Some((abi::OFF_FPSR, true)),
         SysReg::ExclAddr => Some((abi::OFF_EXCL_ADDR, false)),
         SysReg::ExclVal => Some((abi::OFF_EXCL_VAL, false)),
+        SysReg::ExclVal2 => Some((abi::OFF_EXCL_VAL2, false)),
         SysReg::CntvctEl0 => None,
     }
 }
@@ -132,6 +145,7 @@ struct Lowerer<'a, 'b> {
     blocks: SecondaryMap<Block, Option<ClBlock>>,
     values: SecondaryMap<Value, Option<ClValue>>,
     loop_headers: SecondaryMap<Block, bool>,
+    safepoints: SecondaryMap<Block, bool>,
     refs: Refs,
 }
 
@@ -212,6 +226,57 @@ fn loop_headers(f: &Function) -> SecondaryMap<Block, bool> {
     h
 }
 
+/// Loop headers that get a safe point: real guest blocks (not synthetic
+/// jump-table checks, which have no guest address, nor tail-call stubs,
+/// which another function's entry check covers).
+fn safepoint_blocks(f: &Function) -> SecondaryMap<Block, bool> {
+    let mut sp = loop_headers(f);
+    for (b, data) in f.blocks.iter() {
+        let stub = data.insts.is_empty() && matches!(data.term, Terminator::TailCall { .. });
+        if data.pc == 0 || stub {
+            sp[b] = false;
+        }
+    }
+    sp
+}
+
+/// Every guest address at which the function can be entered, with its
+/// block, in entry-index order: the IR's entries (function start first,
+/// then call return sites), then syscall continuations and safe-point loop
+/// headers not already listed (a signal handler returns there). The PC map
+/// lists exactly these.
+pub fn entry_points(f: &Function) -> Vec<(u64, Block)> {
+    let mut out = f.entries.clone();
+    let mut seen: rustc_hash::FxHashSet<u64> = out.iter().map(|e| e.0).collect();
+    let sp = safepoint_blocks(f);
+    for (b, data) in f.blocks.iter() {
+        if let Terminator::Syscall { next, cont } = data.term {
+            if seen.insert(next) {
+                out.push((next, cont));
+            }
+        }
+        if sp[b] && seen.insert(data.pc) {
+            out.push((data.pc, b));
+        }
+    }
+    out
+}
+
+/// The source location that marks a memory access at guest address `pc`
+/// in the function entered at `entry`.
+fn srcloc(entry: u64, pc: u64) -> SourceLoc {
+    SourceLoc::new(pc.wrapping_sub(entry) as u32)
+}
+
+/// The guest address a source location from [`srcloc`] stands for.
+pub fn srcloc_pc(entry: u64, loc: SourceLoc) -> Option<u64> {
+    if loc.is_default() {
+        None
+    } else {
+        Some(entry.wrapping_add(loc.bits() as i32 as i64 as u64))
+    }
+}
+
 /// Builds `out` (already given the guest signature and name) from `ir`.
 pub fn lower_function(
     ir: &Function,
@@ -241,6 +306,7 @@ pub fn lower_function(
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
+        safepoints: safepoint_blocks(ir),
         refs: Refs::default(),
     };
     for b in ir.blocks.keys() {
@@ -323,9 +389,9 @@ impl Lowerer<'_, '_> {
 
     fn entry_switch(&mut self, entry_idx: ClValue) {
         let mut targets = Vec::new();
-        for (_, b) in &self.ir.entries {
+        for (pc, b) in entry_points(self.ir) {
             let eb = self.fb.create_block();
-            targets.push((eb, *b));
+            targets.push((eb, pc, b));
         }
         if targets.len() == 1 {
             self.fb.ins().jump(targets[0].0, &[]);
@@ -333,14 +399,18 @@ impl Lowerer<'_, '_> {
             let pool = &mut self.fb.func.dfg.value_lists;
             let calls: Vec<_> = targets
                 .iter()
-                .map(|(eb, _)| ir::BlockCall::new(*eb, [], pool))
+                .map(|(eb, _, _)| ir::BlockCall::new(*eb, [], pool))
                 .collect();
             let jt = JumpTableData::new(calls[0], &calls);
             let jt = self.fb.create_jump_table(jt);
             self.fb.ins().br_table(entry_idx, jt);
         }
-        for (eb, b) in targets {
+        for (i, (eb, pc, b)) in targets.into_iter().enumerate() {
             self.fb.switch_to_block(eb);
+            if i == 0 {
+                // Function entry: every register is in CpuState already.
+                self.safepoint(pc, None);
+            }
             let mask = self.resume_flags(b);
             self.reload(mask);
             let target = self.block(b);
@@ -357,7 +427,18 @@ impl Lowerer<'_, '_> {
             self.fb.ins().sequence_point();
         }
         let data = &self.ir.blocks[b];
+        if self.safepoints[b] {
+            let mask = self.resume_flags(b);
+            self.safepoint(data.pc, Some(mask));
+        }
         for inst in &data.insts {
+            let loc = match inst.op {
+                Opcode::Load | Opcode::Store | Opcode::Cas | Opcode::AtomicRmw | Opcode::DcZva => {
+                    srcloc(self.ir.entry_pc, inst.pc)
+                }
+                _ => SourceLoc::default(),
+            };
+            self.fb.set_srcloc(loc);
             let args: Vec<ClValue> = inst
                 .operands()
                 .iter()
@@ -370,7 +451,37 @@ impl Lowerer<'_, '_> {
                 self.lower_effect(inst, &args);
             }
         }
+        self.fb.set_srcloc(SourceLoc::default());
         self.lower_term(&data.term);
+    }
+
+    /// The pending check at a safe point whose guest address is `pc`. At a
+    /// loop header (`spill` = the flags live there) the written registers
+    /// are stored first; at the function entry they are all in `CpuState`
+    /// already. Continues in a fresh block when nothing was delivered.
+    fn safepoint(&mut self, pc: u64, spill: Option<u8>) {
+        let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
+        let slow = self.fb.create_block();
+        let go_on = self.fb.create_block();
+        let leave = self.fb.create_block();
+        self.fb.ins().brif(pending, slow, &[], go_on, &[]);
+        self.fb.set_cold_block(slow);
+        self.fb.switch_to_block(slow);
+        if let Some(mask) = spill {
+            self.spill(mask);
+        }
+        let pcv = self.fb.ins().iconst(types::I64, pc as i64);
+        self.store_pc(pcv);
+        let f = self.helper(Helper::Safepoint);
+        let cpu = self.cpu;
+        self.fb.ins().call(f, &[cpu]);
+        let now = self.cpu_load(types::I64, abi::OFF_PC);
+        let same = self.fb.ins().icmp_imm_s(ClCC::Equal, now, pc as i64);
+        self.fb.ins().brif(same, go_on, &[], leave, &[]);
+        self.fb.set_cold_block(leave);
+        self.fb.switch_to_block(leave);
+        self.fb.ins().return_(&[]);
+        self.fb.switch_to_block(go_on);
     }
 
     fn lower_value(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) -> ClValue {
@@ -553,8 +664,7 @@ impl Lowerer<'_, '_> {
         self.store_pc(target);
         self.guarded(|l| {
             let cpu = l.cpu;
-            let tlb_gv = l.data(l.env.tlb);
-            let tlb = l.fb.ins().symbol_value(types::I64, tlb_gv);
+            let tlb = l.cpu_load(types::I64, abi::OFF_TLB);
             let slot = l.fb.ins().ushr_imm_s(target, 2);
             let slot = l.fb.ins().band_imm_s(slot, abi::TLB_ENTRIES as i64 - 1);
             let off = l.fb.ins().imul_imm_s(slot, abi::TLB_ENTRY_SIZE as i64);

@@ -171,6 +171,14 @@ pub fn lower(fb: &mut FunctionBuilder, inst: &InstData, a: &[ClValue]) -> Option
             }
         }
         (Opcode::Load, Imm::Mem(m)) => load(fb, inst.ty, m, a[0]),
+        (Opcode::Cas, Imm::Mem(m)) if m.bytes == 16 => {
+            // A 128-bit pair (STXP/STLXP of X registers): CMPXCHG16B.
+            let le = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+            let e = fb.ins().bitcast(types::I128, le, a[1]);
+            let x = fb.ins().bitcast(types::I128, le, a[2]);
+            let old = fb.ins().atomic_cas(guest_mem(), a[0], e, x);
+            fb.ins().bitcast(t, le, old)
+        }
         (Opcode::Cas, Imm::Mem(m)) => {
             let n = narrow(m);
             let e = resize(fb, a[1], n, false);

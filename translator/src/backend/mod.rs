@@ -55,6 +55,25 @@ struct Machine {
     bytes: Vec<u8>,
     align: u64,
     relocs: Vec<ModuleReloc>,
+    faults: Vec<(u32, u64)>,
+}
+
+/// The function's fault ranges from its source locations: `(offset in the
+/// function, guest PC)` where a memory access's code starts, and
+/// `(offset, 0)` where code of no memory access resumes.
+fn fault_ranges(f: &Function, code: &cranelift_codegen::CompiledCode) -> Vec<(u32, u64)> {
+    let mut out: Vec<(u32, u64)> = Vec::new();
+    for loc in code.buffer.get_srclocs_sorted() {
+        let Some(pc) = lower::srcloc_pc(f.entry_pc, loc.loc) else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(last) if last.0 == loc.start && last.1 == 0 => *last = (loc.start, pc),
+            _ => out.push((loc.start, pc)),
+        }
+        out.push((loc.end, 0));
+    }
+    out
 }
 
 fn symbol_name(f: &Function) -> String {
@@ -102,9 +121,6 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
             .declare_function(r.symbol(), Linkage::Import, &routine_sig())
             .map_err(err)?;
     }
-    let tlb = module
-        .declare_data(vmxlate_abi::sym::TLB, Linkage::Import, true, false)
-        .map_err(err)?;
 
     // Trap texts, NUL-terminated, one blob.
     let mut text = Vec::new();
@@ -138,7 +154,6 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         funcs: &ids,
         helpers,
         routines,
-        tlb,
         trap_text,
         trap_offsets: &trap_offsets,
         strict_flags: opts.strict_flags,
@@ -167,24 +182,28 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
                     .iter()
                     .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, *id))
                     .collect();
+                let faults = fault_ranges(f, code);
                 Ok(Machine {
                     id: *id,
                     bytes,
                     align,
                     relocs,
+                    faults,
                 })
             },
         )
         .collect();
     let mut code_bytes = 0;
+    let mut faults = Vec::with_capacity(funcs.len());
     for m in machines {
         let m = m?;
         code_bytes += m.bytes.len();
+        faults.push(m.faults);
         module
             .define_function_bytes(m.id, m.align, &m.bytes, &m.relocs)
             .map_err(err)?;
     }
     let product = module.finish();
-    let object = object::finish(product, image, funcs, &ids)?;
+    let object = object::finish(product, image, funcs, &ids, &faults)?;
     Ok(Compiled { object, code_bytes })
 }

@@ -1,6 +1,7 @@
 //! Finishes the object file: the embedded guest ELF (page-aligned, so the
 //! runtime can map it straight from the executable), the PC map (guest PC ->
-//! code offset, entry index; no relocations) and the `vmx_image` descriptor.
+//! code offset, entry index; no relocations), the fault map (code offset ->
+//! guest PC of memory accesses) and the `vmx_image` descriptor.
 //!
 //! Invariant: every translated function lives in the one text section that
 //! `code_base` points at, so code offsets are section offsets.
@@ -55,10 +56,12 @@ pub fn finish(
     image: &GuestImage,
     funcs: &[Function],
     ids: &FxHashMap<u64, FuncId>,
+    faults: &[Vec<(u32, u64)>],
 ) -> Result<Vec<u8>, String> {
     let mut rows: Vec<(u64, u32, u32)> = Vec::new();
+    let mut fault_rows: Vec<(u32, u64)> = Vec::new();
     let mut text_section = None;
-    for f in funcs {
+    for (f, fault) in funcs.iter().zip(faults) {
         let sym = product.function_symbol(ids[&f.entry_pc]);
         let s = product.object.symbol(sym);
         let SymbolSection::Section(sec) = s.section else {
@@ -68,10 +71,12 @@ pub fn finish(
             return Err("translated code spans several sections".to_string());
         }
         let off = u32::try_from(s.value).map_err(|_| "code larger than 4 GiB".to_string())?;
-        for (i, (pc, _)) in f.entries.iter().enumerate() {
+        for (i, (pc, _)) in super::lower::entry_points(f).iter().enumerate() {
             rows.push((*pc, off, i as u32));
         }
+        fault_rows.extend(fault.iter().map(|(o, pc)| (off + o, *pc)));
     }
+    fault_rows.sort_by_key(|r| r.0);
     rows.sort_by_key(|r| r.0);
     rows.dedup_by_key(|r| r.0);
 
@@ -96,8 +101,23 @@ pub fn finish(
     let map_off = obj.append_section_data(ro, &map, 16);
     let map_sym = local_data(&mut obj, "vmx_pc_map", ro, map_off, map.len() as u64);
 
-    let code_sym = match text_section {
-        Some(sec) => obj.section_symbol(sec),
+    let mut faults = Vec::with_capacity(fault_rows.len() * 16);
+    for (off, pc) in &fault_rows {
+        faults.extend_from_slice(&off.to_le_bytes());
+        faults.extend_from_slice(&0u32.to_le_bytes());
+        faults.extend_from_slice(&pc.to_le_bytes());
+    }
+    let fault_off = obj.append_section_data(ro, &faults, 16);
+    let fault_sym = local_data(
+        &mut obj,
+        "vmx_fault_map",
+        ro,
+        fault_off,
+        faults.len() as u64,
+    );
+
+    let (code_sym, code_len) = match text_section {
+        Some(sec) => (obj.section_symbol(sec), obj.section(sec).data().len()),
         None => return Err("no functions to translate".to_string()),
     };
 
@@ -122,6 +142,16 @@ pub fn finish(
         std::mem::offset_of!(abi::ImageDesc, pc_map_len),
         rows.len() as u64,
     );
+    put(
+        &mut desc,
+        std::mem::offset_of!(abi::ImageDesc, code_len),
+        code_len as u64,
+    );
+    put(
+        &mut desc,
+        std::mem::offset_of!(abi::ImageDesc, fault_map_len),
+        fault_rows.len() as u64,
+    );
     let data = obj.section_id(StandardSection::Data);
     let desc_off = obj.append_section_data(data, &desc, 16);
     obj.add_symbol(Symbol {
@@ -138,6 +168,7 @@ pub fn finish(
         (abi::IMAGE_OFF_ELF, elf_sym),
         (abi::IMAGE_OFF_CODE_BASE, code_sym),
         (abi::IMAGE_OFF_PC_MAP, map_sym),
+        (abi::IMAGE_OFF_FAULT_MAP, fault_sym),
     ] {
         obj.add_relocation(data, abs64(desc_off + field as u64, sym))
             .map_err(|e| e.to_string())?;

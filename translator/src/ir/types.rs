@@ -167,6 +167,8 @@ pub enum SysReg {
     ExclAddr,
     /// Value observed by the last load-exclusive.
     ExclVal,
+    /// Second value observed by the last load-exclusive pair (X form).
+    ExclVal2,
 }
 
 /// Atomic read-modify-write operations (LSE and SWP).

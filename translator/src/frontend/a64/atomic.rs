@@ -1,6 +1,7 @@
-//! Exclusive and atomic memory operations: LDXR/STXR (by compare-and-swap
-//! against the value the load observed), load-acquire/store-release, and the
-//! LSE atomics (CAS, SWP, LDADD and friends).
+//! Exclusive and atomic memory operations: LDXR/STXR and the pairs
+//! LDXP/STXP (by compare-and-swap against the value the load observed; a
+//! pair of X registers with a 128-bit compare-and-swap), load-acquire/
+//! store-release, and the LSE atomics (CAS, SWP, LDADD and friends).
 //!
 //! Ordering on x86-64: loads already have acquire semantics and stores
 //! release semantics; a store-release is followed by a full fence so that a
@@ -9,7 +10,7 @@
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SizeCode};
 
 use super::ctx::{int_ty, unsupported, Ctx, Lift};
-use crate::ir::{IntCC, MemAccess, RmwOp, SysReg, Type};
+use crate::ir::{IntCC, Lanes, MemAccess, RmwOp, SysReg, Type};
 
 fn access_bytes(op: Opcode, size: SizeCode) -> u8 {
     match op {
@@ -88,6 +89,87 @@ pub fn store_exclusive(cx: &mut Ctx, i: &Instruction) -> Lift {
     let store = cx.b.select(Type::I64, matches, newv, expected);
     let old = cx.b.cas(Type::I64, a.addr, expected, store, mem(bytes));
     let same = cx.b.icmp(Type::I8, old, expected, IntCC::Eq);
+    let ok = cx.b.and(Type::I8, same, matches);
+    let one = cx.iconst(Type::I8, 1);
+    let fail = cx.b.xor(Type::I8, ok, one);
+    let status = cx.fit(fail, Type::I32, false);
+    let clear = cx.iconst(Type::I64, u64::MAX);
+    cx.b.set_sys(clear, SysReg::ExclAddr);
+    cx.set_reg(rs, status);
+    Ok(())
+}
+
+/// LDXP, LDAXP: load a pair and arm the monitor with what was seen. A W
+/// pair is one 64-bit access; an X pair is two 64-bit loads (a torn pair
+/// only makes the STXP compare fail, as a lost reservation would).
+pub fn load_exclusive_pair(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let (size, rt) = reg(&i.operands[0])?;
+    let (_, rt2) = reg(&i.operands[1])?;
+    let a = cx.address(&i.operands[2])?;
+    cx.b.set_sys(a.addr, SysReg::ExclAddr);
+    let (lo, hi) = if size == SizeCode::X {
+        let lo = cx.b.load(Type::I64, a.addr, mem(8));
+        let eight = cx.iconst(Type::I64, 8);
+        let a2 = cx.b.add(Type::I64, a.addr, eight);
+        let hi = cx.b.load(Type::I64, a2, mem(8));
+        cx.b.set_sys(lo, SysReg::ExclVal);
+        cx.b.set_sys(hi, SysReg::ExclVal2);
+        (lo, hi)
+    } else {
+        let v = cx.b.load(Type::I64, a.addr, mem(8));
+        cx.b.set_sys(v, SysReg::ExclVal);
+        let lo = cx.fit(v, Type::I32, false);
+        let sh = cx.iconst(Type::I64, 32);
+        let hi = cx.b.lshr(Type::I64, v, sh);
+        let hi = cx.fit(hi, Type::I32, false);
+        (lo, hi)
+    };
+    cx.set_reg(rt, lo);
+    cx.set_reg(rt2, hi);
+    Ok(())
+}
+
+/// STXP, STLXP: store a pair if the monitor covers the address and memory
+/// still holds the pair the load observed (status 0), as one atomic
+/// compare-and-swap of 64 (W) or 128 (X) bits.
+pub fn store_exclusive_pair(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let (_, rs) = reg(&i.operands[0])?;
+    let (size, rt) = reg(&i.operands[1])?;
+    let (_, rt2) = reg(&i.operands[2])?;
+    let a = cx.address(&i.operands[3])?;
+    let armed = cx.b.get_sys(Type::I64, SysReg::ExclAddr);
+    let matches = cx.b.icmp(Type::I8, armed, a.addr, IntCC::Eq);
+    let e_lo = cx.b.get_sys(Type::I64, SysReg::ExclVal);
+    let same = if size == SizeCode::X {
+        let e_hi = cx.b.get_sys(Type::I64, SysReg::ExclVal2);
+        let n_lo = cx.reg(SizeCode::X, rt);
+        let n_hi = cx.reg(SizeCode::X, rt2);
+        let s_lo = cx.b.select(Type::I64, matches, n_lo, e_lo);
+        let s_hi = cx.b.select(Type::I64, matches, n_hi, e_hi);
+        let pair = |cx: &mut Ctx, lo, hi| {
+            let v = cx.b.vfrom_scalar(Type::V128, lo);
+            cx.b.vinsert(Type::V128, v, hi, (Lanes::I64x2, 1))
+        };
+        let expected = pair(cx, e_lo, e_hi);
+        let store = pair(cx, s_lo, s_hi);
+        let old = cx.b.cas(Type::V128, a.addr, expected, store, mem(16));
+        let o_lo = cx.b.vextract(Type::I64, old, (Lanes::I64x2, 0));
+        let o_hi = cx.b.vextract(Type::I64, old, (Lanes::I64x2, 1));
+        let same_lo = cx.b.icmp(Type::I8, o_lo, e_lo, IntCC::Eq);
+        let same_hi = cx.b.icmp(Type::I8, o_hi, e_hi, IntCC::Eq);
+        cx.b.and(Type::I8, same_lo, same_hi)
+    } else {
+        let lo = cx.reg(SizeCode::W, rt);
+        let lo = cx.fit(lo, Type::I64, false);
+        let hi = cx.reg(SizeCode::W, rt2);
+        let hi = cx.fit(hi, Type::I64, false);
+        let sh = cx.iconst(Type::I64, 32);
+        let hi = cx.b.shl(Type::I64, hi, sh);
+        let n = cx.b.or(Type::I64, lo, hi);
+        let store = cx.b.select(Type::I64, matches, n, e_lo);
+        let old = cx.b.cas(Type::I64, a.addr, e_lo, store, mem(8));
+        cx.b.icmp(Type::I8, old, e_lo, IntCC::Eq)
+    };
     let ok = cx.b.and(Type::I8, same, matches);
     let one = cx.iconst(Type::I8, 1);
     let fail = cx.b.xor(Type::I8, ok, one);

@@ -254,6 +254,8 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         LD2 | LD3 | LD4 | ST2 | ST3 | ST4 => ldst::ld_st_n(cx, i),
         LD1R | LD2R | LD3R | LD4R => ldst::ld_replicate(cx, i),
         LDXR | LDAXR | LDXRB | LDAXRB | LDXRH | LDAXRH => atomic::load_exclusive(cx, i),
+        LDXP | LDAXP => atomic::load_exclusive_pair(cx, i),
+        STXP | STLXP => atomic::store_exclusive_pair(cx, i),
         STXR | STLXR | STXRB | STLXRB | STXRH | STLXRH => atomic::store_exclusive(cx, i),
         LDAR | LDARB | LDARH | LDAPR | LDAPRB | LDAPRH | LDLAR | LDLARB | LDLARH => {
             atomic::load_acquire(cx, i)

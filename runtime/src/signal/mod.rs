@@ -1,0 +1,524 @@
+//! Guest signals: actions, per-thread masks and pending sets, delivery to
+//! guest handlers through AArch64 signal frames ([`frame`]), and the host
+//! signal handler that feeds them ([`host`]).
+//!
+//! How a signal reaches a guest handler:
+//! 1. The guest sets a handler: the runtime installs its own host handler
+//!    for that signal ([`host::install`]); default and ignore dispositions
+//!    go to the host unchanged, so the kernel carries them out (and a
+//!    default fatal signal ends the process with the right status).
+//! 2. The kernel delivers the host signal to a thread not blocking it (the
+//!    host mask is the guest mask, see below). The host handler only
+//!    records it: siginfo into the thread's slot, the bit into `deferred`,
+//!    `CpuState::pending` = 1, and the signal stays host-blocked on return.
+//! 3. At the next safe point (function entry, loop header, syscall return,
+//!    dispatcher loop) [`deliver`] builds the frame and points the guest PC
+//!    at the handler; translated code then returns to the dispatcher.
+//! 4. The handler returns through `rt_sigreturn` ([`sigreturn`]).
+//!
+//! Synchronous faults in translated code are handled by [`host`] directly.
+//!
+//! Invariants: a thread's host mask is always `mask | deferred` (plus, in
+//! the host handler's own frame, everything); a deferred signal is in
+//! `deferred` until delivered or dropped; the host handler never takes a
+//! lock or allocates; guest actions change only under [`ACTIONS`].
+
+pub mod frame;
+pub mod host;
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::fatal;
+use crate::host::{self as hostsys, Errno};
+use crate::syscall::uaccess::Plain;
+use crate::thread::{self, Thread};
+
+/// The bit of signal `sig` (1..=64) in a 64-bit signal set.
+pub const fn bit(sig: i32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// Signals no mask can block.
+pub const UNBLOCKABLE: u64 = bit(libc::SIGKILL) | bit(libc::SIGSTOP);
+
+/// `SA_RESTORER` (arm64 defines it; same value as x86-64).
+pub const SA_RESTORER: u64 = 0x0400_0000;
+/// arm64's `MINSIGSTKSZ`, the smallest alternate stack the kernel accepts.
+pub const ARM64_MINSIGSTKSZ: u64 = 5120;
+/// `SS_AUTODISARM`.
+pub const SS_AUTODISARM: i32 = 1 << 31;
+
+/// The kernel's `struct sigaction`, identical on arm64 and x86-64:
+/// handler, flags, restorer, mask.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelSigaction {
+    /// `SIG_DFL` (0), `SIG_IGN` (1) or the handler's guest address.
+    pub handler: u64,
+    /// `SA_*` flags (same values on both).
+    pub flags: u64,
+    /// `sa_restorer`: where the handler returns to with `SA_RESTORER`.
+    pub restorer: u64,
+    /// Signals blocked while the handler runs.
+    pub mask: u64,
+}
+
+// SAFETY: only integer fields.
+unsafe impl Plain for KernelSigaction {}
+
+/// Kernel `stack_t`, identical on both: pointer, flags, size.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackT {
+    /// Base of the alternate stack.
+    pub sp: u64,
+    /// `SS_DISABLE`, `SS_AUTODISARM`.
+    pub flags: i32,
+    /// Padding.
+    pub pad: i32,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+// SAFETY: only integer fields.
+unsafe impl Plain for StackT {}
+
+/// A disabled alternate stack.
+pub const DISABLED: StackT = StackT {
+    sp: 0,
+    flags: libc::SS_DISABLE,
+    pad: 0,
+    size: 0,
+};
+
+/// Guest actions by signal number - 1; `None` until the guest sets one
+/// (then the host's inherited disposition stands).
+static ACTIONS: Mutex<[Option<KernelSigaction>; 64]> = Mutex::new([None; 64]);
+
+/// The signal state of one guest thread.
+pub struct SigState {
+    /// Blocked signals (the guest's view of the mask).
+    pub mask: u64,
+    /// Signals the host handler recorded and that wait for delivery.
+    pub deferred: AtomicU64,
+    /// The siginfo of each deferred signal, by number - 1.
+    info: [UnsafeCell<[u8; 128]>; 64],
+    /// The mask to restore when the next handler returns, if not `mask`
+    /// (set by `rt_sigsuspend`).
+    pub saved_mask: Option<u64>,
+    /// The alternate signal stack.
+    pub altstack: StackT,
+}
+
+impl SigState {
+    /// Signal state with mask `mask`, nothing pending, no alternate stack.
+    pub fn new(mask: u64) -> SigState {
+        SigState {
+            mask,
+            deferred: AtomicU64::new(0),
+            info: [const { UnsafeCell::new([0; 128]) }; 64],
+            saved_mask: None,
+            altstack: DISABLED,
+        }
+    }
+
+    /// Records `sig` with `info` (called from the host signal handler).
+    pub fn record(&self, sig: i32, info: &[u8; 128]) {
+        // SAFETY: the slot of a signal is written only while its deferred
+        // bit is clear and the signal is host-unblocked, i.e. never while
+        // `take` reads it (which happens with the bit still set).
+        unsafe { *self.info[sig as usize - 1].get() = *info };
+        self.deferred.fetch_or(bit(sig), Ordering::SeqCst);
+    }
+
+    /// Removes deferred signal `sig`, returning its siginfo.
+    pub fn take(&self, sig: i32) -> [u8; 128] {
+        // SAFETY: the bit is set, so the host handler does not write it.
+        let info = unsafe { *self.info[sig as usize - 1].get() };
+        self.deferred.fetch_and(!bit(sig), Ordering::SeqCst);
+        info
+    }
+}
+
+/// The guest's action for `sig` (1..=64).
+pub fn action(sig: i32) -> KernelSigaction {
+    let actions = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    match actions[sig as usize - 1] {
+        Some(a) => a,
+        None => host::query(sig).unwrap_or_default(),
+    }
+}
+
+/// Sets the guest's action for `sig`, installing the matching host
+/// disposition; returns the previous action.
+pub fn set_action(sig: i32, new: Option<KernelSigaction>) -> Result<KernelSigaction, Errno> {
+    let mut actions = ACTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let slot = &mut actions[sig as usize - 1];
+    let old = match *slot {
+        Some(a) => a,
+        None => host::query(sig)?,
+    };
+    if let Some(mut new) = new {
+        new.mask &= !UNBLOCKABLE;
+        host::install(sig, &new)?;
+        *slot = Some(new);
+    }
+    Ok(old)
+}
+
+/// Sets the calling host thread's signal mask to `set`; returns the old
+/// one.
+pub fn set_host_mask(set: u64) -> u64 {
+    let mut old = 0u64;
+    let args = [
+        libc::SIG_SETMASK as u64,
+        &raw const set as u64,
+        &raw mut old as u64,
+        8,
+    ];
+    // SAFETY: both pointers are live 8-byte sets.
+    unsafe { hostsys::raw(libc::SYS_rt_sigprocmask, &args) };
+    old
+}
+
+/// Blocks every host signal on the calling thread; returns the old mask.
+pub fn block_all_host() -> u64 {
+    set_host_mask(!0)
+}
+
+/// The calling thread's guest signal mask.
+pub fn guest_mask() -> u64 {
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    unsafe { thread::ext() }.sig.mask
+}
+
+/// Makes the host mask `mask | deferred` again and raises `pending` when a
+/// deferred signal is no longer blocked.
+pub fn sync_host_mask() {
+    let t = thread::current();
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let sig = &unsafe { thread::ext() }.sig;
+    let deferred = sig.deferred.load(Ordering::SeqCst);
+    set_host_mask(sig.mask | deferred);
+    if deferred & !sig.mask != 0 {
+        // SAFETY: `t` is this thread's live guest thread.
+        unsafe { set_pending(t) };
+    }
+}
+
+/// Sets the guest mask to `mask` (minus the unblockable signals) and the
+/// host mask to match.
+pub fn set_mask(mask: u64) {
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    unsafe { thread::ext() }.sig.mask = mask & !UNBLOCKABLE;
+    sync_host_mask();
+}
+
+/// Raises `t`'s pending flag.
+///
+/// # Safety
+/// `t` is a live guest thread owned by the calling host thread.
+pub unsafe fn set_pending(t: *mut Thread) {
+    // SAFETY: `pending` is a live, aligned u32 in `t`; translated code
+    // reads it with plain loads on the same thread.
+    let p = unsafe { &*core::ptr::addr_of!((*t).cpu.pending).cast::<AtomicU32>() };
+    p.store(1, Ordering::SeqCst);
+}
+
+/// # Safety
+/// As for [`set_pending`].
+unsafe fn clear_pending(t: *mut Thread) {
+    // SAFETY: as in `set_pending`.
+    let p = unsafe { &*core::ptr::addr_of!((*t).cpu.pending).cast::<AtomicU32>() };
+    p.store(0, Ordering::SeqCst);
+}
+
+/// Whether `t`'s pending flag is set.
+///
+/// # Safety
+/// As for [`set_pending`].
+pub unsafe fn is_pending(t: *mut Thread) -> bool {
+    // SAFETY: as in `set_pending`.
+    let p = unsafe { &*core::ptr::addr_of!((*t).cpu.pending).cast::<AtomicU32>() };
+    p.load(Ordering::SeqCst) != 0
+}
+
+/// Signals whose default action is to do nothing.
+const DEFAULT_IGNORED: u64 =
+    bit(libc::SIGCHLD) | bit(libc::SIGURG) | bit(libc::SIGWINCH) | bit(libc::SIGCONT);
+/// Signals whose default action stops the process.
+const DEFAULT_STOP: u64 =
+    bit(libc::SIGSTOP) | bit(libc::SIGTSTP) | bit(libc::SIGTTIN) | bit(libc::SIGTTOU);
+
+/// A syscall that the signal being delivered interrupted with `EINTR`.
+#[derive(Clone, Copy, Debug)]
+pub struct Interrupted {
+    /// x0 when the syscall started (restored if it is restarted).
+    pub orig_x0: u64,
+    /// Whether the syscall may be restarted (`SA_RESTART`).
+    pub restartable: bool,
+}
+
+/// Delivers the first deliverable deferred signal of thread `t`: sets up
+/// its handler's frame (returns true: `cpu.pc` is the handler), or carries
+/// out its default action, or drops it when ignored (and goes on with the
+/// next one). Returns false when no handler was entered.
+///
+/// # Safety
+/// `t` is the calling host thread's live guest thread, not in translated
+/// code (its registers are all in `cpu`).
+pub unsafe fn deliver(t: *mut Thread, intr: Option<Interrupted>) -> bool {
+    // SAFETY: the caller's contract.
+    unsafe { clear_pending(t) };
+    loop {
+        // SAFETY: the caller's contract; short borrows.
+        let (mask, deferred) = {
+            let sig = unsafe { &(*t).ext.sig };
+            (sig.mask, sig.deferred.load(Ordering::SeqCst))
+        };
+        let ready = deferred & !mask;
+        if ready == 0 {
+            sync_host_mask();
+            return false;
+        }
+        let signo = ready.trailing_zeros() as i32 + 1;
+        // SAFETY: as above.
+        let info = unsafe { &(*t).ext.sig }.take(signo);
+        let act = action(signo);
+        match act.handler {
+            h if h == libc::SIG_IGN as u64 => continue,
+            h if h == libc::SIG_DFL as u64 => {
+                if DEFAULT_IGNORED & bit(signo) != 0 {
+                    continue;
+                }
+                if DEFAULT_STOP & bit(signo) != 0 {
+                    // SAFETY: kill with our own pid and a valid signal.
+                    unsafe {
+                        hostsys::raw(
+                            libc::SYS_kill,
+                            &[std::process::id() as u64, libc::SIGSTOP as u64],
+                        )
+                    };
+                    continue;
+                }
+                fatal::die_by_signal(signo)
+            }
+            _ => {
+                // SAFETY: forwarded.
+                unsafe { enter_handler(t, signo, &info, &act, intr, 0) };
+                sync_host_mask();
+                return true;
+            }
+        }
+    }
+}
+
+/// Builds the frame for `signo` with `info` on `t`'s guest stack and points
+/// `t` at the handler of `act`; `fault_address` goes into the frame's
+/// `sigcontext`. A frame that cannot be written kills the process with
+/// SIGSEGV, as the kernel's `force_sigsegv`.
+///
+/// # Safety
+/// As for [`deliver`]; the caller re-syncs the host mask.
+pub unsafe fn enter_handler(
+    t: *mut Thread,
+    signo: i32,
+    info: &[u8; 128],
+    act: &KernelSigaction,
+    intr: Option<Interrupted>,
+    fault_address: u64,
+) {
+    // SAFETY: the caller's contract.
+    let (cpu, ext) = unsafe { (&mut (*t).cpu, &mut (*t).ext) };
+    if let Some(i) = intr {
+        if i.restartable && act.flags & libc::SA_RESTART as u64 != 0 {
+            // Back to the SVC: the dispatcher runs it again.
+            cpu.pc -= 4;
+            cpu.x[0] = i.orig_x0;
+        }
+    }
+    let alt = ext.sig.altstack;
+    let sp = cpu.x[31];
+    let on_alt = alt.flags & libc::SS_DISABLE == 0 && sp > alt.sp && sp <= alt.sp + alt.size;
+    let use_alt =
+        act.flags & libc::SA_ONSTACK as u64 != 0 && alt.flags & libc::SS_DISABLE == 0 && !on_alt;
+    let stack_flags = if alt.flags & libc::SS_DISABLE != 0 {
+        libc::SS_DISABLE
+    } else if on_alt {
+        libc::SS_ONSTACK | (alt.flags & SS_AUTODISARM)
+    } else {
+        alt.flags & SS_AUTODISARM
+    };
+    let top = if use_alt { alt.sp + alt.size } else { sp };
+    let old_mask = ext.sig.saved_mask.take().unwrap_or(ext.sig.mask);
+    let input = frame::FrameInput {
+        info,
+        mask: old_mask,
+        stack: (alt.sp, stack_flags, alt.size),
+        fault_address,
+    };
+    let Ok(placed) = frame::write(cpu, top, &input) else {
+        fatal::die_by_signal(libc::SIGSEGV)
+    };
+    if use_alt && alt.flags & SS_AUTODISARM != 0 {
+        ext.sig.altstack = DISABLED;
+    }
+    cpu.x[0] = signo as u64;
+    if act.flags & libc::SA_SIGINFO as u64 != 0 {
+        cpu.x[1] = placed.frame;
+        cpu.x[2] = placed.frame + frame::OFF_UC;
+    }
+    cpu.x[29] = placed.record;
+    cpu.x[30] = if act.flags & SA_RESTORER != 0 {
+        act.restorer
+    } else {
+        host::trampoline()
+    };
+    cpu.x[31] = placed.frame;
+    cpu.pc = act.handler;
+    cpu.excl_addr = u64::MAX;
+    let mut mask = old_mask | act.mask;
+    if act.flags & libc::SA_NODEFER as u64 == 0 {
+        mask |= bit(signo);
+    }
+    ext.sig.mask = mask & !UNBLOCKABLE;
+    if act.flags & libc::SA_RESETHAND as u64 != 0 {
+        let _ = set_action(signo, Some(KernelSigaction::default()));
+    }
+}
+
+/// `rt_sigreturn`: restores the registers, mask and alternate stack saved
+/// in the frame at the guest SP; a bad frame kills with SIGSEGV.
+///
+/// # Safety
+/// As for [`deliver`].
+pub unsafe fn sigreturn(t: *mut Thread) {
+    // SAFETY: the caller's contract.
+    let (cpu, ext) = unsafe { (&mut (*t).cpu, &mut (*t).ext) };
+    let frame = cpu.x[31];
+    let Ok(r) = frame::restore(cpu, frame) else {
+        fatal::die_by_signal(libc::SIGSEGV)
+    };
+    ext.sig.mask = r.mask & !UNBLOCKABLE;
+    let (sp, flags, size) = r.stack;
+    let on_alt = {
+        let a = ext.sig.altstack;
+        a.flags & libc::SS_DISABLE == 0 && frame > a.sp && frame <= a.sp + a.size
+    };
+    if !on_alt {
+        ext.sig.altstack = if flags & libc::SS_DISABLE != 0 || size < ARM64_MINSIGSTKSZ {
+            DISABLED
+        } else {
+            StackT {
+                sp,
+                flags: flags & SS_AUTODISARM,
+                pad: 0,
+                size,
+            }
+        };
+    }
+    sync_host_mask();
+}
+
+/// Default-action check for a signal raised synchronously by the runtime
+/// on behalf of an instruction (BRK, an untranslatable instruction): the
+/// guest's action if it has a handler and the signal is not blocked.
+pub fn sync_action(signo: i32) -> Option<KernelSigaction> {
+    let act = action(signo);
+    let blocked = guest_mask() & bit(signo) != 0;
+    if act.handler == libc::SIG_DFL as u64 || act.handler == libc::SIG_IGN as u64 || blocked {
+        return None;
+    }
+    Some(act)
+}
+
+/// A `siginfo` for a fault: signo, errno 0, code, then the address.
+pub fn fault_info(signo: i32, code: i32, addr: u64) -> [u8; 128] {
+    let mut info = [0u8; 128];
+    info[0..4].copy_from_slice(&signo.to_le_bytes());
+    info[8..12].copy_from_slice(&code.to_le_bytes());
+    info[16..24].copy_from_slice(&addr.to_le_bytes());
+    info
+}
+
+/// Enters the guest handler of `signo` for a fault the runtime detected at
+/// `cpu.pc` (registers all in `cpu`), or dies by the signal when the guest
+/// has no handler or blocks it.
+///
+/// # Safety
+/// As for [`deliver`].
+pub unsafe fn raise_sync(t: *mut Thread, signo: i32, code: i32, addr: u64) {
+    let Some(act) = sync_action(signo) else {
+        fatal::die_by_signal(signo)
+    };
+    let info = fault_info(signo, code, addr);
+    // SAFETY: forwarded.
+    unsafe { enter_handler(t, signo, &info, &act, None, addr) };
+    sync_host_mask();
+}
+
+/// Syscalls Linux never restarts after a handler, even with `SA_RESTART`
+/// (signal(7)): they fail with `EINTR`. AArch64 numbers.
+const NEVER_RESTARTED: &[u64] = &[
+    4,   // io_getevents
+    22,  // epoll_pwait
+    72,  // pselect6
+    73,  // ppoll
+    101, // nanosleep
+    115, // clock_nanosleep
+    133, // rt_sigsuspend
+    137, // rt_sigtimedwait
+    188, // msgrcv
+    189, // msgsnd
+    192, // semtimedop
+    193, // semop
+    441, // epoll_pwait2
+];
+
+/// `rt_sigreturn`, whose x0 is the restored register, not a result.
+const NR_RT_SIGRETURN: u64 = 139;
+
+/// After syscall `nr` (started with x0 = `orig_x0`) stored its result:
+/// delivers pending signals. Returns true when the syscall must run again
+/// (it was interrupted, and no handler ran, as Linux restarts it then).
+///
+/// # Safety
+/// `cpu` is the live `CpuState` of the calling guest thread, inside its
+/// `Thread`, with every register stored.
+pub unsafe fn after_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64, orig_x0: u64) -> bool {
+    // SAFETY: the caller's contract.
+    let t = unsafe { thread::of_cpu(cpu) };
+    // SAFETY: as above.
+    if !unsafe { is_pending(t) } || unsafe { (*t).ext.exiting } {
+        return false;
+    }
+    // SAFETY: as above.
+    let eintr = nr != NR_RT_SIGRETURN && unsafe { (*cpu).x[0] } as i64 == -i64::from(libc::EINTR);
+    let intr = eintr.then(|| Interrupted {
+        orig_x0,
+        restartable: !NEVER_RESTARTED.contains(&nr),
+    });
+    // SAFETY: as above.
+    let entered = unsafe { deliver(t, intr) };
+    if !entered {
+        // SAFETY: as above.
+        if let Some(m) = unsafe { (*t).ext.sig.saved_mask.take() } {
+            set_mask(m);
+        }
+    }
+    !entered && eintr
+}
+
+/// Safe point in translated code with `CpuState::pending` set (see
+/// `vmxlate_abi::sym::SAFEPOINT`).
+///
+/// # Safety
+/// `cpu` is the live `CpuState` of the calling guest thread with every
+/// register stored and `pc` the guest address of the safe point.
+#[no_mangle]
+pub unsafe extern "C" fn vmx_safepoint(cpu: *mut vmxlate_abi::CpuState) {
+    // SAFETY: the caller's contract.
+    unsafe { deliver(thread::of_cpu(cpu), None) };
+}

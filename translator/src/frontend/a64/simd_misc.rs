@@ -187,9 +187,8 @@ fn table(cx: &mut Ctx, i: &Instruction) -> Lift {
         let shifted = if k == 0 {
             idx
         } else {
-            let off = cx
-                .b
-                .vconst(Type::V128, super::simd::replicate(16 * k as u64, 8));
+            let off =
+                cx.b.vconst(Type::V128, super::simd::replicate(16 * k as u64, 8));
             vb(cx, VBinOp::Sub, l, idx, off)
         };
         let part = cx.b.vtbl1(Type::V128, t, shifted);
@@ -200,9 +199,8 @@ fn table(cx: &mut Ctx, i: &Instruction) -> Lift {
     }
     let mut r = r.expect("at least one table register");
     if i.opcode == Opcode::TBX {
-        let limit = cx
-            .b
-            .vconst(Type::V128, super::simd::replicate(16 * count as u64, 8));
+        let limit =
+            cx.b.vconst(Type::V128, super::simd::replicate(16 * count as u64, 8));
         let inside = vb(cx, VBinOp::CmpHi, l, limit, idx);
         let old = get(cx, d.reg);
         let keep = vb(cx, VBinOp::AndNot, l, old, inside);

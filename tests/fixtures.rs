@@ -221,3 +221,8 @@ fn strings_stripped() {
 fn vector() {
     check_binary("vector");
 }
+
+#[test]
+fn conds() {
+    check_binary("conds");
+}

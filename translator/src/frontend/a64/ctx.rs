@@ -308,8 +308,13 @@ impl Ctx<'_, '_> {
         self.b.xor(Type::I8, v, one)
     }
 
-    /// Evaluates condition code `cc` (0..15) to a 0/1 i8.
+    /// Evaluates condition code `cc` (0..15) to a 0/1 i8: one compare of
+    /// the operands when the flags come from a compare in this block
+    /// (`cond::fused`), else from the flags.
     pub fn cond(&mut self, cc: u8) -> Value {
+        if let Some(v) = super::cond::fused(&mut self.b, cc) {
+            return v;
+        }
         let base = match cc >> 1 {
             0 => self.flag(Flag::Z),
             1 => self.flag(Flag::C),

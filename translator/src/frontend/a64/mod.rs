@@ -11,6 +11,7 @@ pub mod arith;
 pub mod atomic;
 pub mod bits;
 pub mod branch;
+pub mod cond;
 pub mod crc;
 pub mod crypto;
 pub mod ctx;

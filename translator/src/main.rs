@@ -21,10 +21,12 @@ struct Cli {
     /// CPU level the output may assume.
     #[arg(long, value_enum, default_value = "v2")]
     cpu: Cpu,
-    /// Keep the NZCV flags across calls and returns (for hand-written
-    /// assembly that passes flags between functions, breaking AAPCS64).
-    #[arg(long)]
-    strict_flags: bool,
+    /// Assume nothing of called functions beyond the architecture: keep
+    /// the NZCV flags across calls and returns and reload callee-saved
+    /// registers after calls (for hand-written assembly that breaks
+    /// AAPCS64).
+    #[arg(long, alias = "strict-flags")]
+    strict_abi: bool,
     /// Run the Cranelift verifier on every function (slower).
     #[arg(long)]
     verify: bool,
@@ -58,7 +60,7 @@ fn main() -> ExitCode {
             Cpu::V2 => CpuLevel::V2,
             Cpu::V3 => CpuLevel::V3,
         },
-        strict_flags: cli.strict_flags,
+        strict_abi: cli.strict_abi,
         verify: cli.verify,
     };
     match vmxlate::driver::translate(&cli.input, &cli.output, opts) {

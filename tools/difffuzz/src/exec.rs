@@ -99,7 +99,7 @@ pub fn wait(mut child: Child) -> Ran {
 pub fn translate(elf: &Path, exe: &Path) -> Result<(), String> {
     let opts = Options {
         cpu: CpuLevel::V2,
-        strict_flags: false,
+        strict_abi: false,
         verify: false,
     };
     match catch_unwind(AssertUnwindSafe(|| {

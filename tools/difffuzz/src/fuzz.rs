@@ -239,7 +239,7 @@ fn run_batch(
             let mut diff = q[j].diff(&t[j]);
             if mnemonic(case.main_word()) == "bl" {
                 // NZCV need not survive a call (AAPCS64); vmxlate keeps it
-                // only with --strict-flags.
+                // only with --strict-abi.
                 diff.retain(|d| d.0 != "nzcv");
             }
             if diff.is_empty() {

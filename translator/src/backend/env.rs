@@ -103,8 +103,10 @@ pub struct Env<'a> {
     pub trap_text: DataId,
     /// Offset of each trap's string in `trap_text`, by guest PC.
     pub trap_offsets: &'a FxHashMap<u64, u32>,
-    /// Keep NZCV across calls and returns (for hand-written assembly).
-    pub strict_flags: bool,
+    /// Assume nothing of callees beyond the architecture (for hand-written
+    /// assembly that breaks AAPCS64): keep NZCV across calls and returns,
+    /// and reload callee-saved registers after calls.
+    pub strict_abi: bool,
 }
 
 /// The signature of every translated function: `(cpu: i64, entry: i32)`.

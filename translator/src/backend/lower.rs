@@ -4,10 +4,12 @@
 //! They are loaded from `CpuState` only at entry points and after calls
 //! and syscalls, and stored back only at exits, calls, syscalls and traps:
 //! - loaded: every register the function mentions (so stores at exits always
-//!   store a current value);
+//!   store a current value), except that after a call that returned to its
+//!   return address the callee-saved X19-X29 and SP keep their values
+//!   (AAPCS64 requires callees to preserve them) unless `strict_abi`;
 //! - stored: every register the function writes;
 //! - flags: loaded where live on entry; not kept across calls and returns
-//!   (AAPCS64 says NZCV is not preserved there) unless `strict_flags`.
+//!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!
 //! Calls: `BL` is a host call of the callee's translation, guarded by the
 //! host-call depth; after it the caller checks that `CpuState::pc` is the
@@ -40,6 +42,9 @@ use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPER
 use super::lower_fp::FpHost;
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
+
+/// X19-X29 and SP (X31): the registers an AAPCS64 callee preserves.
+const CALLEE_SAVED_X: u32 = 0x3ff << 19 | 1 << 31;
 
 /// Flags for `CpuState` accesses: never trap, aligned.
 fn cpu_mem() -> MemFlagsData {
@@ -302,7 +307,7 @@ pub fn lower_function(
         x,
         flags,
         v,
-        use_: usage(ir, env.strict_flags),
+        use_: usage(ir, env.strict_abi),
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
@@ -337,8 +342,13 @@ impl Lowerer<'_, '_> {
     /// Loads guest state into the variables, for an entry or resume point
     /// whose first block has flags `flag_mask` live.
     fn reload(&mut self, flag_mask: u8) {
+        self.reload_except(flag_mask, 0);
+    }
+
+    /// [`Self::reload`], keeping the variables of the X registers in `keep`.
+    fn reload_except(&mut self, flag_mask: u8, keep: u32) {
         for r in 0..32 {
-            if self.use_.mentioned_x & (1 << r) != 0 {
+            if self.use_.mentioned_x & !keep & (1 << r) != 0 {
                 let val = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
                 self.fb.def_var(self.x[r], val);
             }
@@ -376,7 +386,7 @@ impl Lowerer<'_, '_> {
     }
 
     fn exit_flags(&self) -> u8 {
-        if self.env.strict_flags {
+        if self.env.strict_abi {
             0xf
         } else {
             0
@@ -403,6 +413,11 @@ impl Lowerer<'_, '_> {
                 .collect();
             let jt = JumpTableData::new(calls[0], &calls);
             let jt = self.fb.create_jump_table(jt);
+            // Calls enter at 0: test for it before the table dispatch.
+            let table = self.fb.create_block();
+            self.fb.set_cold_block(table);
+            self.fb.ins().brif(entry_idx, table, &[], targets[0].0, &[]);
+            self.fb.switch_to_block(table);
             self.fb.ins().br_table(entry_idx, jt);
         }
         for (i, (eb, pc, b)) in targets.into_iter().enumerate() {
@@ -696,7 +711,10 @@ impl Lowerer<'_, '_> {
 
     /// After a call: continue at `cont` if the guest returned to `ret`,
     /// else leave this function.
-    fn check_return(&mut self, ret: u64, cont: Block) {
+    /// After a call or syscall: continue at `cont` if the guest returned to
+    /// `ret`, else return to the caller. `abi_call`: the callee was a guest
+    /// function, which preserves X19-X29 and SP.
+    fn check_return(&mut self, ret: u64, cont: Block, abi_call: bool) {
         let pc = self.cpu_load(types::I64, abi::OFF_PC);
         let ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
         let resume = self.fb.create_block();
@@ -707,7 +725,12 @@ impl Lowerer<'_, '_> {
         self.fb.ins().return_(&[]);
         self.fb.switch_to_block(resume);
         let mask = self.resume_flags(cont);
-        self.reload(mask);
+        let keep = if abi_call && !self.env.strict_abi {
+            CALLEE_SAVED_X
+        } else {
+            0
+        };
+        self.reload_except(mask, keep);
         let c = self.block(cont);
         self.fb.ins().jump(c, &[]);
     }
@@ -752,13 +775,13 @@ impl Lowerer<'_, '_> {
             Terminator::Call { target, ret, cont } => {
                 self.spill(exit_flags);
                 self.call_direct(*target);
-                self.check_return(*ret, *cont);
+                self.check_return(*ret, *cont, true);
             }
             Terminator::CallIndirect { target, ret, cont } => {
                 let t = self.value(*target);
                 self.spill(exit_flags);
                 self.call_indirect(t);
-                self.check_return(*ret, *cont);
+                self.check_return(*ret, *cont, true);
             }
             Terminator::TailCall { target } => {
                 self.spill(exit_flags);
@@ -785,7 +808,7 @@ impl Lowerer<'_, '_> {
                 let f = self.helper(Helper::Syscall);
                 let cpu = self.cpu;
                 self.fb.ins().call(f, &[cpu]);
-                self.check_return(*next, *cont);
+                self.check_return(*next, *cont, false);
             }
             Terminator::Trap { pc, word, kind } => {
                 self.spill(exit_flags);

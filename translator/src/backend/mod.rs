@@ -36,8 +36,9 @@ use vmxlate_abi::Routine;
 pub struct Options {
     /// Target CPU level.
     pub cpu: CpuLevel,
-    /// Keep NZCV across calls and returns.
-    pub strict_flags: bool,
+    /// Assume nothing of callees beyond the architecture: keep NZCV across
+    /// calls and returns, and reload callee-saved registers after calls.
+    pub strict_abi: bool,
     /// Run the Cranelift verifier on every function.
     pub verify: bool,
 }
@@ -156,7 +157,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         routines,
         trap_text,
         trap_offsets: &trap_offsets,
-        strict_flags: opts.strict_flags,
+        strict_abi: opts.strict_abi,
     };
     let machines: Vec<Result<Machine, String>> = funcs
         .par_iter()

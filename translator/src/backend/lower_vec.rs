@@ -210,12 +210,7 @@ fn binary(fb: &mut FunctionBuilder, op: VBinOp, l: Lanes, a: ClValue, b: ClValue
         VBinOp::Or => return fb.ins().bor(a, b),
         VBinOp::Xor => return fb.ins().bxor(a, b),
         VBinOp::AndNot => return fb.ins().band_not(a, b),
-        VBinOp::Zip1
-        | VBinOp::Zip2
-        | VBinOp::Uzp1
-        | VBinOp::Uzp2
-        | VBinOp::Trn1
-        | VBinOp::Trn2 => {
+        VBinOp::Zip1 | VBinOp::Zip2 | VBinOp::Uzp1 | VBinOp::Uzp2 | VBinOp::Trn1 | VBinOp::Trn2 => {
             return permute(fb, op, l, a, b)
         }
         VBinOp::AddPairwise | VBinOp::UminPairwise | VBinOp::UmaxPairwise => {

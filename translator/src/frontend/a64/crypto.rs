@@ -219,9 +219,8 @@ fn sub_bytes(cx: &mut Ctx, v: Value, table: &[u8; 256]) -> Value {
         let idx = if k == 0 {
             v
         } else {
-            let off = cx
-                .b
-                .vconst(Type::V128, super::simd::replicate(16 * k as u64, 8));
+            let off =
+                cx.b.vconst(Type::V128, super::simd::replicate(16 * k as u64, 8));
             vb(cx, VBinOp::Sub, v, off)
         };
         let part = cx.b.vtbl1(Type::V128, t, idx);
@@ -254,9 +253,7 @@ fn gf_mul(mut a: u8, mut b: u8) -> u8 {
 fn sbox() -> [u8; 256] {
     let mut s = [0u8; 256];
     for (x, out) in s.iter_mut().enumerate() {
-        let inv = (1..=255u8)
-            .find(|&y| gf_mul(x as u8, y) == 1)
-            .unwrap_or(0);
+        let inv = (1..=255u8).find(|&y| gf_mul(x as u8, y) == 1).unwrap_or(0);
         *out = inv
             ^ inv.rotate_left(1)
             ^ inv.rotate_left(2)

@@ -2,7 +2,7 @@
 //! (SHADD/URHADD/UHSUB...), absolute differences (SABD/UABA...), CLZ/CLS,
 //! the pairwise minimum/maximum (SMAXP/SMINP), TRN1/TRN2, TBL/TBX with one
 //! to four table registers, polynomial multiplies (PMUL, PMULL/PMULL2 of
-//! bytes and of doublewords) and SADDLV.
+//! bytes and of doublewords), SADDLV and the dot products SDOT/UDOT.
 //!
 //! Invariants: halving forms use carry-free identities on the lanes
 //! (`(a & b) + ((a ^ b) >> 1)` and friends) so no lane ever needs a wider
@@ -13,7 +13,7 @@ use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
 use super::ctx::{unsupported, Ctx, Lift};
 use super::simd_lanes::{assemble, get, k64, lanes, put, vx, Vx};
-use super::simd_wide::concat_low;
+use super::simd_wide::{concat_low, widen};
 use crate::ir::{Lanes, Type, VBinOp, VReduceOp, VShiftOp, Value};
 
 fn vb(cx: &mut Ctx, op: VBinOp, l: Lanes, a: Value, b: Value) -> Value {
@@ -33,6 +33,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         TRN2 => trn(cx, i, VBinOp::Trn2),
         TBL | TBX => table(cx, i),
         PMUL => pmul(cx, i),
+        SDOT | UDOT => dot(cx, i),
         PMULL | PMULL2 => pmull(cx, i),
         SADDLV => {
             let Operand::SIMDRegister(size, d) = i.operands[0] else {
@@ -187,9 +188,8 @@ fn table(cx: &mut Ctx, i: &Instruction) -> Lift {
         let shifted = if k == 0 {
             idx
         } else {
-            let off = cx
-                .b
-                .vconst(Type::V128, super::simd::replicate(16 * k as u64, 8));
+            let off =
+                cx.b.vconst(Type::V128, super::simd::replicate(16 * k as u64, 8));
             vb(cx, VBinOp::Sub, l, idx, off)
         };
         let part = cx.b.vtbl1(Type::V128, t, shifted);
@@ -200,14 +200,52 @@ fn table(cx: &mut Ctx, i: &Instruction) -> Lift {
     }
     let mut r = r.expect("at least one table register");
     if i.opcode == Opcode::TBX {
-        let limit = cx
-            .b
-            .vconst(Type::V128, super::simd::replicate(16 * count as u64, 8));
+        let limit =
+            cx.b.vconst(Type::V128, super::simd::replicate(16 * count as u64, 8));
         let inside = vb(cx, VBinOp::CmpHi, l, limit, idx);
         let old = get(cx, d.reg);
         let keep = vb(cx, VBinOp::AndNot, l, old, inside);
         r = vb(cx, VBinOp::Or, l, r, keep);
     }
+    put(cx, d, r);
+    Ok(())
+}
+
+/// SDOT/UDOT (FEAT_DotProd): each 32-bit lane accumulates the four
+/// products of its bytes. Byte products are exact in 16 bits; adjacent
+/// products are summed into 32 bits on the wide view (as SADDLP does),
+/// then adjacent 32-bit sums pairwise.
+fn dot(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = vx(&i.operands[0])?;
+    let n = vx(&i.operands[1])?;
+    let signed = i.opcode == Opcode::SDOT;
+    let a = get(cx, n.reg);
+    let b = match i.operands[2] {
+        Operand::SIMDRegisterElementsMultipleLane(_, r, _, idx, _) => {
+            let v = get(cx, r);
+            let x = cx.b.vextract(Type::I32, v, (Lanes::I32x4, idx));
+            cx.b.vsplat(Type::V128, x, Lanes::I32x4)
+        }
+        ref op => get(cx, vx(op)?.reg),
+    };
+    let right = if signed {
+        VShiftOp::Sshr
+    } else {
+        VShiftOp::Ushr
+    };
+    let mut sums = Vec::new();
+    for high in [false, true] {
+        let wa = widen(cx, a, Lanes::I8x16, high, signed);
+        let wb = widen(cx, b, Lanes::I8x16, high, signed);
+        let p = vb(cx, VBinOp::Mul, Lanes::I16x8, wa, wb);
+        let up = cx.b.vshift(Type::V128, p, (VShiftOp::Shl, Lanes::I32x4, 16));
+        let even = cx.b.vshift(Type::V128, up, (right, Lanes::I32x4, 16));
+        let odd = cx.b.vshift(Type::V128, p, (right, Lanes::I32x4, 16));
+        sums.push(vb(cx, VBinOp::Add, Lanes::I32x4, even, odd));
+    }
+    let r = vb(cx, VBinOp::AddPairwise, Lanes::I32x4, sums[0], sums[1]);
+    let old = get(cx, d.reg);
+    let r = vb(cx, VBinOp::Add, Lanes::I32x4, old, r);
     put(cx, d, r);
     Ok(())
 }
@@ -309,6 +347,8 @@ pub fn handles(i: &Instruction) -> bool {
             | PMULL
             | PMULL2
             | SADDLV
+            | SDOT
+            | UDOT
     ) || (matches!(i.opcode, CLZ | CLS)
         && matches!(i.operands[0], Operand::SIMDRegisterElements(..)))
 }

@@ -1,5 +1,6 @@
 //! Advanced SIMD saturating arithmetic and shifts: SQADD/UQADD/SQSUB/UQSUB,
-//! SUQADD/USQADD, SQABS/SQNEG, SQDMULH/SQRDMULH, shifts by register
+//! SUQADD/USQADD, SQABS/SQNEG, SQDMULH/SQRDMULH, SQRDMLAH/SQRDMLSH
+//! (FEAT_RDM), shifts by register
 //! (SSHL/USHL, rounding SRSHL/URSHL, saturating SQSHL/UQSHL/SQRSHL/UQRSHL),
 //! saturating left shifts by immediate (SQSHL/UQSHL/SQSHLU), rounding
 //! right shifts (SRSHR/URSHR/SRSRA/URSRA), accumulating SSRA/USRA and the
@@ -13,8 +14,8 @@ use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand};
 
 use super::ctx::{unsupported, Ctx, Lift, Unsupported};
 use super::simd_lanes::{
-    assemble, clamp, cmp, get, k64, lanes, operand_or_element, put, range, sel, signed_limit64,
-    vx, Qc,
+    assemble, clamp, cmp, get, k64, lanes, operand_or_element, put, range, sel, signed_limit64, vx,
+    Qc,
 };
 use crate::ir::{IntCC, Type, Value};
 
@@ -84,9 +85,13 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         }
         SUQADD | USQADD => {
             let acc_signed = i.opcode == SUQADD;
-            map3(cx, i, (acc_signed, !acc_signed, false), true, |cx, qc, acc, x, _| {
-                mixed_add(cx, qc, acc, x, bits, acc_signed)
-            })
+            map3(
+                cx,
+                i,
+                (acc_signed, !acc_signed, false),
+                true,
+                |cx, qc, acc, x, _| mixed_add(cx, qc, acc, x, bits, acc_signed),
+            )
         }
         SQABS | SQNEG => {
             let abs = i.opcode == SQABS;
@@ -113,7 +118,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         }
         SQDMULH | SQRDMULH => {
             let round = i.opcode == SQRDMULH;
-            if bits > 32 || bits < 16 {
+            if !(16..=32).contains(&bits) {
                 return unsupported("sqdmulh lane size");
             }
             map3(cx, i, (true, true, true), false, |cx, qc, _, a, b| {
@@ -127,6 +132,27 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
                 clamp(cx, qc, r, range(bits, true), true)
             })
         }
+        SQRDMLAH | SQRDMLSH => {
+            // (d << e) +/- 2ab + 2^(e-1), halved so it fits in i64.
+            if !(16..=32).contains(&bits) {
+                return unsupported("sqrdmlah lane size");
+            }
+            let sub = i.opcode == SQRDMLSH;
+            map3(cx, i, (true, true, true), true, |cx, qc, acc, a, b| {
+                let p = cx.b.mul(Type::I64, a, b);
+                let s = k64(cx, (bits - 1) as i64);
+                let hi = cx.b.shl(Type::I64, acc, s);
+                let sum = if sub {
+                    cx.b.sub(Type::I64, hi, p)
+                } else {
+                    cx.b.add(Type::I64, hi, p)
+                };
+                let c = k64(cx, 1i64 << (bits - 2));
+                let sum = cx.b.add(Type::I64, sum, c);
+                let r = cx.b.ashr(Type::I64, sum, s);
+                clamp(cx, qc, r, range(bits, true), true)
+            })
+        }
         SSHL | USHL | SRSHL | URSHL | SQSHL | UQSHL | SQRSHL | UQRSHL
             if !is_imm(&i.operands[2]) =>
         {
@@ -136,7 +162,18 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             map3(cx, i, (signed, signed, true), false, |cx, qc, _, x, m| {
                 let amt = cx.b.trunc(Type::I8, m);
                 let amt = cx.b.sext(Type::I64, amt);
-                shift_by(cx, qc, x, amt, bits, ShiftKind { signed, round, sat: sat.then_some(signed) })
+                shift_by(
+                    cx,
+                    qc,
+                    x,
+                    amt,
+                    bits,
+                    ShiftKind {
+                        signed,
+                        round,
+                        sat: sat.then_some(signed),
+                    },
+                )
             })
         }
         SQSHL | UQSHL | SQSHLU => {
@@ -145,7 +182,18 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let out_signed = i.opcode == SQSHL;
             map3(cx, i, (signed, signed, signed), false, |cx, qc, _, x, _| {
                 let amt = k64(cx, s as i64);
-                shift_by(cx, qc, x, amt, bits, ShiftKind { signed, round: false, sat: Some(out_signed) })
+                shift_by(
+                    cx,
+                    qc,
+                    x,
+                    amt,
+                    bits,
+                    ShiftKind {
+                        signed,
+                        round: false,
+                        sat: Some(out_signed),
+                    },
+                )
             })
         }
         SRSHR | URSHR | SRSRA | URSRA | SSRA | USRA => {
@@ -155,7 +203,18 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let acc = matches!(i.opcode, SRSRA | URSRA | SSRA | USRA);
             map3(cx, i, (signed, signed, signed), acc, |cx, qc, old, x, _| {
                 let amt = k64(cx, -(s as i64));
-                let r = shift_by(cx, qc, x, amt, bits, ShiftKind { signed, round, sat: None });
+                let r = shift_by(
+                    cx,
+                    qc,
+                    x,
+                    amt,
+                    bits,
+                    ShiftKind {
+                        signed,
+                        round,
+                        sat: None,
+                    },
+                );
                 if acc {
                     cx.b.add(Type::I64, old, r)
                 } else {
@@ -298,7 +357,15 @@ pub fn shift_by(
     let too_far = cmp(cx, IntCC::Sge, amt, width);
     let left = match sat {
         None => sel(cx, too_far, zero, shifted),
-        Some(out_signed) => left_sat(cx, qc, x, (shifted, amt_l, too_far), bits, signed, out_signed),
+        Some(out_signed) => left_sat(
+            cx,
+            qc,
+            x,
+            (shifted, amt_l, too_far),
+            bits,
+            signed,
+            out_signed,
+        ),
     };
     let n = cx.b.sub(Type::I64, zero, amt);
     let mut right = shr_clamped(cx, x, n, signed);
@@ -420,6 +487,8 @@ pub fn handles(i: &Instruction) -> bool {
             | SQNEG
             | SQDMULH
             | SQRDMULH
+            | SQRDMLAH
+            | SQRDMLSH
             | SSHL
             | USHL
             | SRSHL
@@ -439,4 +508,3 @@ pub fn handles(i: &Instruction) -> bool {
             | SRI
     )
 }
-

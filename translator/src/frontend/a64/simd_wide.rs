@@ -73,11 +73,8 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let n = vx(&i.operands[1])?;
             let v = get(cx, n.reg);
             let w = widen(cx, v, n.lanes, i.opcode == SHLL2, false);
-            let r = cx.b.vshift(
-                Type::V128,
-                w,
-                (VShiftOp::Shl, d.lanes, n.bits() as u8),
-            );
+            let r =
+                cx.b.vshift(Type::V128, w, (VShiftOp::Shl, d.lanes, n.bits() as u8));
             put(cx, d, r);
             Ok(())
         }
@@ -349,10 +346,8 @@ fn high_narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
     let mut r = vb(cx, if sub { VBinOp::Sub } else { VBinOp::Add }, wl, a, b);
     if matches!(op, RADDHN | RADDHN2 | RSUBHN | RSUBHN2) {
         let unit = 1u64 << (d.bits() - 1);
-        let c = cx.b.vconst(
-            Type::V128,
-            super::simd::replicate(unit, wl.lane_bits()),
-        );
+        let c =
+            cx.b.vconst(Type::V128, super::simd::replicate(unit, wl.lane_bits()));
         r = vb(cx, VBinOp::Add, wl, r, c);
     }
     let r = cx.b.vshrn(Type::V128, r, (wl, d.bits() as u8));

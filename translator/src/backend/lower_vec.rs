@@ -416,6 +416,19 @@ mod tests {
             0x1211_100f_0e0d_0c0b_0a09_0807_0605_0403
         );
         assert_eq!(run2(Opcode::VTbl1, Imm::None, A, 0x10ff_0f00), 0x0f00);
+        // TRN1: a0 b0 a2 b2 ...; TRN2: a1 b1 a3 b3 ... (Arm ARM C7.2).
+        assert_eq!(
+            run2(Opcode::VBin, vb(VBinOp::Trn1, Lanes::I8x16), A, B),
+            0x1e0e_1c0c_1a0a_1808_1606_1404_1202_1000
+        );
+        assert_eq!(
+            run2(Opcode::VBin, vb(VBinOp::Trn2, Lanes::I16x8), A, B),
+            0x1f1e_0f0e_1b1a_0b0a_1716_0706_1312_0302
+        );
+        assert_eq!(
+            run2(Opcode::VBin, vb(VBinOp::Trn1, Lanes::I64x2), A, B),
+            0x1716_1514_1312_1110_0706_0504_0302_0100
+        );
     }
 
     #[test]
@@ -475,6 +488,21 @@ mod tests {
             B,
         );
         assert_eq!(min, 0x1110);
+        // SADDLV sign-extends: sixteen -1 bytes sum to -16.
+        let ssum = run_to_scalar(
+            Opcode::VReduce,
+            Type::I16,
+            r(VReduceOp::SAdd, Lanes::I8x16),
+            !0,
+        );
+        assert_eq!(ssum, 0xfff0);
+        let ssum = run_to_scalar(
+            Opcode::VReduce,
+            Type::I64,
+            r(VReduceOp::SAdd, Lanes::I32x4),
+            0x8000_0000_8000_0000_7fff_ffff_0000_0001,
+        );
+        assert_eq!(ssum as i64, 1 + 0x7fff_ffff - 2 * 0x8000_0000);
         let d = run_to_scalar(
             Opcode::VReduce,
             Type::I64,
@@ -532,6 +560,8 @@ mod tests {
             Zip2,
             Uzp1,
             Uzp2,
+            Trn1,
+            Trn2,
         ];
         for l in all {
             for op in bins {

@@ -252,6 +252,10 @@ fn binary(fb: &mut FunctionBuilder, op: VBinOp, l: Lanes, a: ClValue, b: ClValue
             let z = cast(fb, t, z);
             fb.ins().icmp(ClCC::NotEqual, x, z)
         }
+        VBinOp::SqAdd => fb.ins().sadd_sat(a, b),
+        VBinOp::UqAdd => fb.ins().uadd_sat(a, b),
+        VBinOp::SqSub => fb.ins().ssub_sat(a, b),
+        VBinOp::UqSub => fb.ins().usub_sat(a, b),
         VBinOp::Umin => fb.ins().umin(a, b),
         VBinOp::Umax => fb.ins().umax(a, b),
         VBinOp::Smin => fb.ins().smin(a, b),
@@ -301,8 +305,31 @@ fn unary(fb: &mut FunctionBuilder, op: VUnOp, l: Lanes, a: ClValue) -> ClValue {
             let rlo = fb.ins().ishl_imm_u(rlo, 4);
             fb.ins().bor(rlo, rhi)
         }
+        VUnOp::NarrowSs | VUnOp::NarrowSu | VUnOp::NarrowUu => {
+            let mut v = cast(fb, t, a);
+            if op == VUnOp::NarrowUu {
+                // Clamp to the narrow unsigned range first; the values are
+                // then non-negative, which the signed-input pack needs.
+                let bits = l.lane_bits() / 2;
+                let max = vconst(fb, replicate((1u64 << bits) - 1, l.lane_bits()));
+                let max = cast(fb, t, max);
+                v = fb.ins().umin(v, max);
+            }
+            let z = vconst(fb, 0);
+            let z = cast(fb, t, z);
+            if op == VUnOp::NarrowSs {
+                fb.ins().snarrow(v, z)
+            } else {
+                fb.ins().unarrow(v, z)
+            }
+        }
     };
     bytes(fb, r)
+}
+
+/// Repeats a `bits`-wide pattern over 128 bits.
+fn replicate(pattern: u64, bits: u32) -> u128 {
+    (0..128 / bits).fold(0u128, |acc, k| acc | (u128::from(pattern) << (k * bits)))
 }
 
 /// Across-lanes reduction. A sum into a wider result first widens the
@@ -519,6 +546,49 @@ mod tests {
         assert_eq!(shrn, 0x000f_ff23);
         let lane = run_to_scalar(Opcode::VExtract, Type::I32, Imm::Lane((Lanes::I8x16, 9)), A);
         assert_eq!(lane, 9);
+    }
+
+    #[test]
+    fn saturating_and_narrowing() {
+        let vb = |op, l| Imm::VBin((op, l));
+        // Lanes (low first): 0x7f + 1, -128 + -1, 0 + 0, 0xff + 0xff.
+        let a = 0xff_00_80_7f;
+        let b = 0xff_00_ff_01;
+        let sq = run2(Opcode::VBin, vb(VBinOp::SqAdd, Lanes::I8x16), a, b);
+        assert_eq!(sq, 0xfe_00_80_7f);
+        let uq = run2(Opcode::VBin, vb(VBinOp::UqAdd, Lanes::I8x16), a, b);
+        assert_eq!(uq, 0xff_00_ff_80);
+        let us = run2(
+            Opcode::VBin,
+            vb(VBinOp::UqSub, Lanes::I16x8),
+            0x0001_8000,
+            0x0002_7fff,
+        );
+        assert_eq!(us, 0x0000_0001);
+        let ss = run2(
+            Opcode::VBin,
+            vb(VBinOp::SqSub, Lanes::I16x8),
+            0x8000,
+            0x0001,
+        );
+        assert_eq!(ss, 0x8000);
+        // Halfword lanes 256, -128, 5, -32768, 0xffff (-1 or 65535).
+        let h = 0xffff_8000_0005_ff80_0100;
+        let u = |op| Imm::VUn((op, Lanes::I16x8));
+        assert_eq!(
+            run2(Opcode::VUn, u(VUnOp::NarrowSs), h, 0),
+            0xff_80_05_80_7f
+        );
+        assert_eq!(
+            run2(Opcode::VUn, u(VUnOp::NarrowSu), h, 0),
+            0x00_00_05_00_ff
+        );
+        assert_eq!(
+            run2(Opcode::VUn, u(VUnOp::NarrowUu), h, 0),
+            0xff_ff_05_ff_ff
+        );
+        let w = Imm::VUn((VUnOp::NarrowUu, Lanes::I32x4));
+        assert_eq!(run2(Opcode::VUn, w, 0x0001_0000_0000_fffe, 0), 0xffff_fffe);
     }
 
     #[test]

@@ -282,7 +282,10 @@ mod tests {
         (0x0e42_6820, "trn2 v0.4h, v1.4h, v2.4h"),
         (0x4e04_4020, "tbl v0.16b, {v1.16b-v3.16b}, v4.16b"),
         (0x0e04_1020, "tbx v0.8b, {v1.16b}, v4.8b"),
-        (0x4e04_63c0, "tbl v0.16b, {v30.16b, v31.16b, v0.16b, v1.16b}, v4.16b"),
+        (
+            0x4e04_63c0,
+            "tbl v0.16b, {v30.16b, v31.16b, v0.16b, v1.16b}, v4.16b",
+        ),
         (0x6e22_9c20, "pmul v0.16b, v1.16b, v2.16b"),
         (0x0e22_e020, "pmull v0.8h, v1.8b, v2.8b"),
         (0x4ee2_e020, "pmull2 v0.1q, v1.2d, v2.2d"),
@@ -324,7 +327,10 @@ mod tests {
     fn every_form_lifts() {
         for &(word, text) in FORMS {
             let ir = lift_words(&[word]);
-            assert!(!ir.contains("trap"), "{text} ({word:08x}) did not lift:\n{ir}");
+            assert!(
+                !ir.contains("trap"),
+                "{text} ({word:08x}) did not lift:\n{ir}"
+            );
         }
     }
 

@@ -238,7 +238,8 @@ fn dot(cx: &mut Ctx, i: &Instruction) -> Lift {
         let wa = widen(cx, a, Lanes::I8x16, high, signed);
         let wb = widen(cx, b, Lanes::I8x16, high, signed);
         let p = vb(cx, VBinOp::Mul, Lanes::I16x8, wa, wb);
-        let up = cx.b.vshift(Type::V128, p, (VShiftOp::Shl, Lanes::I32x4, 16));
+        let up =
+            cx.b.vshift(Type::V128, p, (VShiftOp::Shl, Lanes::I32x4, 16));
         let even = cx.b.vshift(Type::V128, up, (right, Lanes::I32x4, 16));
         let odd = cx.b.vshift(Type::V128, p, (right, Lanes::I32x4, 16));
         sums.push(vb(cx, VBinOp::Add, Lanes::I32x4, even, odd));

@@ -15,9 +15,9 @@ use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand};
 use super::ctx::{unsupported, Ctx, Lift, Unsupported};
 use super::simd_lanes::{
     assemble, clamp, cmp, get, k64, lanes, operand_or_element, put, range, sel, signed_limit64, vx,
-    Qc,
+    Qc, Vx,
 };
-use crate::ir::{IntCC, Type, Value};
+use crate::ir::{IntCC, Lanes, Type, VBinOp, VReduceOp, VUnOp, Value};
 
 /// The immediate shift amount of a shift-by-immediate form.
 pub fn imm_shift(op: &Operand) -> Result<u32, Unsupported> {
@@ -76,6 +76,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
     let d = vx(&i.operands[0])?;
     let bits = d.bits();
     match i.opcode {
+        SQADD | SQSUB | UQADD | UQSUB if bits <= 16 && d.count > 1 => add_sat_vector(cx, i, d),
         SQADD | SQSUB | UQADD | UQSUB => {
             let signed = matches!(i.opcode, SQADD | SQSUB);
             let sub = matches!(i.opcode, SQSUB | UQSUB);
@@ -231,6 +232,39 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         }
         _ => unsupported(format!("{:?}", i.opcode)),
     }
+}
+
+/// SQADD/UQADD/SQSUB/UQSUB on byte and halfword vectors, as x86's
+/// saturating adds. A lane saturated exactly when the saturated result
+/// differs from the wrapping one (the exact sum is within one range width
+/// of the limits, so it cannot wrap back onto a limit).
+fn add_sat_vector(cx: &mut Ctx, i: &Instruction, d: Vx) -> Lift {
+    use Opcode::*;
+    let (sat_op, wrap_op) = match i.opcode {
+        SQADD => (VBinOp::SqAdd, VBinOp::Add),
+        UQADD => (VBinOp::UqAdd, VBinOp::Add),
+        SQSUB => (VBinOp::SqSub, VBinOp::Sub),
+        _ => (VBinOp::UqSub, VBinOp::Sub),
+    };
+    let a = get(cx, vx(&i.operands[1])?.reg);
+    let b = get(cx, vx(&i.operands[2])?.reg);
+    let l = d.lanes;
+    let r = cx.b.vbin(Type::V128, a, b, (sat_op, l));
+    let w = cx.b.vbin(Type::V128, a, b, (wrap_op, l));
+    let same = cx.b.vbin(Type::V128, r, w, (VBinOp::CmpEq, l));
+    let mut differs = cx.b.vun(Type::V128, same, (VUnOp::Not, l));
+    if !d.full() {
+        differs = cx.b.vzero_high(Type::V128, differs);
+    }
+    let any =
+        cx.b.vreduce(Type::I8, differs, (VReduceOp::Umax, Lanes::I8x16));
+    let zero = cx.iconst(Type::I8, 0);
+    let sat = cx.b.icmp(Type::I8, any, zero, IntCC::Ne);
+    let mut qc = Qc::default();
+    qc.add(cx, sat);
+    qc.finish(cx);
+    put(cx, d, r);
+    Ok(())
 }
 
 fn is_imm(op: &Operand) -> bool {

@@ -16,7 +16,7 @@ use super::simd_lanes::{
     assemble, clamp, get, k64, lane, lanes, operand_or_element, put, range, vx, Qc, Vx,
 };
 use super::simd_sat::{add_sat, imm_shift, shift_by, ShiftKind};
-use crate::ir::{Lanes, Type, VBinOp, VShiftOp, Value};
+use crate::ir::{Lanes, Type, VBinOp, VReduceOp, VShiftOp, VUnOp, Value};
 
 /// Widens the low (or, with `high`, the upper) half of `v`'s `narrow`
 /// lanes to double width, zero- or sign-extending.
@@ -271,6 +271,27 @@ fn sat_narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
     let src_signed = !matches!(i.opcode, UQXTN | UQXTN2);
     let dst_signed = matches!(i.opcode, SQXTN | SQXTN2);
     let v = get(cx, n.reg);
+    if n.count > 1 && n.bits() <= 32 {
+        // Vector form from halfwords or words: x86's packs. A lane
+        // saturated exactly when widening the result back changes it.
+        let kind = match (src_signed, dst_signed) {
+            (true, true) => VUnOp::NarrowSs,
+            (true, false) => VUnOp::NarrowSu,
+            _ => VUnOp::NarrowUu,
+        };
+        let r = cx.b.vun(Type::V128, v, (kind, n.lanes));
+        let back = widen(cx, r, d.lanes, false, dst_signed);
+        let same = cx.b.vbin(Type::V128, back, v, (VBinOp::CmpEq, n.lanes));
+        let all =
+            cx.b.vreduce(Type::I8, same, (VReduceOp::Umin, Lanes::I8x16));
+        let zero = cx.iconst(Type::I8, 0);
+        let sat = cx.b.icmp(Type::I8, all, zero, crate::ir::IntCC::Eq);
+        let mut qc = Qc::default();
+        qc.add(cx, sat);
+        qc.finish(cx);
+        put_narrow(cx, d, upper, r);
+        return Ok(());
+    }
     let xs = lanes(cx, v, n.lanes, 0, n.count, src_signed);
     let mut qc = Qc::default();
     let out: Vec<Value> = xs

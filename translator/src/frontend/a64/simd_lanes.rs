@@ -213,7 +213,7 @@ mod tests {
 
     /// One encoding of every Advanced SIMD integer, structure load/store,
     /// crypto and CRC form this lifter covers (assembled with
-    /// `aarch64-linux-gnu-as -march=armv8.2-a+crypto+crc+dotprod+rdm`).
+    /// `aarch64-linux-gnu-as -march=armv8.2-a+crypto+crc+dotprod+rdm+sha3`).
     /// Their results are checked against qemu-aarch64 by the `vector`
     /// fixture; here each must lift without a trap.
     const FORMS: &[(u32, &str)] = &[
@@ -320,6 +320,14 @@ mod tests {
         (0x1ac2_4020, "crc32b w0, w1, w2"),
         (0x1ac2_5420, "crc32ch w0, w1, w2"),
         (0x9ac2_4c20, "crc32x w0, w1, x2"),
+        (0xce62_8020, "sha512h q0, q1, v2.2d"),
+        (0xce62_8420, "sha512h2 q0, q1, v2.2d"),
+        (0xcec0_8020, "sha512su0 v0.2d, v1.2d"),
+        (0xce62_8820, "sha512su1 v0.2d, v1.2d, v2.2d"),
+        (0xce02_0c20, "eor3 v0.16b, v1.16b, v2.16b, v3.16b"),
+        (0xce22_0c20, "bcax v0.16b, v1.16b, v2.16b, v3.16b"),
+        (0xce62_8c20, "rax1 v0.2d, v1.2d, v2.2d"),
+        (0xce82_2820, "xar v0.2d, v1.2d, v2.2d, #10"),
         (0x9ac2_5c20, "crc32cx w0, w1, x2"),
     ];
 

@@ -256,6 +256,7 @@ fn binary(fb: &mut FunctionBuilder, op: VBinOp, l: Lanes, a: ClValue, b: ClValue
         VBinOp::UqAdd => fb.ins().uadd_sat(a, b),
         VBinOp::SqSub => fb.ins().ssub_sat(a, b),
         VBinOp::UqSub => fb.ins().usub_sat(a, b),
+        VBinOp::SqRdMulH => fb.ins().sqmul_round_sat(a, b),
         VBinOp::Umin => fb.ins().umin(a, b),
         VBinOp::Umax => fb.ins().umax(a, b),
         VBinOp::Smin => fb.ins().smin(a, b),

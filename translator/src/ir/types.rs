@@ -325,6 +325,8 @@ pub enum VBinOp {
     SqSub,
     /// Unsigned saturating subtract (I8x16 and I16x8 only).
     UqSub,
+    /// SQRDMULH: `(2ab + 2^15) >> 16` with saturation (I16x8 only).
+    SqRdMulH,
     /// TRN1: even lanes of `a` interleaved with even lanes of `b`.
     Trn1,
     /// TRN2: odd lanes of `a` interleaved with odd lanes of `b`.

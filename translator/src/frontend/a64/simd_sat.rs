@@ -17,7 +17,7 @@ use super::simd_lanes::{
     assemble, clamp, cmp, get, k64, lanes, operand_or_element, put, range, sel, signed_limit64, vx,
     Qc, Vx,
 };
-use crate::ir::{IntCC, Lanes, Type, VBinOp, VReduceOp, VUnOp, Value};
+use crate::ir::{IntCC, Lanes, Type, VBinOp, VReduceOp, VShiftOp, VUnOp, Value};
 
 /// The immediate shift amount of a shift-by-immediate form.
 pub fn imm_shift(op: &Operand) -> Result<u32, Unsupported> {
@@ -117,6 +117,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
                 }
             })
         }
+        SQRDMULH if bits == 16 && d.count > 1 => sqrdmulh_vector(cx, i, d),
         SQDMULH | SQRDMULH => {
             let round = i.opcode == SQRDMULH;
             if !(16..=32).contains(&bits) {
@@ -201,27 +202,14 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let s = imm_shift(&i.operands[2])?;
             let signed = matches!(i.opcode, SRSHR | SRSRA | SSRA);
             let round = matches!(i.opcode, SRSHR | URSHR | SRSRA | URSRA);
-            let acc = matches!(i.opcode, SRSRA | URSRA | SSRA | USRA);
-            map3(cx, i, (signed, signed, signed), acc, |cx, qc, old, x, _| {
-                let amt = k64(cx, -(s as i64));
-                let r = shift_by(
-                    cx,
-                    qc,
-                    x,
-                    amt,
-                    bits,
-                    ShiftKind {
-                        signed,
-                        round,
-                        sat: None,
-                    },
-                );
-                if acc {
-                    cx.b.add(Type::I64, old, r)
-                } else {
-                    r
-                }
-            })
+            let v = get(cx, vx(&i.operands[1])?.reg);
+            let mut r = shift_right_vec(cx, v, d.lanes, s, signed, round);
+            if matches!(i.opcode, SRSRA | URSRA | SSRA | USRA) {
+                let old = get(cx, d.reg);
+                r = cx.b.vbin(Type::V128, old, r, (VBinOp::Add, d.lanes));
+            }
+            put(cx, d, r);
+            Ok(())
         }
         SLI | SRI => {
             let s = imm_shift(&i.operands[2])?;
@@ -232,6 +220,66 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         }
         _ => unsupported(format!("{:?}", i.opcode)),
     }
+}
+
+/// `x >> s` per lane for `1 <= s <= lane bits`, rounded to nearest (ties
+/// up) when `round`: `(x >> s) + ((x >> (s - 1)) & 1)`, which needs no
+/// wider intermediate. A shift by the full width gives the sign fill
+/// (signed) or 0, and rounded the top bit (unsigned) or 0 (signed).
+pub fn shift_right_vec(
+    cx: &mut Ctx,
+    v: Value,
+    l: Lanes,
+    s: u32,
+    signed: bool,
+    round: bool,
+) -> Value {
+    let e = l.lane_bits();
+    let right = if signed {
+        VShiftOp::Sshr
+    } else {
+        VShiftOp::Ushr
+    };
+    let base = if s < e {
+        cx.b.vshift(Type::V128, v, (right, l, s as u8))
+    } else if signed && !round {
+        cx.b.vshift(Type::V128, v, (VShiftOp::Sshr, l, (e - 1) as u8))
+    } else {
+        cx.b.vconst(Type::V128, 0)
+    };
+    if !round || (signed && s == e) {
+        return base;
+    }
+    let half =
+        cx.b.vshift(Type::V128, v, (VShiftOp::Ushr, l, (s - 1) as u8));
+    let one = cx.b.vconst(Type::V128, super::simd::replicate(1, e));
+    let bit = cx.b.vbin(Type::V128, half, one, (VBinOp::And, l));
+    cx.b.vbin(Type::V128, base, bit, (VBinOp::Add, l))
+}
+
+/// SQRDMULH on halfword vectors: x86's rounding fixed-point multiply,
+/// which saturates exactly as Arm does; only MIN * MIN saturates.
+fn sqrdmulh_vector(cx: &mut Ctx, i: &Instruction, d: Vx) -> Lift {
+    let l = d.lanes;
+    let a = get(cx, vx(&i.operands[1])?.reg);
+    let b = operand_or_element(cx, &i.operands[2], l)?;
+    let r = cx.b.vbin(Type::V128, a, b, (VBinOp::SqRdMulH, l));
+    let min = cx.b.vconst(Type::V128, super::simd::replicate(0x8000, 16));
+    let am = cx.b.vbin(Type::V128, a, min, (VBinOp::CmpEq, l));
+    let bm = cx.b.vbin(Type::V128, b, min, (VBinOp::CmpEq, l));
+    let mut both = cx.b.vbin(Type::V128, am, bm, (VBinOp::And, l));
+    if !d.full() {
+        both = cx.b.vzero_high(Type::V128, both);
+    }
+    let any =
+        cx.b.vreduce(Type::I8, both, (VReduceOp::Umax, Lanes::I8x16));
+    let zero = cx.iconst(Type::I8, 0);
+    let sat = cx.b.icmp(Type::I8, any, zero, IntCC::Ne);
+    let mut qc = Qc::default();
+    qc.add(cx, sat);
+    qc.finish(cx);
+    put(cx, d, r);
+    Ok(())
 }
 
 /// SQADD/UQADD/SQSUB/UQSUB on byte and halfword vectors, as x86's

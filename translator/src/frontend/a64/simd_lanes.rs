@@ -320,6 +320,7 @@ mod tests {
         (0x1ac2_4020, "crc32b w0, w1, w2"),
         (0x1ac2_5420, "crc32ch w0, w1, w2"),
         (0x9ac2_4c20, "crc32x w0, w1, x2"),
+        (0x4ea1_c820, "urecpe v0.4s, v1.4s"),
         (0xce62_8020, "sha512h q0, q1, v2.2d"),
         (0xce62_8420, "sha512h2 q0, q1, v2.2d"),
         (0xcec0_8020, "sha512su0 v0.2d, v1.2d"),

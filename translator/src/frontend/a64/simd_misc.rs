@@ -2,7 +2,8 @@
 //! (SHADD/URHADD/UHSUB...), absolute differences (SABD/UABA...), CLZ/CLS,
 //! the pairwise minimum/maximum (SMAXP/SMINP), TRN1/TRN2, TBL/TBX with one
 //! to four table registers, polynomial multiplies (PMUL, PMULL/PMULL2 of
-//! bytes and of doublewords), SADDLV and the dot products SDOT/UDOT.
+//! bytes and of doublewords), SADDLV, the dot products SDOT/UDOT and
+//! URECPE.
 //!
 //! Invariants: halving forms use carry-free identities on the lanes
 //! (`(a & b) + ((a ^ b) >> 1)` and friends) so no lane ever needs a wider
@@ -34,6 +35,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         TBL | TBX => table(cx, i),
         PMUL => pmul(cx, i),
         SDOT | UDOT => dot(cx, i),
+        URECPE => urecpe(cx, i),
         PMULL | PMULL2 => pmull(cx, i),
         SADDLV => {
             let Operand::SIMDRegister(size, d) = i.operands[0] else {
@@ -251,6 +253,41 @@ fn dot(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
+/// URECPE: the Arm pseudocode's UnsignedRecipEstimate per 32-bit lane.
+/// Lanes below 2^31 give all ones; otherwise the top 9 bits `a` give the
+/// 9-bit estimate `((2^19 / (2a + 1)) + 1) / 2` in the top bits.
+fn urecpe(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = vx(&i.operands[0])?;
+    let n = vx(&i.operands[1])?;
+    if d.bits() != 32 {
+        return unsupported("urecpe lane size");
+    }
+    let v = get(cx, n.reg);
+    let xs = lanes(cx, v, d.lanes, 0, d.count, false);
+    let out: Vec<Value> = xs
+        .into_iter()
+        .map(|x| {
+            let s23 = k64(cx, 23);
+            let a = cx.b.lshr(Type::I64, x, s23);
+            let one = k64(cx, 1);
+            let a2 = cx.b.shl(Type::I64, a, one);
+            let a2 = cx.b.add(Type::I64, a2, one);
+            let num = k64(cx, 1 << 19);
+            let b = cx.b.udiv(Type::I64, num, a2);
+            let r = cx.b.add(Type::I64, b, one);
+            let r = cx.b.lshr(Type::I64, r, one);
+            let r = cx.b.shl(Type::I64, r, s23);
+            let top = k64(cx, 1 << 31);
+            let small = cx.b.icmp(Type::I8, x, top, crate::ir::IntCC::Ult);
+            let ones = k64(cx, 0xffff_ffff);
+            cx.b.select(Type::I64, small, ones, r)
+        })
+        .collect();
+    let r = assemble(cx, d.lanes, &out);
+    put(cx, d, r);
+    Ok(())
+}
+
 /// Carry-less product of two zero-extended values of `bits` bits: the
 /// low 64 bits and, for 64-bit operands, the high 64 bits.
 fn clmul(cx: &mut Ctx, a: Value, b: Value, bits: u32) -> (Value, Value) {
@@ -350,6 +387,7 @@ pub fn handles(i: &Instruction) -> bool {
             | SADDLV
             | SDOT
             | UDOT
+            | URECPE
     ) || (matches!(i.opcode, CLZ | CLS)
         && matches!(i.operands[0], Operand::SIMDRegisterElements(..)))
 }

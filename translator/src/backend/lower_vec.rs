@@ -252,6 +252,11 @@ fn binary(fb: &mut FunctionBuilder, op: VBinOp, l: Lanes, a: ClValue, b: ClValue
             let z = cast(fb, t, z);
             fb.ins().icmp(ClCC::NotEqual, x, z)
         }
+        VBinOp::SqAdd => fb.ins().sadd_sat(a, b),
+        VBinOp::UqAdd => fb.ins().uadd_sat(a, b),
+        VBinOp::SqSub => fb.ins().ssub_sat(a, b),
+        VBinOp::UqSub => fb.ins().usub_sat(a, b),
+        VBinOp::SqRdMulH => fb.ins().sqmul_round_sat(a, b),
         VBinOp::Umin => fb.ins().umin(a, b),
         VBinOp::Umax => fb.ins().umax(a, b),
         VBinOp::Smin => fb.ins().smin(a, b),
@@ -301,8 +306,31 @@ fn unary(fb: &mut FunctionBuilder, op: VUnOp, l: Lanes, a: ClValue) -> ClValue {
             let rlo = fb.ins().ishl_imm_u(rlo, 4);
             fb.ins().bor(rlo, rhi)
         }
+        VUnOp::NarrowSs | VUnOp::NarrowSu | VUnOp::NarrowUu => {
+            let mut v = cast(fb, t, a);
+            if op == VUnOp::NarrowUu {
+                // Clamp to the narrow unsigned range first; the values are
+                // then non-negative, which the signed-input pack needs.
+                let bits = l.lane_bits() / 2;
+                let max = vconst(fb, replicate((1u64 << bits) - 1, l.lane_bits()));
+                let max = cast(fb, t, max);
+                v = fb.ins().umin(v, max);
+            }
+            let z = vconst(fb, 0);
+            let z = cast(fb, t, z);
+            if op == VUnOp::NarrowSs {
+                fb.ins().snarrow(v, z)
+            } else {
+                fb.ins().unarrow(v, z)
+            }
+        }
     };
     bytes(fb, r)
+}
+
+/// Repeats a `bits`-wide pattern over 128 bits.
+fn replicate(pattern: u64, bits: u32) -> u128 {
+    (0..128 / bits).fold(0u128, |acc, k| acc | (u128::from(pattern) << (k * bits)))
 }
 
 /// Across-lanes reduction. A sum into a wider result first widens the
@@ -416,6 +444,19 @@ mod tests {
             0x1211_100f_0e0d_0c0b_0a09_0807_0605_0403
         );
         assert_eq!(run2(Opcode::VTbl1, Imm::None, A, 0x10ff_0f00), 0x0f00);
+        // TRN1: a0 b0 a2 b2 ...; TRN2: a1 b1 a3 b3 ... (Arm ARM C7.2).
+        assert_eq!(
+            run2(Opcode::VBin, vb(VBinOp::Trn1, Lanes::I8x16), A, B),
+            0x1e0e_1c0c_1a0a_1808_1606_1404_1202_1000
+        );
+        assert_eq!(
+            run2(Opcode::VBin, vb(VBinOp::Trn2, Lanes::I16x8), A, B),
+            0x1f1e_0f0e_1b1a_0b0a_1716_0706_1312_0302
+        );
+        assert_eq!(
+            run2(Opcode::VBin, vb(VBinOp::Trn1, Lanes::I64x2), A, B),
+            0x1716_1514_1312_1110_0706_0504_0302_0100
+        );
     }
 
     #[test]
@@ -475,6 +516,21 @@ mod tests {
             B,
         );
         assert_eq!(min, 0x1110);
+        // SADDLV sign-extends: sixteen -1 bytes sum to -16.
+        let ssum = run_to_scalar(
+            Opcode::VReduce,
+            Type::I16,
+            r(VReduceOp::SAdd, Lanes::I8x16),
+            !0,
+        );
+        assert_eq!(ssum, 0xfff0);
+        let ssum = run_to_scalar(
+            Opcode::VReduce,
+            Type::I64,
+            r(VReduceOp::SAdd, Lanes::I32x4),
+            0x8000_0000_8000_0000_7fff_ffff_0000_0001,
+        );
+        assert_eq!(ssum as i64, 1 + 0x7fff_ffff - 2 * 0x8000_0000);
         let d = run_to_scalar(
             Opcode::VReduce,
             Type::I64,
@@ -491,6 +547,49 @@ mod tests {
         assert_eq!(shrn, 0x000f_ff23);
         let lane = run_to_scalar(Opcode::VExtract, Type::I32, Imm::Lane((Lanes::I8x16, 9)), A);
         assert_eq!(lane, 9);
+    }
+
+    #[test]
+    fn saturating_and_narrowing() {
+        let vb = |op, l| Imm::VBin((op, l));
+        // Lanes (low first): 0x7f + 1, -128 + -1, 0 + 0, 0xff + 0xff.
+        let a = 0xff_00_80_7f;
+        let b = 0xff_00_ff_01;
+        let sq = run2(Opcode::VBin, vb(VBinOp::SqAdd, Lanes::I8x16), a, b);
+        assert_eq!(sq, 0xfe_00_80_7f);
+        let uq = run2(Opcode::VBin, vb(VBinOp::UqAdd, Lanes::I8x16), a, b);
+        assert_eq!(uq, 0xff_00_ff_80);
+        let us = run2(
+            Opcode::VBin,
+            vb(VBinOp::UqSub, Lanes::I16x8),
+            0x0001_8000,
+            0x0002_7fff,
+        );
+        assert_eq!(us, 0x0000_0001);
+        let ss = run2(
+            Opcode::VBin,
+            vb(VBinOp::SqSub, Lanes::I16x8),
+            0x8000,
+            0x0001,
+        );
+        assert_eq!(ss, 0x8000);
+        // Halfword lanes 256, -128, 5, -32768, 0xffff (-1 or 65535).
+        let h = 0xffff_8000_0005_ff80_0100;
+        let u = |op| Imm::VUn((op, Lanes::I16x8));
+        assert_eq!(
+            run2(Opcode::VUn, u(VUnOp::NarrowSs), h, 0),
+            0xff_80_05_80_7f
+        );
+        assert_eq!(
+            run2(Opcode::VUn, u(VUnOp::NarrowSu), h, 0),
+            0x00_00_05_00_ff
+        );
+        assert_eq!(
+            run2(Opcode::VUn, u(VUnOp::NarrowUu), h, 0),
+            0xff_ff_05_ff_ff
+        );
+        let w = Imm::VUn((VUnOp::NarrowUu, Lanes::I32x4));
+        assert_eq!(run2(Opcode::VUn, w, 0x0001_0000_0000_fffe, 0), 0xffff_fffe);
     }
 
     #[test]
@@ -532,6 +631,8 @@ mod tests {
             Zip2,
             Uzp1,
             Uzp2,
+            Trn1,
+            Trn2,
         ];
         for l in all {
             for op in bins {

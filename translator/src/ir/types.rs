@@ -343,6 +343,16 @@ pub enum VBinOp {
     Uzp1,
     /// Odd lanes of a then b (UZP2).
     Uzp2,
+    /// Signed saturating add (I8x16 and I16x8 only).
+    SqAdd,
+    /// Unsigned saturating add (I8x16 and I16x8 only).
+    UqAdd,
+    /// Signed saturating subtract (I8x16 and I16x8 only).
+    SqSub,
+    /// Unsigned saturating subtract (I8x16 and I16x8 only).
+    UqSub,
+    /// SQRDMULH: `(2ab + 2^15) >> 16` with saturation (I16x8 only).
+    SqRdMulH,
     /// TRN1: even lanes of `a` interleaved with even lanes of `b`.
     Trn1,
     /// TRN2: odd lanes of `a` interleaved with odd lanes of `b`.
@@ -367,6 +377,13 @@ pub enum VUnOp {
     RevBytes,
     /// Reverse bits in each byte (RBIT).
     Rbit,
+    /// Narrow each lane (I16x8 or I32x4) to half width with signed
+    /// saturation (SQXTN), into the low 64 bits; the high 64 bits are zero.
+    NarrowSs,
+    /// As `NarrowSs`, signed input to unsigned range (SQXTUN).
+    NarrowSu,
+    /// As `NarrowSs`, unsigned input to unsigned range (UQXTN).
+    NarrowUu,
 }
 
 /// Across-lanes reductions.

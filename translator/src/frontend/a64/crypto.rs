@@ -1,6 +1,8 @@
 //! The cryptographic extension: AESE/AESD/AESMC/AESIMC (FEAT_AES) and
 //! SHA1C/SHA1P/SHA1M/SHA1H/SHA1SU0/SHA1SU1, SHA256H/SHA256H2/SHA256SU0/
-//! SHA256SU1 (FEAT_SHA1, FEAT_SHA256), following the Arm pseudocode.
+//! SHA256SU1 (FEAT_SHA1, FEAT_SHA256), SHA512H/SHA512H2/SHA512SU0/
+//! SHA512SU1 (FEAT_SHA512) and EOR3/BCAX/RAX1/XAR (FEAT_SHA3), following
+//! the Arm pseudocode.
 //!
 //! AES runs on vector ops: SubBytes is sixteen 16-byte table lookups
 //! (`vtbl1` gives 0 outside its 16 entries, so the lookups with the index
@@ -113,8 +115,150 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             }
             put_words(cx, d, &r);
         }
+        SHA512H | SHA512H2 | SHA512SU0 | SHA512SU1 => sha512(cx, i.opcode, d, n?, m)?,
+        EOR3 | BCAX => {
+            let Operand::SIMDRegisterElements(_, a, _) = i.operands[3] else {
+                return unsupported("eor3/bcax operand");
+            };
+            let (x, y, z) = (get(cx, n?), get(cx, m?), get(cx, a));
+            let t = if i.opcode == EOR3 {
+                vb(cx, VBinOp::Xor, y, z)
+            } else {
+                vb(cx, VBinOp::AndNot, y, z)
+            };
+            let r = vb(cx, VBinOp::Xor, x, t);
+            cx.b.set_v(r, d as u8);
+        }
+        RAX1 | XAR => {
+            let (x, y) = (dwords(cx, n?), dwords(cx, m?));
+            let r: Vec<Value> = (0..2)
+                .map(|e| {
+                    if i.opcode == RAX1 {
+                        let r = rotr64(cx, y[e], 63);
+                        cx.b.xor(Type::I64, x[e], r)
+                    } else {
+                        let amount = match i.operands[3] {
+                            Operand::Imm16(v) => u32::from(v),
+                            _ => 0,
+                        };
+                        let t = cx.b.xor(Type::I64, x[e], y[e]);
+                        rotr64(cx, t, amount)
+                    }
+                })
+                .collect();
+            put_dwords(cx, d, &r);
+        }
         _ => return unsupported(format!("{:?}", i.opcode)),
     }
+    Ok(())
+}
+
+/// The 64-bit lanes of `Vr`.
+fn dwords(cx: &mut Ctx, r: u16) -> Vec<Value> {
+    let v = get(cx, r);
+    (0..2)
+        .map(|e| cx.b.vextract(Type::I64, v, (Lanes::I64x2, e)))
+        .collect()
+}
+
+fn put_dwords(cx: &mut Ctx, d: u16, w: &[Value]) {
+    let mut v = cx.b.vconst(Type::V128, 0);
+    for (e, x) in w.iter().enumerate() {
+        v = cx.b.vinsert(Type::V128, v, *x, (Lanes::I64x2, e as u8));
+    }
+    cx.b.set_v(v, d as u8);
+}
+
+fn rotr64(cx: &mut Ctx, x: Value, n: u32) -> Value {
+    let k = cx.iconst(Type::I64, u64::from(n % 64));
+    cx.b.rotr(Type::I64, x, k)
+}
+
+/// `ror(x, a) ^ ror(x, b) ^ ror(x, c)` on 64 bits; a `c` with `shr` set
+/// is a logical shift instead of a rotation.
+fn sigma64(cx: &mut Ctx, x: Value, (a, b, c): (u32, u32, u32), shr: bool) -> Value {
+    let ra = rotr64(cx, x, a);
+    let rb = rotr64(cx, x, b);
+    let rc = if shr {
+        let k = cx.iconst(Type::I64, u64::from(c));
+        cx.b.lshr(Type::I64, x, k)
+    } else {
+        rotr64(cx, x, c)
+    };
+    let t = cx.b.xor(Type::I64, ra, rb);
+    cx.b.xor(Type::I64, t, rc)
+}
+
+/// `(x & y) ^ (!x & z)` on 64 bits.
+fn choose64(cx: &mut Ctx, x: Value, y: Value, z: Value) -> Value {
+    let t = cx.b.xor(Type::I64, y, z);
+    let t = cx.b.and(Type::I64, t, x);
+    cx.b.xor(Type::I64, t, z)
+}
+
+/// `(x & y) ^ (x & z) ^ (y & z)` on 64 bits.
+fn majority64(cx: &mut Ctx, x: Value, y: Value, z: Value) -> Value {
+    let a = cx.b.and(Type::I64, x, y);
+    let o = cx.b.or(Type::I64, x, y);
+    let b = cx.b.and(Type::I64, o, z);
+    cx.b.or(Type::I64, a, b)
+}
+
+fn add3(cx: &mut Ctx, a: Value, b: Value, c: Value) -> Value {
+    let t = cx.b.add(Type::I64, a, b);
+    cx.b.add(Type::I64, t, c)
+}
+
+/// SHA512H/SHA512H2/SHA512SU0/SHA512SU1 (FEAT_SHA512), per the Arm
+/// pseudocode; lane 0 is the low doubleword.
+fn sha512(
+    cx: &mut Ctx,
+    op: Opcode,
+    d: u16,
+    n: u16,
+    m: Result<u16, super::ctx::Unsupported>,
+) -> Lift {
+    let w = dwords(cx, d);
+    let x = dwords(cx, n);
+    let r = match op {
+        Opcode::SHA512H => {
+            let y = dwords(cx, m?);
+            let s1 = sigma64(cx, y[1], (14, 18, 41), false);
+            let ch = choose64(cx, y[1], x[0], x[1]);
+            let hi = add3(cx, ch, s1, w[1]);
+            let tmp = cx.b.add(Type::I64, hi, y[0]);
+            let s1 = sigma64(cx, tmp, (14, 18, 41), false);
+            let ch = choose64(cx, tmp, y[1], x[0]);
+            let lo = add3(cx, ch, s1, w[0]);
+            vec![lo, hi]
+        }
+        Opcode::SHA512H2 => {
+            let y = dwords(cx, m?);
+            let s0 = sigma64(cx, y[0], (28, 34, 39), false);
+            let maj = majority64(cx, x[0], y[1], y[0]);
+            let hi = add3(cx, maj, s0, w[1]);
+            let s0 = sigma64(cx, hi, (28, 34, 39), false);
+            let maj = majority64(cx, hi, y[0], y[1]);
+            let lo = add3(cx, maj, s0, w[0]);
+            vec![lo, hi]
+        }
+        Opcode::SHA512SU0 => {
+            let s = sigma64(cx, w[1], (1, 8, 7), true);
+            let lo = cx.b.add(Type::I64, w[0], s);
+            let s = sigma64(cx, x[0], (1, 8, 7), true);
+            let hi = cx.b.add(Type::I64, w[1], s);
+            vec![lo, hi]
+        }
+        _ => {
+            let y = dwords(cx, m?);
+            let s = sigma64(cx, x[1], (19, 61, 6), true);
+            let hi = add3(cx, w[1], s, y[1]);
+            let s = sigma64(cx, x[0], (19, 61, 6), true);
+            let lo = add3(cx, w[0], s, y[0]);
+            vec![lo, hi]
+        }
+    };
+    put_dwords(cx, d, &r);
     Ok(())
 }
 
@@ -136,6 +280,14 @@ pub fn handles(i: &Instruction) -> bool {
             | SHA256H2
             | SHA256SU0
             | SHA256SU1
+            | SHA512H
+            | SHA512H2
+            | SHA512SU0
+            | SHA512SU1
+            | EOR3
+            | BCAX
+            | RAX1
+            | XAR
     )
 }
 

@@ -1,8 +1,11 @@
-//! Advanced SIMD: the integer subset glibc's start-up, string and memory
-//! routines and printf use. Immediate moves (MOVI/MVNI/ORR/BIC), bitwise
+//! Advanced SIMD integer instructions: the entry point that sends each
+//! instruction to its class (`simd_sat` saturating and shifting forms,
+//! `simd_wide` widening/narrowing/long forms, `simd_misc` halving,
+//! absolute-difference, TBL/TBX, polynomial and dot products), and the
+//! plain forms lifted here: immediate moves (MOVI/MVNI/ORR/BIC), bitwise
 //! ops and bit selects, compares, lane-wise and pairwise arithmetic,
-//! reductions, shifts, narrowing and widening, lane moves (DUP/INS/UMOV/
-//! SMOV), permutes (EXT/UZP/ZIP/REV/TBL), CNT, and LD1R.
+//! reductions, immediate shifts, XTN, USHLL/SSHLL, lane moves (DUP/INS/
+//! UMOV/SMOV), permutes (EXT/UZP/ZIP/REV) and CNT/RBIT.
 //!
 //! Invariants: a 64-bit (`.8b/.4h/.2s`, or scalar `D`) result zeroes the
 //! upper 64 bits of the destination; a 64-bit source only contributes its

@@ -2,7 +2,8 @@
 //! (SHADD/URHADD/UHSUB...), absolute differences (SABD/UABA...), CLZ/CLS,
 //! the pairwise minimum/maximum (SMAXP/SMINP), TRN1/TRN2, TBL/TBX with one
 //! to four table registers, polynomial multiplies (PMUL, PMULL/PMULL2 of
-//! bytes and of doublewords) and SADDLV.
+//! bytes and of doublewords), SADDLV, the dot products SDOT/UDOT and
+//! URECPE.
 //!
 //! Invariants: halving forms use carry-free identities on the lanes
 //! (`(a & b) + ((a ^ b) >> 1)` and friends) so no lane ever needs a wider
@@ -13,7 +14,7 @@ use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
 use super::ctx::{unsupported, Ctx, Lift};
 use super::simd_lanes::{assemble, get, k64, lanes, put, vx, Vx};
-use super::simd_wide::concat_low;
+use super::simd_wide::{concat_low, widen};
 use crate::ir::{Lanes, Type, VBinOp, VReduceOp, VShiftOp, Value};
 
 fn vb(cx: &mut Ctx, op: VBinOp, l: Lanes, a: Value, b: Value) -> Value {
@@ -33,6 +34,8 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         TRN2 => trn(cx, i, VBinOp::Trn2),
         TBL | TBX => table(cx, i),
         PMUL => pmul(cx, i),
+        SDOT | UDOT => dot(cx, i),
+        URECPE => urecpe(cx, i),
         PMULL | PMULL2 => pmull(cx, i),
         SADDLV => {
             let Operand::SIMDRegister(size, d) = i.operands[0] else {
@@ -210,6 +213,81 @@ fn table(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
+/// SDOT/UDOT (FEAT_DotProd): each 32-bit lane accumulates the four
+/// products of its bytes. Byte products are exact in 16 bits; adjacent
+/// products are summed into 32 bits on the wide view (as SADDLP does),
+/// then adjacent 32-bit sums pairwise.
+fn dot(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = vx(&i.operands[0])?;
+    let n = vx(&i.operands[1])?;
+    let signed = i.opcode == Opcode::SDOT;
+    let a = get(cx, n.reg);
+    let b = match i.operands[2] {
+        Operand::SIMDRegisterElementsMultipleLane(_, r, _, idx, _) => {
+            let v = get(cx, r);
+            let x = cx.b.vextract(Type::I32, v, (Lanes::I32x4, idx));
+            cx.b.vsplat(Type::V128, x, Lanes::I32x4)
+        }
+        ref op => get(cx, vx(op)?.reg),
+    };
+    let right = if signed {
+        VShiftOp::Sshr
+    } else {
+        VShiftOp::Ushr
+    };
+    let mut sums = Vec::new();
+    for high in [false, true] {
+        let wa = widen(cx, a, Lanes::I8x16, high, signed);
+        let wb = widen(cx, b, Lanes::I8x16, high, signed);
+        let p = vb(cx, VBinOp::Mul, Lanes::I16x8, wa, wb);
+        let up =
+            cx.b.vshift(Type::V128, p, (VShiftOp::Shl, Lanes::I32x4, 16));
+        let even = cx.b.vshift(Type::V128, up, (right, Lanes::I32x4, 16));
+        let odd = cx.b.vshift(Type::V128, p, (right, Lanes::I32x4, 16));
+        sums.push(vb(cx, VBinOp::Add, Lanes::I32x4, even, odd));
+    }
+    let r = vb(cx, VBinOp::AddPairwise, Lanes::I32x4, sums[0], sums[1]);
+    let old = get(cx, d.reg);
+    let r = vb(cx, VBinOp::Add, Lanes::I32x4, old, r);
+    put(cx, d, r);
+    Ok(())
+}
+
+/// URECPE: the Arm pseudocode's UnsignedRecipEstimate per 32-bit lane.
+/// Lanes below 2^31 give all ones; otherwise the top 9 bits `a` give the
+/// 9-bit estimate `((2^19 / (2a + 1)) + 1) / 2` in the top bits.
+fn urecpe(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = vx(&i.operands[0])?;
+    let n = vx(&i.operands[1])?;
+    if d.bits() != 32 {
+        return unsupported("urecpe lane size");
+    }
+    let v = get(cx, n.reg);
+    let xs = lanes(cx, v, d.lanes, 0, d.count, false);
+    let out: Vec<Value> = xs
+        .into_iter()
+        .map(|x| {
+            let s23 = k64(cx, 23);
+            let a = cx.b.lshr(Type::I64, x, s23);
+            let one = k64(cx, 1);
+            let a2 = cx.b.shl(Type::I64, a, one);
+            let a2 = cx.b.add(Type::I64, a2, one);
+            let num = k64(cx, 1 << 19);
+            let b = cx.b.udiv(Type::I64, num, a2);
+            let r = cx.b.add(Type::I64, b, one);
+            let r = cx.b.lshr(Type::I64, r, one);
+            let r = cx.b.shl(Type::I64, r, s23);
+            let top = k64(cx, 1 << 31);
+            let small = cx.b.icmp(Type::I8, x, top, crate::ir::IntCC::Ult);
+            let ones = k64(cx, 0xffff_ffff);
+            cx.b.select(Type::I64, small, ones, r)
+        })
+        .collect();
+    let r = assemble(cx, d.lanes, &out);
+    put(cx, d, r);
+    Ok(())
+}
+
 /// Carry-less product of two zero-extended values of `bits` bits: the
 /// low 64 bits and, for 64-bit operands, the high 64 bits.
 fn clmul(cx: &mut Ctx, a: Value, b: Value, bits: u32) -> (Value, Value) {
@@ -307,6 +385,9 @@ pub fn handles(i: &Instruction) -> bool {
             | PMULL
             | PMULL2
             | SADDLV
+            | SDOT
+            | UDOT
+            | URECPE
     ) || (matches!(i.opcode, CLZ | CLS)
         && matches!(i.operands[0], Operand::SIMDRegisterElements(..)))
 }

@@ -1,5 +1,6 @@
 //! Advanced SIMD saturating arithmetic and shifts: SQADD/UQADD/SQSUB/UQSUB,
-//! SUQADD/USQADD, SQABS/SQNEG, SQDMULH/SQRDMULH, shifts by register
+//! SUQADD/USQADD, SQABS/SQNEG, SQDMULH/SQRDMULH, SQRDMLAH/SQRDMLSH
+//! (FEAT_RDM), shifts by register
 //! (SSHL/USHL, rounding SRSHL/URSHL, saturating SQSHL/UQSHL/SQRSHL/UQRSHL),
 //! saturating left shifts by immediate (SQSHL/UQSHL/SQSHLU), rounding
 //! right shifts (SRSHR/URSHR/SRSRA/URSRA), accumulating SSRA/USRA and the
@@ -14,9 +15,9 @@ use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand};
 use super::ctx::{unsupported, Ctx, Lift, Unsupported};
 use super::simd_lanes::{
     assemble, clamp, cmp, get, k64, lanes, operand_or_element, put, range, sel, signed_limit64, vx,
-    Qc,
+    Qc, Vx,
 };
-use crate::ir::{IntCC, Type, Value};
+use crate::ir::{IntCC, Lanes, Type, VBinOp, VReduceOp, VShiftOp, VUnOp, Value};
 
 /// The immediate shift amount of a shift-by-immediate form.
 pub fn imm_shift(op: &Operand) -> Result<u32, Unsupported> {
@@ -75,6 +76,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
     let d = vx(&i.operands[0])?;
     let bits = d.bits();
     match i.opcode {
+        SQADD | SQSUB | UQADD | UQSUB if bits <= 16 && d.count > 1 => add_sat_vector(cx, i, d),
         SQADD | SQSUB | UQADD | UQSUB => {
             let signed = matches!(i.opcode, SQADD | SQSUB);
             let sub = matches!(i.opcode, SQSUB | UQSUB);
@@ -115,6 +117,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
                 }
             })
         }
+        SQRDMULH if bits == 16 && d.count > 1 => sqrdmulh_vector(cx, i, d),
         SQDMULH | SQRDMULH => {
             let round = i.opcode == SQRDMULH;
             if !(16..=32).contains(&bits) {
@@ -128,6 +131,27 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
                 }
                 let s = k64(cx, (bits - 1) as i64);
                 let r = cx.b.ashr(Type::I64, p, s);
+                clamp(cx, qc, r, range(bits, true), true)
+            })
+        }
+        SQRDMLAH | SQRDMLSH => {
+            // (d << e) +/- 2ab + 2^(e-1), halved so it fits in i64.
+            if !(16..=32).contains(&bits) {
+                return unsupported("sqrdmlah lane size");
+            }
+            let sub = i.opcode == SQRDMLSH;
+            map3(cx, i, (true, true, true), true, |cx, qc, acc, a, b| {
+                let p = cx.b.mul(Type::I64, a, b);
+                let s = k64(cx, (bits - 1) as i64);
+                let hi = cx.b.shl(Type::I64, acc, s);
+                let sum = if sub {
+                    cx.b.sub(Type::I64, hi, p)
+                } else {
+                    cx.b.add(Type::I64, hi, p)
+                };
+                let c = k64(cx, 1i64 << (bits - 2));
+                let sum = cx.b.add(Type::I64, sum, c);
+                let r = cx.b.ashr(Type::I64, sum, s);
                 clamp(cx, qc, r, range(bits, true), true)
             })
         }
@@ -178,27 +202,14 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
             let s = imm_shift(&i.operands[2])?;
             let signed = matches!(i.opcode, SRSHR | SRSRA | SSRA);
             let round = matches!(i.opcode, SRSHR | URSHR | SRSRA | URSRA);
-            let acc = matches!(i.opcode, SRSRA | URSRA | SSRA | USRA);
-            map3(cx, i, (signed, signed, signed), acc, |cx, qc, old, x, _| {
-                let amt = k64(cx, -(s as i64));
-                let r = shift_by(
-                    cx,
-                    qc,
-                    x,
-                    amt,
-                    bits,
-                    ShiftKind {
-                        signed,
-                        round,
-                        sat: None,
-                    },
-                );
-                if acc {
-                    cx.b.add(Type::I64, old, r)
-                } else {
-                    r
-                }
-            })
+            let v = get(cx, vx(&i.operands[1])?.reg);
+            let mut r = shift_right_vec(cx, v, d.lanes, s, signed, round);
+            if matches!(i.opcode, SRSRA | URSRA | SSRA | USRA) {
+                let old = get(cx, d.reg);
+                r = cx.b.vbin(Type::V128, old, r, (VBinOp::Add, d.lanes));
+            }
+            put(cx, d, r);
+            Ok(())
         }
         SLI | SRI => {
             let s = imm_shift(&i.operands[2])?;
@@ -209,6 +220,99 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         }
         _ => unsupported(format!("{:?}", i.opcode)),
     }
+}
+
+/// `x >> s` per lane for `1 <= s <= lane bits`, rounded to nearest (ties
+/// up) when `round`: `(x >> s) + ((x >> (s - 1)) & 1)`, which needs no
+/// wider intermediate. A shift by the full width gives the sign fill
+/// (signed) or 0, and rounded the top bit (unsigned) or 0 (signed).
+pub fn shift_right_vec(
+    cx: &mut Ctx,
+    v: Value,
+    l: Lanes,
+    s: u32,
+    signed: bool,
+    round: bool,
+) -> Value {
+    let e = l.lane_bits();
+    let right = if signed {
+        VShiftOp::Sshr
+    } else {
+        VShiftOp::Ushr
+    };
+    let base = if s < e {
+        cx.b.vshift(Type::V128, v, (right, l, s as u8))
+    } else if signed && !round {
+        cx.b.vshift(Type::V128, v, (VShiftOp::Sshr, l, (e - 1) as u8))
+    } else {
+        cx.b.vconst(Type::V128, 0)
+    };
+    if !round || (signed && s == e) {
+        return base;
+    }
+    let half =
+        cx.b.vshift(Type::V128, v, (VShiftOp::Ushr, l, (s - 1) as u8));
+    let one = cx.b.vconst(Type::V128, super::simd::replicate(1, e));
+    let bit = cx.b.vbin(Type::V128, half, one, (VBinOp::And, l));
+    cx.b.vbin(Type::V128, base, bit, (VBinOp::Add, l))
+}
+
+/// SQRDMULH on halfword vectors: x86's rounding fixed-point multiply,
+/// which saturates exactly as Arm does; only MIN * MIN saturates.
+fn sqrdmulh_vector(cx: &mut Ctx, i: &Instruction, d: Vx) -> Lift {
+    let l = d.lanes;
+    let a = get(cx, vx(&i.operands[1])?.reg);
+    let b = operand_or_element(cx, &i.operands[2], l)?;
+    let r = cx.b.vbin(Type::V128, a, b, (VBinOp::SqRdMulH, l));
+    let min = cx.b.vconst(Type::V128, super::simd::replicate(0x8000, 16));
+    let am = cx.b.vbin(Type::V128, a, min, (VBinOp::CmpEq, l));
+    let bm = cx.b.vbin(Type::V128, b, min, (VBinOp::CmpEq, l));
+    let mut both = cx.b.vbin(Type::V128, am, bm, (VBinOp::And, l));
+    if !d.full() {
+        both = cx.b.vzero_high(Type::V128, both);
+    }
+    let any =
+        cx.b.vreduce(Type::I8, both, (VReduceOp::Umax, Lanes::I8x16));
+    let zero = cx.iconst(Type::I8, 0);
+    let sat = cx.b.icmp(Type::I8, any, zero, IntCC::Ne);
+    let mut qc = Qc::default();
+    qc.add(cx, sat);
+    qc.finish(cx);
+    put(cx, d, r);
+    Ok(())
+}
+
+/// SQADD/UQADD/SQSUB/UQSUB on byte and halfword vectors, as x86's
+/// saturating adds. A lane saturated exactly when the saturated result
+/// differs from the wrapping one (the exact sum is within one range width
+/// of the limits, so it cannot wrap back onto a limit).
+fn add_sat_vector(cx: &mut Ctx, i: &Instruction, d: Vx) -> Lift {
+    use Opcode::*;
+    let (sat_op, wrap_op) = match i.opcode {
+        SQADD => (VBinOp::SqAdd, VBinOp::Add),
+        UQADD => (VBinOp::UqAdd, VBinOp::Add),
+        SQSUB => (VBinOp::SqSub, VBinOp::Sub),
+        _ => (VBinOp::UqSub, VBinOp::Sub),
+    };
+    let a = get(cx, vx(&i.operands[1])?.reg);
+    let b = get(cx, vx(&i.operands[2])?.reg);
+    let l = d.lanes;
+    let r = cx.b.vbin(Type::V128, a, b, (sat_op, l));
+    let w = cx.b.vbin(Type::V128, a, b, (wrap_op, l));
+    let same = cx.b.vbin(Type::V128, r, w, (VBinOp::CmpEq, l));
+    let mut differs = cx.b.vun(Type::V128, same, (VUnOp::Not, l));
+    if !d.full() {
+        differs = cx.b.vzero_high(Type::V128, differs);
+    }
+    let any =
+        cx.b.vreduce(Type::I8, differs, (VReduceOp::Umax, Lanes::I8x16));
+    let zero = cx.iconst(Type::I8, 0);
+    let sat = cx.b.icmp(Type::I8, any, zero, IntCC::Ne);
+    let mut qc = Qc::default();
+    qc.add(cx, sat);
+    qc.finish(cx);
+    put(cx, d, r);
+    Ok(())
 }
 
 fn is_imm(op: &Operand) -> bool {
@@ -465,6 +569,8 @@ pub fn handles(i: &Instruction) -> bool {
             | SQNEG
             | SQDMULH
             | SQRDMULH
+            | SQRDMLAH
+            | SQRDMLSH
             | SSHL
             | USHL
             | SRSHL

@@ -15,8 +15,8 @@ use super::ctx::{unsupported, Ctx, Lift};
 use super::simd_lanes::{
     assemble, clamp, get, k64, lane, lanes, operand_or_element, put, range, vx, Qc, Vx,
 };
-use super::simd_sat::{add_sat, imm_shift, shift_by, ShiftKind};
-use crate::ir::{Lanes, Type, VBinOp, VShiftOp, Value};
+use super::simd_sat::{add_sat, imm_shift, shift_by, shift_right_vec, ShiftKind};
+use crate::ir::{Lanes, Type, VBinOp, VReduceOp, VShiftOp, VUnOp, Value};
 
 /// Widens the low (or, with `high`, the upper) half of `v`'s `narrow`
 /// lanes to double width, zero- or sign-extending.
@@ -262,6 +262,35 @@ fn add_long_pairwise(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
+/// Narrows the halfword or word lanes `v` of shape `wide` with
+/// saturation as x86's packs do, into the low 64 bits, and sets FPSR.QC
+/// when a lane saturated: exactly when widening the result back changes
+/// it.
+fn narrow_sat_vec(
+    cx: &mut Ctx,
+    v: Value,
+    wide: Lanes,
+    src_signed: bool,
+    dst_signed: bool,
+) -> Value {
+    let kind = match (src_signed, dst_signed) {
+        (true, true) => VUnOp::NarrowSs,
+        (true, false) => VUnOp::NarrowSu,
+        _ => VUnOp::NarrowUu,
+    };
+    let r = cx.b.vun(Type::V128, v, (kind, wide));
+    let back = widen(cx, r, half(wide), false, dst_signed);
+    let same = cx.b.vbin(Type::V128, back, v, (VBinOp::CmpEq, wide));
+    let all =
+        cx.b.vreduce(Type::I8, same, (VReduceOp::Umin, Lanes::I8x16));
+    let zero = cx.iconst(Type::I8, 0);
+    let sat = cx.b.icmp(Type::I8, all, zero, crate::ir::IntCC::Eq);
+    let mut qc = Qc::default();
+    qc.add(cx, sat);
+    qc.finish(cx);
+    r
+}
+
 /// SQXTN/UQXTN/SQXTUN and their `2` forms (and scalar forms).
 fn sat_narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
     use Opcode::*;
@@ -271,6 +300,11 @@ fn sat_narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
     let src_signed = !matches!(i.opcode, UQXTN | UQXTN2);
     let dst_signed = matches!(i.opcode, SQXTN | SQXTN2);
     let v = get(cx, n.reg);
+    if n.count > 1 && n.bits() <= 32 {
+        let r = narrow_sat_vec(cx, v, n.lanes, src_signed, dst_signed);
+        put_narrow(cx, d, upper, r);
+        return Ok(());
+    }
     let xs = lanes(cx, v, n.lanes, 0, n.count, src_signed);
     let mut qc = Qc::default();
     let out: Vec<Value> = xs
@@ -307,6 +341,26 @@ fn shift_narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
     let saturate = !matches!(op, SHRN2 | RSHRN | RSHRN2);
     let dst_signed = matches!(op, SQSHRN | SQSHRN2 | SQRSHRN | SQRSHRN2);
     let v = get(cx, n.reg);
+    if !saturate {
+        // Rounding adds half a unit modulo the wide lane: the carry out
+        // only changes bits above the narrow result.
+        let x = if round {
+            let c = super::simd::replicate(1u64 << (s - 1), n.bits());
+            let c = cx.b.vconst(Type::V128, c);
+            vb(cx, VBinOp::Add, n.lanes, v, c)
+        } else {
+            v
+        };
+        let r = cx.b.vshrn(Type::V128, x, (n.lanes, s as u8));
+        put_narrow(cx, d, upper, r);
+        return Ok(());
+    }
+    if n.count > 1 && n.bits() <= 32 {
+        let x = shift_right_vec(cx, v, n.lanes, s, signed, round);
+        let r = narrow_sat_vec(cx, x, n.lanes, signed, dst_signed);
+        put_narrow(cx, d, upper, r);
+        return Ok(());
+    }
     let xs = lanes(cx, v, n.lanes, 0, n.count, signed);
     let mut qc = Qc::default();
     let kind = ShiftKind {
@@ -318,11 +372,7 @@ fn shift_narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
     for x in xs {
         let amt = k64(cx, -(s as i64));
         let r = shift_by(cx, &mut qc, x, amt, n.bits(), kind);
-        out.push(if saturate {
-            clamp(cx, &mut qc, r, range(d.bits(), dst_signed), true)
-        } else {
-            r
-        });
+        out.push(clamp(cx, &mut qc, r, range(d.bits(), dst_signed), true));
     }
     qc.finish(cx);
     let r = assemble(cx, d.lanes, &out);

@@ -31,7 +31,7 @@
 
 use cranelift_codegen::ir::{
     condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, Endianness,
-    InstBuilder, MemFlagsData, Type as ClType, Value as ClValue,
+    InstBuilder, MemFlagsData, Opcode as ClOpcode, Type as ClType, Value as ClValue, ValueDef,
 };
 use cranelift_frontend::FunctionBuilder;
 use vmxlate_abi as abi;
@@ -120,6 +120,13 @@ pub fn lower(
     args: &[ClValue],
 ) -> ClValue {
     let ty = cl_type(inst.ty);
+    let guarded;
+    let args = if matches!(inst.op, Opcode::Fneg | Opcode::Fabs | Opcode::Fcmp) {
+        args
+    } else {
+        guarded = unfoldable(fb, host, args);
+        &guarded[..]
+    };
     match (inst.op, inst.imm) {
         (Opcode::FBin, Imm::FBin(op)) => binary(fb, host, op, args[0], args[1]),
         (Opcode::Fsqrt, _) => checked_sqrt(fb, host, args[0]),
@@ -141,13 +148,7 @@ pub fn lower(
                 fb.ins().fcvt_to_uint_sat(ty, r)
             }
         }
-        (Opcode::IntToF, Imm::Signed(signed)) => {
-            if signed {
-                fb.ins().fcvt_from_sint(ty, args[0])
-            } else {
-                fb.ins().fcvt_from_uint(ty, args[0])
-            }
-        }
+        (Opcode::IntToF, Imm::Signed(signed)) => int_to_float(fb, ty, args[0], signed),
         (Opcode::FEstimate, Imm::FEst(e)) => {
             let f = Fmt::of(ty);
             let mut kind = match e {
@@ -200,6 +201,78 @@ pub fn lower(
         }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }
+}
+
+/// Whether Cranelift sees `v` as a compile-time constant: a constant, or a
+/// pure instruction of constants (up to a small depth).
+fn is_constant(fb: &FunctionBuilder, v: ClValue, depth: u32) -> bool {
+    let dfg = &fb.func.dfg;
+    let ValueDef::Result(inst, _) = dfg.value_def(v) else {
+        return false;
+    };
+    let op = dfg.insts[inst].opcode();
+    if matches!(
+        op,
+        ClOpcode::Iconst | ClOpcode::F32const | ClOpcode::F64const | ClOpcode::Vconst
+    ) {
+        return true;
+    }
+    if depth == 0
+        || op.can_load()
+        || op.can_store()
+        || op.is_call()
+        || op.other_side_effects()
+        || op.can_trap()
+    {
+        return false;
+    }
+    let args = dfg.inst_args(inst);
+    !args.is_empty() && args.iter().all(|a| is_constant(fb, *a, depth - 1))
+}
+
+/// The operands of an FP op, with the first made opaque when all of them
+/// are constants: Cranelift folds FP arithmetic on constants at compile
+/// time, rounding to nearest and raising no exception flags, but the
+/// guest's FPCR and FPSR are only known at run time.
+fn unfoldable(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    args: &[ClValue],
+) -> Vec<ClValue> {
+    let mut out = args.to_vec();
+    if args.is_empty() || !args.iter().all(|a| is_constant(fb, *a, 8)) {
+        return out;
+    }
+    let v = out[0];
+    let t = fb.func.dfg.value_type(v);
+    if t.is_vector() {
+        return out;
+    }
+    // FPCR bit 31 is RES0: a zero Cranelift cannot see through.
+    let fpcr = fpcr(fb, host);
+    let zero = fb.ins().ushr_imm_u(fpcr, 31);
+    let it = if t.is_float() {
+        Fmt::of(t).ity
+    } else {
+        t
+    };
+    let zero = match it.bits().cmp(&32) {
+        std::cmp::Ordering::Greater => fb.ins().uextend(it, zero),
+        std::cmp::Ordering::Less => fb.ins().ireduce(it, zero),
+        std::cmp::Ordering::Equal => zero,
+    };
+    let bits = if t.is_float() {
+        fb.ins().bitcast(it, le(), v)
+    } else {
+        v
+    };
+    let bits = fb.ins().bor(bits, zero);
+    out[0] = if t.is_float() {
+        fb.ins().bitcast(t, le(), bits)
+    } else {
+        bits
+    };
+    out
 }
 
 /// Square root with Arm's NaN rules.
@@ -387,6 +460,39 @@ fn convert(fb: &mut FunctionBuilder, host: &mut dyn FpHost, to: ClType, a: ClVal
         let bits = default_nan_if_dn(fb, host, f, bits);
         fb.ins().bitcast(f.ty, le(), bits)
     })
+}
+
+/// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit
+/// set is halved with the dropped bit kept as a sticky bit, converted
+/// and doubled, which rounds the same in every mode (Cranelift's own
+/// sequence is right only to nearest).
+fn int_to_float(fb: &mut FunctionBuilder, ty: ClType, x: ClValue, signed: bool) -> ClValue {
+    let xt = fb.func.dfg.value_type(x);
+    if signed {
+        return fb.ins().fcvt_from_sint(ty, x);
+    }
+    if xt != types::I64 {
+        let w = fb.ins().uextend(types::I64, x);
+        return fb.ins().fcvt_from_sint(ty, w);
+    }
+    let big = fb.ins().icmp_imm_s(ClCC::SignedLessThan, x, 0);
+    let big_b = fb.create_block();
+    let small_b = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, ty);
+    fb.ins().brif(big, big_b, &[], small_b, &[]);
+    fb.switch_to_block(small_b);
+    let small = fb.ins().fcvt_from_sint(ty, x);
+    fb.ins().jump(join, &[BlockArg::Value(small)]);
+    fb.switch_to_block(big_b);
+    let half = fb.ins().ushr_imm_u(x, 1);
+    let sticky = fb.ins().band_imm_u(x, 1);
+    let h = fb.ins().bor(half, sticky);
+    let r = fb.ins().fcvt_from_sint(ty, h);
+    let r = fb.ins().fadd(r, r);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.switch_to_block(join);
+    out
 }
 
 fn float_cc(cc: FloatCC) -> ClFCC {

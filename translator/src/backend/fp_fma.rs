@@ -42,8 +42,7 @@ pub fn fused(
     fb.ins().brif(default_env, fast, &[], slow, &[]);
     fb.switch_to_block(fast);
     let (v, exact) = emulate(fb, a, b, c);
-    fb.ins()
-        .brif(exact, join, &[BlockArg::Value(v)], slow, &[]);
+    fb.ins().brif(exact, join, &[BlockArg::Value(v)], slow, &[]);
     fb.set_cold_block(slow);
     fb.switch_to_block(slow);
     let single = f.ty == types::F32;
@@ -153,12 +152,7 @@ fn round_odd(fb: &mut FunctionBuilder, s: ClValue, e: ClValue) -> ClValue {
 
 /// The inline emulation (round to nearest only): the result and whether it
 /// is the correctly rounded one (else the helper must compute it).
-fn emulate(
-    fb: &mut FunctionBuilder,
-    a: ClValue,
-    b: ClValue,
-    c: ClValue,
-) -> (ClValue, ClValue) {
+fn emulate(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> (ClValue, ClValue) {
     if fb.func.dfg.value_type(a) == types::F32 {
         // The f64 product is exact; the f64 sum rounded to odd keeps enough
         // bits for one correct rounding to f32.

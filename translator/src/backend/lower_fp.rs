@@ -234,11 +234,7 @@ fn is_constant(fb: &FunctionBuilder, v: ClValue, depth: u32) -> bool {
 /// are constants: Cranelift folds FP arithmetic on constants at compile
 /// time, rounding to nearest and raising no exception flags, but the
 /// guest's FPCR and FPSR are only known at run time.
-fn unfoldable(
-    fb: &mut FunctionBuilder,
-    host: &mut dyn FpHost,
-    args: &[ClValue],
-) -> Vec<ClValue> {
+fn unfoldable(fb: &mut FunctionBuilder, host: &mut dyn FpHost, args: &[ClValue]) -> Vec<ClValue> {
     let mut out = args.to_vec();
     if args.is_empty() || !args.iter().all(|a| is_constant(fb, *a, 8)) {
         return out;
@@ -251,11 +247,7 @@ fn unfoldable(
     // FPCR bit 31 is RES0: a zero Cranelift cannot see through.
     let fpcr = fpcr(fb, host);
     let zero = fb.ins().ushr_imm_u(fpcr, 31);
-    let it = if t.is_float() {
-        Fmt::of(t).ity
-    } else {
-        t
-    };
+    let it = if t.is_float() { Fmt::of(t).ity } else { t };
     let zero = match it.bits().cmp(&32) {
         std::cmp::Ordering::Greater => fb.ins().uextend(it, zero),
         std::cmp::Ordering::Less => fb.ins().ireduce(it, zero),

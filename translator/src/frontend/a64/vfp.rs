@@ -486,10 +486,44 @@ mod tests {
         // fadd v0.2d, v1.2d, v2.2d ; fmla v0.4s, v1.4s, v2.s[1] ; fmaxnm v0.2s, v1.2s, v2.2s
         let ir = lift_words(&[0x4e62_d420, 0x4fa2_1020, 0x0e22_c420]);
         assert!(!ir.contains("trap"), "{ir}");
-        assert_eq!(ir.matches("FBin(Add)").count(), 2, "{ir}");
+        assert!(
+            ir.contains("vfbin") && ir.contains("VFBin((Add, I64x2))"),
+            "{ir}"
+        );
         assert_eq!(ir.matches(":f32 = fma").count(), 4, "{ir}");
         assert!(ir.contains("Lane((I32x4, 1))"), "{ir}");
         assert_eq!(ir.matches("FBin(MaxNum)").count(), 2, "{ir}");
+    }
+
+    #[test]
+    fn estimates_steps_half_and_fixed_point() {
+        // frecpe v0.4s, v0.4s ; frecps v0.4s, v1.4s, v2.4s ; fmulx v0.4s, v1.4s, v2.4s ;
+        // frecpx s0, s0 ; fcvtl v0.4s, v1.4h ; fcvtn v0.4h, v1.4s ;
+        // scvtf v0.4s, v1.4s, #4 ; fsqrt v0.4s, v1.4s ; fdiv v0.2s, v1.2s, v2.2s
+        let ir = lift_words(&[
+            0x4ea1_d800,
+            0x4e22_fc20,
+            0x4e22_dc20,
+            0x5ea1_f800,
+            0x0e21_7820,
+            0x0e21_6820,
+            0x4f3c_e420,
+            0x6ea1_f820,
+            0x2e22_fc20,
+        ]);
+        assert!(!ir.contains("trap"), "{ir}");
+        assert_eq!(ir.matches("FEst(RecipEst)").count(), 4, "{ir}");
+        assert_eq!(ir.matches("FBin(RecipStep)").count(), 4, "{ir}");
+        assert_eq!(ir.matches("FBin(MulX)").count(), 4, "{ir}");
+        assert!(ir.contains("FEst(Recpx)"), "{ir}");
+        assert_eq!(ir.matches("half_to_f").count(), 4, "{ir}");
+        assert_eq!(ir.matches("f_to_half").count(), 4, "{ir}");
+        // 2^-4 = 0x3d800000 scales the converted lanes.
+        assert!(ir.contains("iconst 0x3d800000"), "{ir}");
+        assert!(ir.contains("vfsqrt"), "{ir}");
+        // The 64-bit FDIV pads its upper lanes with 1.0 and clears them after.
+        assert!(ir.contains("VFBin((Div, I32x4))"), "{ir}");
+        assert!(ir.contains("0x3f8000003f8000000000000000000000"), "{ir}");
     }
 
     #[test]

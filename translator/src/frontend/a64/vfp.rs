@@ -233,6 +233,13 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
                     (x, y)
                 };
                 let c = cx.b.fcmp(Type::I8, x, y, cc);
+                if cc != FloatCC::Eq {
+                    // FCMGE/FCMGT/FCMLE/FCMLT/FACGE/FACGT signal IOC for
+                    // quiet NaNs too (FCMEQ only for signalling ones, as
+                    // the host compare does).
+                    let un = cx.b.fcmp(Type::I8, x, y, FloatCC::Unordered);
+                    cx.b.fp_raise(un, u64::from(vmxlate_abi::FPSR_IOC));
+                }
                 let c = cx.b.uext(ity, c);
                 cx.b.neg(ity, c)
             }

@@ -21,13 +21,13 @@
 //!   (`fcvt_to_*_sat`); CVTTSD2SI raises invalid and inexact as Arm does.
 //!   Ties-away rounding is `trunc` plus a step away from zero when the
 //!   dropped fraction is at least one half. FRINTX/FRINTI select among the
-//!   four directed roundings by FPCR.RMode.
+//!   four directed roundings by FPCR.RMode. ROUNDSD signals inexact, which
+//!   FRINTN/P/M/Z/A/I must not: they round with exact integer operations.
 //! - Fused multiply-add: see [`super::fp_fma`].
 //!
-//! Known differences left as they are: ROUNDSD raises inexact, so
-//! FRINTN/P/M/Z/A/I set IXC for a non-integral input (Arm does not);
-//! with FZ, x86 flushes outputs after rounding and sets inexact with
-//! underflow, and IDC is never set (see `runtime/src/fpu.rs`).
+//! Known differences left as they are: with FZ, x86 flushes outputs after
+//! rounding and sets inexact with underflow, and IDC is never set (see
+//! `runtime/src/fpu.rs`).
 
 use cranelift_codegen::ir::{
     condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, Endianness,
@@ -135,7 +135,10 @@ pub fn lower(
         (Opcode::Fma, _) => fp_fma::fused(fb, host, args[0], args[1], args[2]),
         (Opcode::Fround, Imm::Round(mode)) => {
             let a = args[0];
-            let r = round(fb, host, mode, a);
+            let r = match mode {
+                Round::CurrentExact => round(fb, host, mode, a),
+                _ => round_quiet(fb, host, mode, a),
+            };
             checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
         }
         (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
@@ -624,7 +627,111 @@ pub(super) fn binary(
     }
 }
 
-/// Rounds to an integral value (as a float) in `mode`.
+/// Rounds to an integral value without signalling inexact (FRINTN/P/M/Z/A
+/// and FRINTI; ROUNDSD would signal it): the fraction bits are cleared
+/// with integer operations and the result stepped by one, all exact.
+/// Infinities, NaNs and values that are already integral by exponent go
+/// through `x + 0.0`, which quietens (and signals) a signalling NaN.
+fn round_quiet(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    mode: Round,
+    x: ClValue,
+) -> ClValue {
+    let f = Fmt::of_value(fb, x);
+    let width = i64::from(f.ity.bits());
+    let (mbits, bias) = if f.ty == types::F32 {
+        (23, 127)
+    } else {
+        (52, 1023)
+    };
+    let bits = fb.ins().bitcast(f.ity, le(), x);
+    let e = fb.ins().ushr_imm_u(bits, mbits);
+    let e = fb.ins().band_imm_s(e, (1 << (width - 1 - mbits)) - 1);
+    let big = fb
+        .ins()
+        .icmp_imm_u(ClCC::UnsignedGreaterThanOrEqual, e, bias + mbits);
+    let small = fb.ins().icmp_imm_u(ClCC::UnsignedLessThan, e, bias);
+    let zero_i = fb.ins().iconst(f.ity, 0);
+    let bits = fb.ins().select(big, zero_i, bits);
+    let xs = fb.ins().bitcast(f.ty, le(), bits);
+    // Fraction bits to clear: all but the sign below 1.0.
+    let top = fb.ins().iconst(f.ity, bias + mbits);
+    let sh = fb.ins().isub(top, e);
+    let all = fb.ins().iconst(f.ity, width - 1);
+    let sh = fb.ins().select(small, all, sh);
+    let sh = fb.ins().select(big, zero_i, sh);
+    let one_i = fb.ins().iconst(f.ity, 1);
+    let mask = fb.ins().ishl(one_i, sh);
+    let mask = fb.ins().iadd_imm_s(mask, -1);
+    let t_bits = fb.ins().band_not(bits, mask);
+    let t = fb.ins().bitcast(f.ty, le(), t_bits);
+    let frac = fb.ins().fsub(xs, t); // exact
+    let zero = f.constant(fb, 0.0);
+    let half = f.constant(fb, 0.5);
+    let one = f.constant(fb, 1.0);
+    let away = fb.ins().fcopysign(one, xs);
+    let afrac = fb.ins().fabs(frac);
+    let step_away = |fb: &mut FunctionBuilder, up: ClValue| {
+        let s = fb.ins().fadd(t, away);
+        fb.ins().select(up, s, t)
+    };
+    let floor = |fb: &mut FunctionBuilder| {
+        let up = fb.ins().fcmp(ClFCC::LessThan, frac, zero);
+        let s = fb.ins().fsub(t, one);
+        fb.ins().select(up, s, t)
+    };
+    let ceil = |fb: &mut FunctionBuilder| {
+        let up = fb.ins().fcmp(ClFCC::GreaterThan, frac, zero);
+        let s = fb.ins().fadd(t, one);
+        fb.ins().select(up, s, t)
+    };
+    let nearest = |fb: &mut FunctionBuilder| {
+        let above = fb.ins().fcmp(ClFCC::GreaterThan, afrac, half);
+        let tie = fb.ins().fcmp(ClFCC::Equal, afrac, half);
+        // The units bit is the lowest one kept (the exponent's lowest bit,
+        // which is 1, for values in [1, 2)); zero below 1.0.
+        let units = fb.ins().ushr(bits, sh);
+        let units = fb.ins().band_imm_s(units, 1);
+        let odd = fb.ins().icmp_imm_s(ClCC::NotEqual, units, 0);
+        let one8 = fb.ins().iconst(types::I8, 1);
+        let not_small = fb.ins().bxor(small, one8);
+        let odd = fb.ins().band(odd, not_small);
+        let tie_odd = fb.ins().band(tie, odd);
+        let up = fb.ins().bor(above, tie_odd);
+        step_away(fb, up)
+    };
+    let r = match mode {
+        Round::Trunc => t,
+        Round::Floor => floor(fb),
+        Round::Ceil => ceil(fb),
+        Round::Nearest => nearest(fb),
+        Round::TiesAway => {
+            let up = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, afrac, half);
+            step_away(fb, up)
+        }
+        _ => {
+            let fpcr = fpcr(fb, host);
+            let rm = fb.ins().ushr_imm_u(fpcr, i64::from(abi::FPCR_RMODE_SHIFT));
+            let rm = fb.ins().band_imm_u(rm, 3);
+            let n = nearest(fb);
+            let p = ceil(fb);
+            let m = floor(fb);
+            let is_p = fb.ins().icmp_imm_u(ClCC::Equal, rm, 1);
+            let is_m = fb.ins().icmp_imm_u(ClCC::Equal, rm, 2);
+            let is_n = fb.ins().icmp_imm_u(ClCC::Equal, rm, 0);
+            let r = fb.ins().select(is_m, m, t);
+            let r = fb.ins().select(is_p, p, r);
+            fb.ins().select(is_n, n, r)
+        }
+    };
+    let same = fb.ins().fadd(x, zero);
+    fb.ins().select(big, same, r)
+}
+
+/// Rounds to an integral value (as a float) in `mode`, signalling inexact
+/// as ROUNDSD does (FRINTX, and the FP->int conversions, where Arm
+/// signals IXC too).
 pub(super) fn round(
     fb: &mut FunctionBuilder,
     host: &mut dyn FpHost,
@@ -649,8 +756,7 @@ pub(super) fn round(
             let away = fb.ins().fadd(t, step);
             fb.ins().select(up, away, t)
         }
-        // ROUNDSD raises inexact for every mode, which is FRINTX's rule
-        // (and a known extra IXC for FRINTI).
+        // ROUNDSD raises inexact, which is FRINTX's rule.
         Round::Current | Round::CurrentExact => {
             let fpcr = fpcr(fb, host);
             let rm = fb.ins().ushr_imm_u(fpcr, i64::from(abi::FPCR_RMODE_SHIFT));
@@ -1046,6 +1152,84 @@ mod tests {
             assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "round({x})");
         }
         assert!(f(c, f64::NAN, 0.0, 0.0).is_nan());
+    }
+
+    fn mxcsr() -> u32 {
+        let mut v = 0u32;
+        // SAFETY: STMXCSR into a local.
+        unsafe { core::arch::asm!("stmxcsr [{}]", in(reg) &mut v) };
+        v
+    }
+
+    fn clear_mxcsr_flags() {
+        let v = mxcsr() & !0x3f;
+        // SAFETY: the current MXCSR with its flags cleared.
+        unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &v) };
+    }
+
+    #[test]
+    fn frint_rounds_exactly_without_inexact() {
+        let modes: [(Round, fn(f64) -> f64); 5] = [
+            (Round::Nearest, f64::round_ties_even),
+            (Round::Floor, f64::floor),
+            (Round::Ceil, f64::ceil),
+            (Round::Trunc, f64::trunc),
+            (Round::TiesAway, f64::round),
+        ];
+        let c = &mut CpuState::default();
+        let mut rng = Rng(0x5eed_0f_f10a7);
+        for (mode, want) in modes {
+            let f = f64_fn(Opcode::Fround, Imm::Round(mode), 1);
+            let mut xs = vec![
+                0.0,
+                -0.0,
+                0.5,
+                -0.5,
+                1.5,
+                2.5,
+                -2.5,
+                0.49999999999999994,
+                1.0,
+                -1.0,
+                4503599627370495.5,
+                4503599627370497.0,
+                1e300,
+                f64::MIN_POSITIVE,
+                5e-324,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                3.999999999999999,
+            ];
+            xs.extend((0..20_000).map(|_| rng.f64(60)));
+            for x in xs {
+                clear_mxcsr_flags();
+                let r = f(c, x, 0.0, 0.0);
+                // DE (bit 1) has no Arm counterpart and is never reported.
+                assert_eq!(mxcsr() & 0x3d, 0, "{mode:?} {x:e} raised flags");
+                assert_eq!(bits(r), bits(want(x)), "{mode:?} {x:e}");
+            }
+            assert_eq!(
+                bits(f(c, nan(0x7ff0_0000_0000_0001), 0.0, 0.0)),
+                0x7ff8_0000_0000_0001
+            );
+        }
+        // f32 too.
+        let t = types::F32;
+        let code = compile(&[types::I64, t], &[t], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
+            let i = inst(Opcode::Fround, Type::F32, Imm::Round(Round::Nearest));
+            let r = lower(fb, &mut host, &i, &args[1..]);
+            fb.ins().return_(&[r]);
+        });
+        // SAFETY: compiled with exactly this signature.
+        let g = unsafe {
+            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, f32) -> f32>(code)
+        };
+        for x in [
+            0.5f32, 1.5, 2.5, -3.5, 8388607.5, 8388609.0, -0.25, 1e30, 1.4e-45,
+        ] {
+            assert_eq!(g(c, x).to_bits(), x.round_ties_even().to_bits(), "{x:e}");
+        }
     }
 
     fn cvt_fn<R>(ty: Type, rt: types::Type, signed: bool, mode: Round) -> extern "C" fn(f64) -> R {

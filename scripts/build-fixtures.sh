@@ -16,7 +16,8 @@
 # is also built as static-pie (fixtures/bin/basic-pie), and strings.c also
 # stripped (fixtures/bin/strings-stripped: no symbol table, as distributions
 # ship programs); vector.c is built at -O3 with the CRC32 and crypto
-# extensions so gcc auto-vectorizes it and accepts the ACLE intrinsics.
+# extensions so gcc auto-vectorizes it and accepts the ACLE intrinsics,
+# and fpmath.c at -O3 so that gcc vectorizes its float and double loops.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,6 +51,7 @@ for src in "$fx"/src/*.c; do
     name=$(basename "$src" .c)
     case $name in
         vector) build "$name" "$src" -static -O3 -march=armv8-a+crc+crypto ;;
+        fpmath) build "$name" "$src" -static -O3 ;;
         *) build "$name" "$src" -static ;;
     esac
 done

@@ -226,3 +226,8 @@ fn vector() {
 fn conds() {
     check_binary("conds");
 }
+
+#[test]
+fn fpmath() {
+    check_binary("fpmath");
+}

@@ -5,10 +5,9 @@
 //! odd, f64 with Boldo and Melquiond's emulated FMA (exact product by
 //! Dekker splitting, exact sum of the high parts, round-to-odd of the low
 //! parts, one final rounding). Invariant: this is correctly rounded unless
-//! the product underflows or overflows or an operand exceeds 2^995 in
-//! magnitude; there it falls back to an unfused `a * b + c`. Any other
-//! FPCR goes to the `vmx_fma` helper (libm's `fma`, exact in every
-//! rounding mode). The inline path may raise inexact for an exact fused
+//! the product is below 2^-968 or not finite, or an operand exceeds 2^995
+//! in magnitude; those operands, and any other FPCR, go to the `vmx_fma`
+//! helper (libm's `fma`, exact in every rounding mode). The inline path may raise inexact for an exact fused
 //! result (its partial products are inexact); the result is always right.
 //!
 //! NaNs follow Arm's `FPMulAdd`: the addend is the first operand in NaN
@@ -42,8 +41,8 @@ pub fn fused(
     let fast = fb.create_block();
     fb.ins().brif(default_env, fast, &[], slow, &[]);
     fb.switch_to_block(fast);
-    let v = emulate(fb, a, b, c);
-    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    let (v, exact) = emulate(fb, a, b, c);
+    fb.ins().brif(exact, join, &[BlockArg::Value(v)], slow, &[]);
     fb.set_cold_block(slow);
     fb.switch_to_block(slow);
     let single = f.ty == types::F32;
@@ -151,8 +150,9 @@ fn round_odd(fb: &mut FunctionBuilder, s: ClValue, e: ClValue) -> ClValue {
     fb.ins().bitcast(types::F64, le(), r)
 }
 
-/// The inline emulation (round to nearest only).
-fn emulate(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> ClValue {
+/// The inline emulation (round to nearest only): the result and whether it
+/// is the correctly rounded one (else the helper must compute it).
+fn emulate(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> (ClValue, ClValue) {
     if fb.func.dfg.value_type(a) == types::F32 {
         // The f64 product is exact; the f64 sum rounded to odd keeps enough
         // bits for one correct rounding to f32.
@@ -166,16 +166,18 @@ fn emulate(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> ClVa
         let fused = fb.ins().fdemote(types::F32, odd);
         // Infinities and NaNs make `e` NaN: `s` is then the answer.
         let finite = fb.ins().fcmp(ClFCC::Ordered, e, e);
-        return fb.ins().select(finite, fused, plain);
+        let r = fb.ins().select(finite, fused, plain);
+        let yes = fb.ins().iconst(types::I8, 1);
+        return (r, yes);
     }
     let (uh, ul) = two_prod(fb, a, b);
     let (th, tl) = two_sum(fb, c, uh);
     let (s, e) = two_sum(fb, tl, ul);
     let v = round_odd(fb, s, e);
     let fused = fb.ins().fadd(th, v);
-    let plain = fb.ins().fadd(uh, c);
     // The emulation is exact only when the product is in the normal range
-    // with room for splitting, and all intermediate values are finite.
+    // with room for splitting, and all intermediate values are finite;
+    // infinities and NaNs among the operands give the plain sum's answer.
     let pa = fb.ins().fabs(uh);
     let lo = fb.ins().f64const(f64::from_bits(0x0370_0000_0000_0000)); // 2^-968
     let hi = fb.ins().f64const(f64::from_bits(0x7e20_0000_0000_0000)); // 2^995
@@ -193,5 +195,5 @@ fn emulate(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> ClVa
     let ok = fb.ins().band(ok, b_ok);
     let ok = fb.ins().band(ok, c_ok);
     let ok = fb.ins().band(ok, f_ok);
-    fb.ins().select(ok, fused, plain)
+    (fused, ok)
 }

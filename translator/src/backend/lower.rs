@@ -558,7 +558,16 @@ impl Lowerer<'_, '_> {
                 };
                 let f = self.helper(h);
                 let cpu = self.cpu;
-                self.fb.ins().call(f, &[cpu, args[0]]);
+                if s == SysReg::Fpcr {
+                    // Guest registers get fresh values after an FPCR write,
+                    // so Cranelift cannot reuse or hoist an FP operation
+                    // computed under the previous rounding mode.
+                    self.spill(0);
+                    self.fb.ins().call(f, &[cpu, args[0]]);
+                    self.reload(0);
+                } else {
+                    self.fb.ins().call(f, &[cpu, args[0]]);
+                }
             }
             (Opcode::FpRaise, Imm::U64(bits)) => {
                 let mut host = Host {

@@ -21,17 +21,17 @@
 //!   (`fcvt_to_*_sat`); CVTTSD2SI raises invalid and inexact as Arm does.
 //!   Ties-away rounding is `trunc` plus a step away from zero when the
 //!   dropped fraction is at least one half. FRINTX/FRINTI select among the
-//!   four directed roundings by FPCR.RMode.
+//!   four directed roundings by FPCR.RMode. ROUNDSD signals inexact, which
+//!   FRINTN/P/M/Z/A/I must not: they round with exact integer operations.
 //! - Fused multiply-add: see [`super::fp_fma`].
 //!
-//! Known differences left as they are: ROUNDSD raises inexact, so
-//! FRINTN/P/M/Z/A/I set IXC for a non-integral input (Arm does not);
-//! with FZ, x86 flushes outputs after rounding and sets inexact with
-//! underflow, and IDC is never set (see `runtime/src/fpu.rs`).
+//! Known differences left as they are: with FZ, x86 flushes outputs after
+//! rounding and sets inexact with underflow, and IDC is never set (see
+//! `runtime/src/fpu.rs`).
 
 use cranelift_codegen::ir::{
     condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, Endianness,
-    InstBuilder, MemFlagsData, Type as ClType, Value as ClValue,
+    InstBuilder, MemFlagsData, Opcode as ClOpcode, Type as ClType, Value as ClValue, ValueDef,
 };
 use cranelift_frontend::FunctionBuilder;
 use vmxlate_abi as abi;
@@ -120,6 +120,13 @@ pub fn lower(
     args: &[ClValue],
 ) -> ClValue {
     let ty = cl_type(inst.ty);
+    let guarded;
+    let args = if matches!(inst.op, Opcode::Fneg | Opcode::Fabs | Opcode::Fcmp) {
+        args
+    } else {
+        guarded = unfoldable(fb, host, args);
+        &guarded[..]
+    };
     match (inst.op, inst.imm) {
         (Opcode::FBin, Imm::FBin(op)) => binary(fb, host, op, args[0], args[1]),
         (Opcode::Fsqrt, _) => checked_sqrt(fb, host, args[0]),
@@ -128,7 +135,10 @@ pub fn lower(
         (Opcode::Fma, _) => fp_fma::fused(fb, host, args[0], args[1], args[2]),
         (Opcode::Fround, Imm::Round(mode)) => {
             let a = args[0];
-            let r = round(fb, host, mode, a);
+            let r = match mode {
+                Round::CurrentExact => round(fb, host, mode, a),
+                _ => round_quiet(fb, host, mode, a),
+            };
             checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
         }
         (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
@@ -141,13 +151,7 @@ pub fn lower(
                 fb.ins().fcvt_to_uint_sat(ty, r)
             }
         }
-        (Opcode::IntToF, Imm::Signed(signed)) => {
-            if signed {
-                fb.ins().fcvt_from_sint(ty, args[0])
-            } else {
-                fb.ins().fcvt_from_uint(ty, args[0])
-            }
-        }
+        (Opcode::IntToF, Imm::Signed(signed)) => int_to_float(fb, ty, args[0], signed),
         (Opcode::FEstimate, Imm::FEst(e)) => {
             let f = Fmt::of(ty);
             let mut kind = match e {
@@ -200,6 +204,70 @@ pub fn lower(
         }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }
+}
+
+/// Whether Cranelift sees `v` as a compile-time constant: a constant, or a
+/// pure instruction of constants (up to a small depth).
+fn is_constant(fb: &FunctionBuilder, v: ClValue, depth: u32) -> bool {
+    let dfg = &fb.func.dfg;
+    let ValueDef::Result(inst, _) = dfg.value_def(v) else {
+        return false;
+    };
+    let op = dfg.insts[inst].opcode();
+    if matches!(
+        op,
+        ClOpcode::Iconst | ClOpcode::F32const | ClOpcode::F64const | ClOpcode::Vconst
+    ) {
+        return true;
+    }
+    if depth == 0
+        || op.can_load()
+        || op.can_store()
+        || op.is_call()
+        || op.other_side_effects()
+        || op.can_trap()
+    {
+        return false;
+    }
+    let args = dfg.inst_args(inst);
+    !args.is_empty() && args.iter().all(|a| is_constant(fb, *a, depth - 1))
+}
+
+/// The operands of an FP op, with the first made opaque when all of them
+/// are constants: Cranelift folds FP arithmetic on constants at compile
+/// time, rounding to nearest and raising no exception flags, but the
+/// guest's FPCR and FPSR are only known at run time.
+fn unfoldable(fb: &mut FunctionBuilder, host: &mut dyn FpHost, args: &[ClValue]) -> Vec<ClValue> {
+    let mut out = args.to_vec();
+    if args.is_empty() || !args.iter().all(|a| is_constant(fb, *a, 8)) {
+        return out;
+    }
+    let v = out[0];
+    let t = fb.func.dfg.value_type(v);
+    if t.is_vector() {
+        return out;
+    }
+    // FPCR bit 31 is RES0: a zero Cranelift cannot see through.
+    let fpcr = fpcr(fb, host);
+    let zero = fb.ins().ushr_imm_u(fpcr, 31);
+    let it = if t.is_float() { Fmt::of(t).ity } else { t };
+    let zero = match it.bits().cmp(&32) {
+        std::cmp::Ordering::Greater => fb.ins().uextend(it, zero),
+        std::cmp::Ordering::Less => fb.ins().ireduce(it, zero),
+        std::cmp::Ordering::Equal => zero,
+    };
+    let bits = if t.is_float() {
+        fb.ins().bitcast(it, le(), v)
+    } else {
+        v
+    };
+    let bits = fb.ins().bor(bits, zero);
+    out[0] = if t.is_float() {
+        fb.ins().bitcast(t, le(), bits)
+    } else {
+        bits
+    };
+    out
 }
 
 /// Square root with Arm's NaN rules.
@@ -389,6 +457,39 @@ fn convert(fb: &mut FunctionBuilder, host: &mut dyn FpHost, to: ClType, a: ClVal
     })
 }
 
+/// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit
+/// set is halved with the dropped bit kept as a sticky bit, converted
+/// and doubled, which rounds the same in every mode (Cranelift's own
+/// sequence is right only to nearest).
+fn int_to_float(fb: &mut FunctionBuilder, ty: ClType, x: ClValue, signed: bool) -> ClValue {
+    let xt = fb.func.dfg.value_type(x);
+    if signed {
+        return fb.ins().fcvt_from_sint(ty, x);
+    }
+    if xt != types::I64 {
+        let w = fb.ins().uextend(types::I64, x);
+        return fb.ins().fcvt_from_sint(ty, w);
+    }
+    let big = fb.ins().icmp_imm_s(ClCC::SignedLessThan, x, 0);
+    let big_b = fb.create_block();
+    let small_b = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, ty);
+    fb.ins().brif(big, big_b, &[], small_b, &[]);
+    fb.switch_to_block(small_b);
+    let small = fb.ins().fcvt_from_sint(ty, x);
+    fb.ins().jump(join, &[BlockArg::Value(small)]);
+    fb.switch_to_block(big_b);
+    let half = fb.ins().ushr_imm_u(x, 1);
+    let sticky = fb.ins().band_imm_u(x, 1);
+    let h = fb.ins().bor(half, sticky);
+    let r = fb.ins().fcvt_from_sint(ty, h);
+    let r = fb.ins().fadd(r, r);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.switch_to_block(join);
+    out
+}
+
 fn float_cc(cc: FloatCC) -> ClFCC {
     match cc {
         FloatCC::Eq => ClFCC::Equal,
@@ -526,7 +627,111 @@ pub(super) fn binary(
     }
 }
 
-/// Rounds to an integral value (as a float) in `mode`.
+/// Rounds to an integral value without signalling inexact (FRINTN/P/M/Z/A
+/// and FRINTI; ROUNDSD would signal it): the fraction bits are cleared
+/// with integer operations and the result stepped by one, all exact.
+/// Infinities, NaNs and values that are already integral by exponent go
+/// through `x + 0.0`, which quietens (and signals) a signalling NaN.
+fn round_quiet(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    mode: Round,
+    x: ClValue,
+) -> ClValue {
+    let f = Fmt::of_value(fb, x);
+    let width = i64::from(f.ity.bits());
+    let (mbits, bias) = if f.ty == types::F32 {
+        (23, 127)
+    } else {
+        (52, 1023)
+    };
+    let bits = fb.ins().bitcast(f.ity, le(), x);
+    let e = fb.ins().ushr_imm_u(bits, mbits);
+    let e = fb.ins().band_imm_s(e, (1 << (width - 1 - mbits)) - 1);
+    let big = fb
+        .ins()
+        .icmp_imm_u(ClCC::UnsignedGreaterThanOrEqual, e, bias + mbits);
+    let small = fb.ins().icmp_imm_u(ClCC::UnsignedLessThan, e, bias);
+    let zero_i = fb.ins().iconst(f.ity, 0);
+    let bits = fb.ins().select(big, zero_i, bits);
+    let xs = fb.ins().bitcast(f.ty, le(), bits);
+    // Fraction bits to clear: all but the sign below 1.0.
+    let top = fb.ins().iconst(f.ity, bias + mbits);
+    let sh = fb.ins().isub(top, e);
+    let all = fb.ins().iconst(f.ity, width - 1);
+    let sh = fb.ins().select(small, all, sh);
+    let sh = fb.ins().select(big, zero_i, sh);
+    let one_i = fb.ins().iconst(f.ity, 1);
+    let mask = fb.ins().ishl(one_i, sh);
+    let mask = fb.ins().iadd_imm_s(mask, -1);
+    let t_bits = fb.ins().band_not(bits, mask);
+    let t = fb.ins().bitcast(f.ty, le(), t_bits);
+    let frac = fb.ins().fsub(xs, t); // exact
+    let zero = f.constant(fb, 0.0);
+    let half = f.constant(fb, 0.5);
+    let one = f.constant(fb, 1.0);
+    let away = fb.ins().fcopysign(one, xs);
+    let afrac = fb.ins().fabs(frac);
+    let step_away = |fb: &mut FunctionBuilder, up: ClValue| {
+        let s = fb.ins().fadd(t, away);
+        fb.ins().select(up, s, t)
+    };
+    let floor = |fb: &mut FunctionBuilder| {
+        let up = fb.ins().fcmp(ClFCC::LessThan, frac, zero);
+        let s = fb.ins().fsub(t, one);
+        fb.ins().select(up, s, t)
+    };
+    let ceil = |fb: &mut FunctionBuilder| {
+        let up = fb.ins().fcmp(ClFCC::GreaterThan, frac, zero);
+        let s = fb.ins().fadd(t, one);
+        fb.ins().select(up, s, t)
+    };
+    let nearest = |fb: &mut FunctionBuilder| {
+        let above = fb.ins().fcmp(ClFCC::GreaterThan, afrac, half);
+        let tie = fb.ins().fcmp(ClFCC::Equal, afrac, half);
+        // The units bit is the lowest one kept (the exponent's lowest bit,
+        // which is 1, for values in [1, 2)); zero below 1.0.
+        let units = fb.ins().ushr(bits, sh);
+        let units = fb.ins().band_imm_s(units, 1);
+        let odd = fb.ins().icmp_imm_s(ClCC::NotEqual, units, 0);
+        let one8 = fb.ins().iconst(types::I8, 1);
+        let not_small = fb.ins().bxor(small, one8);
+        let odd = fb.ins().band(odd, not_small);
+        let tie_odd = fb.ins().band(tie, odd);
+        let up = fb.ins().bor(above, tie_odd);
+        step_away(fb, up)
+    };
+    let r = match mode {
+        Round::Trunc => t,
+        Round::Floor => floor(fb),
+        Round::Ceil => ceil(fb),
+        Round::Nearest => nearest(fb),
+        Round::TiesAway => {
+            let up = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, afrac, half);
+            step_away(fb, up)
+        }
+        _ => {
+            let fpcr = fpcr(fb, host);
+            let rm = fb.ins().ushr_imm_u(fpcr, i64::from(abi::FPCR_RMODE_SHIFT));
+            let rm = fb.ins().band_imm_u(rm, 3);
+            let n = nearest(fb);
+            let p = ceil(fb);
+            let m = floor(fb);
+            let is_p = fb.ins().icmp_imm_u(ClCC::Equal, rm, 1);
+            let is_m = fb.ins().icmp_imm_u(ClCC::Equal, rm, 2);
+            let is_n = fb.ins().icmp_imm_u(ClCC::Equal, rm, 0);
+            let r = fb.ins().select(is_m, m, t);
+            let r = fb.ins().select(is_p, p, r);
+            fb.ins().select(is_n, n, r)
+        }
+    };
+    let same = fb.ins().fadd(x, zero);
+    fb.ins().select(big, same, r)
+}
+
+/// Rounds to an integral value (as a float) in `mode`, signalling inexact
+/// as ROUNDSD does (FRINTX, and the FP->int conversions, where Arm
+/// signals IXC too).
 pub(super) fn round(
     fb: &mut FunctionBuilder,
     host: &mut dyn FpHost,
@@ -551,8 +756,7 @@ pub(super) fn round(
             let away = fb.ins().fadd(t, step);
             fb.ins().select(up, away, t)
         }
-        // ROUNDSD raises inexact for every mode, which is FRINTX's rule
-        // (and a known extra IXC for FRINTI).
+        // ROUNDSD raises inexact, which is FRINTX's rule.
         Round::Current | Round::CurrentExact => {
             let fpcr = fpcr(fb, host);
             let rm = fb.ins().ushr_imm_u(fpcr, i64::from(abi::FPCR_RMODE_SHIFT));
@@ -948,6 +1152,85 @@ mod tests {
             assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "round({x})");
         }
         assert!(f(c, f64::NAN, 0.0, 0.0).is_nan());
+    }
+
+    fn mxcsr() -> u32 {
+        let mut v = 0u32;
+        // SAFETY: STMXCSR into a local.
+        unsafe { core::arch::asm!("stmxcsr [{}]", in(reg) &mut v) };
+        v
+    }
+
+    fn clear_mxcsr_flags() {
+        let v = mxcsr() & !0x3f;
+        // SAFETY: the current MXCSR with its flags cleared.
+        unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &v) };
+    }
+
+    #[test]
+    fn frint_rounds_exactly_without_inexact() {
+        type Reference = fn(f64) -> f64;
+        let modes: [(Round, Reference); 5] = [
+            (Round::Nearest, f64::round_ties_even),
+            (Round::Floor, f64::floor),
+            (Round::Ceil, f64::ceil),
+            (Round::Trunc, f64::trunc),
+            (Round::TiesAway, f64::round),
+        ];
+        let c = &mut CpuState::default();
+        let mut rng = Rng(0x05ee_d0ff_10a7);
+        for (mode, want) in modes {
+            let f = f64_fn(Opcode::Fround, Imm::Round(mode), 1);
+            let mut xs = vec![
+                0.0,
+                -0.0,
+                0.5,
+                -0.5,
+                1.5,
+                2.5,
+                -2.5,
+                0.49999999999999994,
+                1.0,
+                -1.0,
+                4503599627370495.5,
+                4503599627370497.0,
+                1e300,
+                f64::MIN_POSITIVE,
+                5e-324,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                3.999999999999999,
+            ];
+            xs.extend((0..20_000).map(|_| rng.f64(60)));
+            for x in xs {
+                clear_mxcsr_flags();
+                let r = f(c, x, 0.0, 0.0);
+                // DE (bit 1) has no Arm counterpart and is never reported.
+                assert_eq!(mxcsr() & 0x3d, 0, "{mode:?} {x:e} raised flags");
+                assert_eq!(bits(r), bits(want(x)), "{mode:?} {x:e}");
+            }
+            assert_eq!(
+                bits(f(c, nan(0x7ff0_0000_0000_0001), 0.0, 0.0)),
+                0x7ff8_0000_0000_0001
+            );
+        }
+        // f32 too.
+        let t = types::F32;
+        let code = compile(&[types::I64, t], &[t], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
+            let i = inst(Opcode::Fround, Type::F32, Imm::Round(Round::Nearest));
+            let r = lower(fb, &mut host, &i, &args[1..]);
+            fb.ins().return_(&[r]);
+        });
+        // SAFETY: compiled with exactly this signature.
+        let g = unsafe {
+            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, f32) -> f32>(code)
+        };
+        for x in [
+            0.5f32, 1.5, 2.5, -3.5, 8388607.5, 8388609.0, -0.25, 1e30, 1.4e-45,
+        ] {
+            assert_eq!(g(c, x).to_bits(), x.round_ties_even().to_bits(), "{x:e}");
+        }
     }
 
     fn cvt_fn<R>(ty: Type, rt: types::Type, signed: bool, mode: Round) -> extern "C" fn(f64) -> R {

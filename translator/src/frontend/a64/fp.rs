@@ -8,9 +8,10 @@
 //! of its V register. Every handler checks its operand shapes before it
 //! emits anything, so an instruction this file does not cover (vector FP,
 //! half-precision arithmetic) is refused without leaving IR behind and the
-//! dispatcher can try the Advanced SIMD handlers. FRINTX/FRINTI and the
-//! FPCR-rounded conversions use round-to-nearest-even (the Linux default
-//! FPCR); FP exceptions and FPSR are not modelled.
+//! dispatcher can try the Advanced SIMD handlers. FPCR's rounding mode,
+//! FZ and DN and the FPSR exception flags are the backend's business
+//! (`backend/lower_fp.rs`); FRINTX/FRINTI ask for FPCR's mode explicitly,
+//! and FCMPE/FCCMPE signal IOC for quiet NaNs.
 
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode, SizeCode};
 
@@ -347,7 +348,25 @@ fn select(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
+/// FCVT between half, single and double precision.
 fn convert(cx: &mut Ctx, i: &Instruction) -> Lift {
+    match (i.operands[0], i.operands[1]) {
+        (Operand::SIMDRegister(SIMDSizeCode::H, d), ref src) => {
+            let (from, n) = float_operand(src)?;
+            let a = read_scalar(cx, n, from);
+            let r = cx.b.f_to_half(Type::I16, a);
+            write_scalar(cx, d, r);
+            return Ok(());
+        }
+        (ref dst, Operand::SIMDRegister(SIMDSizeCode::H, n)) => {
+            let (to, d) = float_operand(dst)?;
+            let h = read_scalar(cx, n, Type::I16);
+            let r = cx.b.half_to_f(to, h);
+            write_scalar(cx, d, r);
+            return Ok(());
+        }
+        _ => {}
+    }
     let (to, d) = float_operand(&i.operands[0])?;
     let (from, n) = float_operand(&i.operands[1])?;
     if to == from {

@@ -19,7 +19,7 @@
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
 use super::ctx::{unsupported, Ctx, Lift, Unsupported};
-use crate::ir::{FBinOp, FloatCC, Lanes, Round, Type, Value};
+use crate::ir::{FBinOp, FEst, FloatCC, Lanes, Round, Type, VBinOp, Value};
 
 /// Lifts an Advanced SIMD floating-point instruction.
 pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
@@ -34,6 +34,12 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         FMAXNM => binary(cx, i, Bin::Op(FBinOp::MaxNum)),
         FMINNM => binary(cx, i, Bin::Op(FBinOp::MinNum)),
         FABD => binary(cx, i, Bin::AbsDiff),
+        FMULX => binary(cx, i, Bin::Op(FBinOp::MulX)),
+        FRECPS => binary(cx, i, Bin::Op(FBinOp::RecipStep)),
+        FRSQRTS => binary(cx, i, Bin::Op(FBinOp::RsqrtStep)),
+        FRECPE => unary(cx, i, Un::Estimate(FEst::RecipEst)),
+        FRSQRTE => unary(cx, i, Un::Estimate(FEst::RsqrtEst)),
+        FRECPX => unary(cx, i, Un::Estimate(FEst::Recpx)),
         FMLA => binary(cx, i, Bin::Fused { negate: false }),
         FMLS => binary(cx, i, Bin::Fused { negate: true }),
         FCMEQ => binary(cx, i, Bin::Cmp(FloatCC::Eq, false)),
@@ -184,6 +190,16 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
         return unsupported("vector FP form");
     }
     let ty = d.ty;
+    if let (Bin::Op(op @ (FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div)), Some(m)) =
+        (op, m)
+    {
+        if d.count > 1 {
+            packed(cx, d, &[n, m], |cx, l, v| {
+                cx.b.vfbin(Type::V128, v[0], v[1], (op, l))
+            });
+            return Ok(());
+        }
+    }
     let a = read(cx, n, ty, 0, d.count);
     let b = match m {
         Some(m) => read(cx, m, ty, 0, d.count),
@@ -217,6 +233,13 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
                     (x, y)
                 };
                 let c = cx.b.fcmp(Type::I8, x, y, cc);
+                if cc != FloatCC::Eq {
+                    // FCMGE/FCMGT/FCMLE/FCMLT/FACGE/FACGT signal IOC for
+                    // quiet NaNs too (FCMEQ only for signalling ones, as
+                    // the host compare does).
+                    let un = cx.b.fcmp(Type::I8, x, y, FloatCC::Unordered);
+                    cx.b.fp_raise(un, u64::from(vmxlate_abi::FPSR_IOC));
+                }
                 let c = cx.b.uext(ity, c);
                 cx.b.neg(ity, c)
             }
@@ -225,6 +248,45 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
     }
     write(cx, d.reg, ty.bits(), None, 0, &out);
     Ok(())
+}
+
+/// A whole-register operand for a packed op: the register, or its lane
+/// `k` broadcast for a by-element operand; a 64-bit form gets 1.0 in its
+/// upper lanes (which raises no exception in any packed op).
+fn packed_operand(cx: &mut Ctx, op: FOp, d: FOp) -> Value {
+    let l = lanes(op.ty);
+    let v = cx.b.get_v(Type::V128, op.reg as u8);
+    let v = match op.elem {
+        Some(k) => {
+            let x = cx.b.vextract(Type::int(op.ty.bits()), v, (l, k));
+            cx.b.vsplat(Type::V128, x, l)
+        }
+        None => v,
+    };
+    if u32::from(d.count) * d.ty.bits() == 128 {
+        return v;
+    }
+    let one = if d.ty == Type::F32 {
+        u128::from(1f32.to_bits()) * 0x1_0000_0001
+    } else {
+        u128::from(1f64.to_bits())
+    };
+    let low = cx.b.vzero_high(Type::V128, v);
+    let ones = cx.b.vconst(Type::V128, one << 64);
+    cx.b.vbin(Type::V128, low, ones, (VBinOp::Or, Lanes::I64x2))
+}
+
+/// A packed FP op on whole registers (`op` builds it from the operands and
+/// the lane shape); a 64-bit form clears the upper half of the result.
+fn packed(cx: &mut Ctx, d: FOp, srcs: &[FOp], op: impl Fn(&mut Ctx, Lanes, &[Value]) -> Value) {
+    let vals: Vec<Value> = srcs.iter().map(|s| packed_operand(cx, *s, d)).collect();
+    let r = op(cx, lanes(d.ty), &vals);
+    let r = if u32::from(d.count) * d.ty.bits() == 128 {
+        r
+    } else {
+        cx.b.vzero_high(Type::V128, r)
+    };
+    cx.b.set_v(r, d.reg as u8);
 }
 
 /// FADDP/FMAXP/...: the vector form combines adjacent lanes of `n:m`; the
@@ -276,16 +338,37 @@ enum Un {
     ToInt(bool, Round),
     /// SCVTF/UCVTF: signed.
     FromInt(bool),
+    /// FRECPE/FRSQRTE/FRECPX.
+    Estimate(FEst),
 }
 
 fn unary(cx: &mut Ctx, i: &Instruction, op: Un) -> Lift {
     let d = fop(&i.operands[0])?;
     let n = fop(&i.operands[1])?;
-    if d.elem.is_some() || n.elem.is_some() || i.operands[2] != Operand::Nothing {
+    // The `#fbits` of a fixed-point conversion.
+    let fbits = match (op, i.operands[2]) {
+        (_, Operand::Nothing) => 0,
+        (Un::ToInt(..) | Un::FromInt(_), Operand::Immediate(f)) => f as i32,
+        _ => return unsupported("vector FP unary form"),
+    };
+    if d.elem.is_some() || n.elem.is_some() {
         return unsupported("vector FP unary form");
     }
     let ty = d.ty;
+    if matches!(op, Un::Basic) && i.opcode == Opcode::FSQRT && d.count > 1 {
+        packed(cx, d, &[n], |cx, l, v| cx.b.vfsqrt(Type::V128, v[0], l));
+        return Ok(());
+    }
     let ity = Type::int(ty.bits());
+    let scale = |cx: &mut Ctx, e: i32| {
+        let bits = if ty == Type::F32 {
+            u64::from(2f32.powi(e).to_bits())
+        } else {
+            2f64.powi(e).to_bits()
+        };
+        let c = cx.iconst(ity, bits);
+        cx.b.bitcast(ty, c)
+    };
     let src_ty = if matches!(op, Un::FromInt(_)) {
         ity
     } else {
@@ -301,16 +384,57 @@ fn unary(cx: &mut Ctx, i: &Instruction, op: Un) -> Lift {
                 _ => cx.b.fsqrt(ty, x),
             },
             Un::Round(mode) => cx.b.fround(ty, x, mode),
-            Un::ToInt(signed, mode) => cx.b.fcvt_to_int(ity, x, (signed, mode)),
-            Un::FromInt(signed) => cx.b.int_to_f(ty, x, signed),
+            Un::ToInt(signed, mode) => {
+                let x = if fbits != 0 {
+                    let s = scale(cx, fbits);
+                    cx.b.fbin(ty, x, s, FBinOp::Mul)
+                } else {
+                    x
+                };
+                cx.b.fcvt_to_int(ity, x, (signed, mode))
+            }
+            Un::FromInt(signed) => {
+                let r = cx.b.int_to_f(ty, x, signed);
+                if fbits != 0 {
+                    let s = scale(cx, -fbits);
+                    cx.b.fbin(ty, r, s, FBinOp::Mul)
+                } else {
+                    r
+                }
+            }
+            Un::Estimate(e) => cx.b.festimate(ty, x, e),
         })
         .collect();
     write(cx, d.reg, ty.bits(), None, 0, &out);
     Ok(())
 }
 
-/// FCVTL (`.2s` -> `.2d`) and FCVTL2 (upper `.4s` -> `.2d`).
+/// The register of a `.4h`/`.8h` operand.
+fn half_vector(op: &Operand) -> Option<u16> {
+    match *op {
+        Operand::SIMDRegisterElements(_, r, SIMDSizeCode::H) => Some(r),
+        _ => None,
+    }
+}
+
+/// FCVTL (`.2s` -> `.2d`, `.4h` -> `.4s`) and FCVTL2 (upper half).
 fn widen(cx: &mut Ctx, i: &Instruction) -> Lift {
+    if let Some(n) = half_vector(&i.operands[1]) {
+        let first = if i.opcode == Opcode::FCVTL2 { 4 } else { 0 };
+        let d = fop(&i.operands[0])?;
+        if d.ty != Type::F32 {
+            return unsupported("fcvtl shape");
+        }
+        let v = cx.b.get_v(Type::V128, n as u8);
+        let out: Vec<Value> = (first..first + 4)
+            .map(|k| {
+                let h = cx.b.vextract(Type::I16, v, (Lanes::I16x8, k));
+                cx.b.half_to_f(Type::F32, h)
+            })
+            .collect();
+        write(cx, d.reg, 32, None, 0, &out);
+        return Ok(());
+    }
     let d = fop(&i.operands[0])?;
     let n = fop(&i.operands[1])?;
     if d.ty != Type::F64 || n.ty != Type::F32 || n.elem.is_some() {
@@ -323,9 +447,27 @@ fn widen(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
-/// FCVTN (`.2d` -> `.2s`, upper half zeroed) and FCVTN2 (`.2d` -> upper
-/// `.4s`, lower half kept).
+/// FCVTN (`.2d` -> `.2s`, `.4s` -> `.4h`, upper half zeroed) and FCVTN2
+/// (into the upper half, lower half kept).
 fn narrow(cx: &mut Ctx, i: &Instruction) -> Lift {
+    if let Some(d) = half_vector(&i.operands[0]) {
+        let n = fop(&i.operands[1])?;
+        if n.ty != Type::F32 || n.elem.is_some() {
+            return unsupported("fcvtn shape");
+        }
+        let a = read(cx, n, Type::F32, 0, 4);
+        let out: Vec<Value> = a
+            .into_iter()
+            .map(|x| cx.b.f_to_half(Type::I16, x))
+            .collect();
+        if i.opcode == Opcode::FCVTN2 {
+            let base = cx.b.get_v(Type::V128, d as u8);
+            write(cx, d, 16, Some(base), 4, &out);
+        } else {
+            write(cx, d, 16, None, 0, &out);
+        }
+        return Ok(());
+    }
     let d = fop(&i.operands[0])?;
     let n = fop(&i.operands[1])?;
     if d.ty != Type::F32 || n.ty != Type::F64 || n.elem.is_some() {
@@ -351,10 +493,44 @@ mod tests {
         // fadd v0.2d, v1.2d, v2.2d ; fmla v0.4s, v1.4s, v2.s[1] ; fmaxnm v0.2s, v1.2s, v2.2s
         let ir = lift_words(&[0x4e62_d420, 0x4fa2_1020, 0x0e22_c420]);
         assert!(!ir.contains("trap"), "{ir}");
-        assert_eq!(ir.matches("FBin(Add)").count(), 2, "{ir}");
+        assert!(
+            ir.contains("vfbin") && ir.contains("VFBin((Add, I64x2))"),
+            "{ir}"
+        );
         assert_eq!(ir.matches(":f32 = fma").count(), 4, "{ir}");
         assert!(ir.contains("Lane((I32x4, 1))"), "{ir}");
         assert_eq!(ir.matches("FBin(MaxNum)").count(), 2, "{ir}");
+    }
+
+    #[test]
+    fn estimates_steps_half_and_fixed_point() {
+        // frecpe v0.4s, v0.4s ; frecps v0.4s, v1.4s, v2.4s ; fmulx v0.4s, v1.4s, v2.4s ;
+        // frecpx s0, s0 ; fcvtl v0.4s, v1.4h ; fcvtn v0.4h, v1.4s ;
+        // scvtf v0.4s, v1.4s, #4 ; fsqrt v0.4s, v1.4s ; fdiv v0.2s, v1.2s, v2.2s
+        let ir = lift_words(&[
+            0x4ea1_d800,
+            0x4e22_fc20,
+            0x4e22_dc20,
+            0x5ea1_f800,
+            0x0e21_7820,
+            0x0e21_6820,
+            0x4f3c_e420,
+            0x6ea1_f820,
+            0x2e22_fc20,
+        ]);
+        assert!(!ir.contains("trap"), "{ir}");
+        assert_eq!(ir.matches("FEst(RecipEst)").count(), 4, "{ir}");
+        assert_eq!(ir.matches("FBin(RecipStep)").count(), 4, "{ir}");
+        assert_eq!(ir.matches("FBin(MulX)").count(), 4, "{ir}");
+        assert!(ir.contains("FEst(Recpx)"), "{ir}");
+        assert_eq!(ir.matches("half_to_f").count(), 4, "{ir}");
+        assert_eq!(ir.matches("f_to_half").count(), 4, "{ir}");
+        // 2^-4 = 0x3d800000 scales the converted lanes.
+        assert!(ir.contains("iconst 0x3d800000"), "{ir}");
+        assert!(ir.contains("vfsqrt"), "{ir}");
+        // The 64-bit FDIV pads its upper lanes with 1.0 and clears them after.
+        assert!(ir.contains("VFBin((Div, I32x4))"), "{ir}");
+        assert!(ir.contains("0x3f8000003f8000000000000000000000"), "{ir}");
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //! write(2) and loops. After the
 //! last case the program calls exit_group(0).
 //!
-//! Data (at `DATA`): a control block `{i, n, records, table, cur, target}`,
-//! the table of case addresses, then the records (16-byte aligned).
+//! Data (at `DATA`): a control block `{i, n, -, table, cur, target}`, the
+//! table of `(record, case address)` pairs to run, then the records
+//! (16-byte aligned).
 //! Writing one record per case lets the harness tell which case crashed.
 
 use crate::asm::{self, Sys};
@@ -54,7 +55,7 @@ impl Code {
 }
 
 fn records_offset(n: usize) -> u64 {
-    (CTRL_SIZE + 8 * n as u64).next_multiple_of(16)
+    CTRL_SIZE + 16 * n as u64
 }
 
 /// The address of record `k` in a batch of `n`.
@@ -69,14 +70,14 @@ fn driver(c: &mut Code, load_state: u64) {
     c.push(asm::cmp(1, 2));
     let done = top + 4 * 12;
     c.push(asm::b_eq(c.pc(), done));
-    c.push(asm::ldp_x(3, 5, 0, 16));
-    c.push(asm::movz(4, REC as u32, 0));
-    c.push(asm::madd(3, 1, 4, 3));
-    c.push(asm::ldr_x_idx(6, 5, 1));
+    c.push(asm::ldr_x(5, 0, 24));
+    c.push(asm::add_lsl(5, 5, 1, 4));
+    c.push(asm::ldp_x(3, 6, 5, 0));
     c.push(asm::add_imm(1, 1, 1));
     c.push(asm::str_x(1, 0, 0));
     c.push(asm::stp_x(3, 6, 0, CTRL_CUR));
     c.push(asm::b(c.pc(), load_state));
+    c.push(asm::b(c.pc(), done));
     debug_assert_eq!(c.pc(), done);
     c.push(asm::movz(0, 0, 0));
     c.push(asm::movz(8, 94, 0)); // exit_group
@@ -183,8 +184,11 @@ fn resolve_literal(word: u32, pc: u64) -> u32 {
     (word & !(0x7ffff << 5)) | (((-back) as u32 & 0x7ffff) << 5)
 }
 
-/// Builds the program that runs `cases` in order.
-pub fn build(cases: &[Case]) -> Program {
+/// Builds the program that holds `cases` and runs those whose indices are
+/// in `active`, in that order. The layout (code and record addresses)
+/// depends only on `cases`, so runs of different `active` subsets agree on
+/// every address.
+pub fn build(cases: &[Case], active: &[usize]) -> Program {
     let n = cases.len();
     let mut c = Code { words: Vec::new() };
     // Layout: driver (16 words), load_state (42), dump (46), cases.
@@ -223,8 +227,9 @@ pub fn build(cases: &[Case]) -> Program {
         placed.push((words, state));
     }
     let mut data = vec![0u8; records_offset(n) as usize];
-    let ctrl = [0, n as u64, record_addr(n, 0), DATA + CTRL_SIZE, 0, 0, 0, 0];
-    for (k, v) in ctrl.iter().chain(table.iter()).enumerate() {
+    let ctrl = [0, active.len() as u64, 0, DATA + CTRL_SIZE, 0, 0, 0, 0];
+    let pairs = active.iter().flat_map(|&k| [record_addr(n, k), table[k]]);
+    for (k, v) in ctrl.into_iter().chain(pairs).enumerate() {
         data[8 * k..][..8].copy_from_slice(&v.to_le_bytes());
     }
     for (_, s) in &placed {

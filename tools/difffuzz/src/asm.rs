@@ -121,6 +121,18 @@ pub fn b(pc: u64, target: u64) -> u32 {
     0x1400_0000 | (off as u32 & 0x3ff_ffff)
 }
 
+/// CBZ Xt to `target` from `pc`.
+pub fn cbz(t: u32, pc: u64, target: u64) -> u32 {
+    let off = (target.wrapping_sub(pc) as i64) / 4;
+    0xB400_0000 | ((off as u32 & 0x7ffff) << 5) | t
+}
+
+/// ADR Xd of `target`, for an instruction at `pc`.
+pub fn adr(d: u32, pc: u64, target: u64) -> u32 {
+    let off = target.wrapping_sub(pc) as u32;
+    0x1000_0000 | ((off & 3) << 29) | (((off >> 2) & 0x7ffff) << 5) | d
+}
+
 /// B.EQ to `target` from `pc`.
 pub fn b_eq(pc: u64, target: u64) -> u32 {
     let off = (target.wrapping_sub(pc) as i64) / 4;
@@ -159,5 +171,7 @@ mod tests {
         assert_eq!(cmp(1, 2), 0xEB02_003F); // cmp x1, x2
         assert_eq!(mov_reg(1, 0), 0xAA00_03E1); // mov x1, x0
         assert_eq!(add_lsl(5, 5, 1, 4), 0x8B01_10A5); // add x5, x5, x1, lsl #4
+        assert_eq!(cbz(1, 0x1000, 0x1040), 0xB400_0201); // cbz x1, .+0x40
+        assert_eq!(adr(9, 0x1000, 0x1014), 0x1000_00A9); // adr x9, .+0x14
     }
 }

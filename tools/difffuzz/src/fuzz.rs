@@ -184,7 +184,7 @@ fn run_batch(
     let elf = dir.join("batch.elf");
     let exe = dir.join("batch");
     let n = cases.len();
-    let placed = program::build(&cases, &[]).cases;
+    let placed = program::build(&cases, &[], false).cases;
     // The oracle first, resuming after each case it stops on (the layout
     // is the same whichever cases run, so all runs agree on addresses).
     let t0 = Instant::now();
@@ -192,7 +192,7 @@ fn run_batch(
     let mut next = 0;
     while next < n {
         let active: Vec<usize> = (next..n).collect();
-        write_elf(&elf, &program::build(&cases, &active).elf)?;
+        write_elf(&elf, &program::build(&cases, &active, true).elf)?;
         if let Some(keep) = std::env::var_os("DIFFFUZZ_KEEP") {
             let _ = std::fs::copy(&elf, keep);
         }
@@ -203,32 +203,38 @@ fn run_batch(
         })?);
         let recs = records(&ran.stdout);
         let done = recs.len().min(active.len());
-        for (j, r) in recs.into_iter().take(done).enumerate() {
-            theirs[next + j] = Some(r);
-        }
-        let stopped = next + done;
-        if stopped < n {
-            let case = &cases[stopped];
+        let mut reject = |k: usize, why: String| {
+            let case = &cases[k];
             let entry = report.classes.entry(case.class).or_default();
             *entry
                 .oracle_rejects
                 .entry(mnemonic(case.main_word()))
                 .or_default() += 1;
             report.oracle_rejects.push(format!(
-                "ORACLE REJECTS seed={} class={} case={} {} | qemu: {}",
+                "ORACLE REJECTS seed={} class={} case={} {} | qemu: {why}",
                 cfg.seed,
                 case.class,
                 case.index,
-                words_text(&placed[stopped].0),
-                ran.status
+                words_text(&placed[k].0),
             ));
+        };
+        for (j, r) in recs.into_iter().take(done).enumerate() {
+            if r.nzcv & !0xffff == program::REJECTED_MARK {
+                reject(next + j, format!("signal {}", r.nzcv & 0xffff));
+            } else {
+                theirs[next + j] = Some(r);
+            }
+        }
+        let stopped = next + done;
+        if stopped < n {
+            reject(stopped, ran.status);
         }
         next = stopped + 1;
     }
     // Then translated, on the cases the oracle ran.
     let mut todo: Vec<usize> = (0..n).filter(|k| theirs[*k].is_some()).collect();
     while !todo.is_empty() {
-        write_elf(&elf, &program::build(&cases, &todo).elf)?;
+        write_elf(&elf, &program::build(&cases, &todo, false).elf)?;
         let t1 = Instant::now();
         if let Err(e) = exec::translate(&elf, &exe) {
             log(&format!("batch does not translate ({e}); bisecting"));
@@ -326,7 +332,7 @@ fn bisect_translation(dir: &Path, cases: &[Case]) -> Result<usize, String> {
         let mid = (lo + hi) / 2;
         let part = &cases[lo..mid];
         let all: Vec<usize> = (0..part.len()).collect();
-        write_elf(&elf, &program::build(part, &all).elf)?;
+        write_elf(&elf, &program::build(part, &all, false).elf)?;
         if exec::translate(&elf, &exe).is_err() {
             hi = mid;
         } else {

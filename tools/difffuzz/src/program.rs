@@ -30,7 +30,22 @@ pub const CODE: u64 = TEXT + 0x1000;
 pub const DATA: u64 = 0x1000_0000;
 const CTRL_CUR: i64 = 32;
 const CTRL_TARGET: u32 = 40;
-const CTRL_SIZE: u64 = 64;
+const CTRL_SIZE: u64 = 256;
+/// Control-block word: install the signal handlers (oracle runs only).
+const CTRL_HANDLERS: u32 = 16;
+/// `stack_t` for sigaltstack, then `struct sigaction`, in the control block.
+const CTRL_SS: u32 = 64;
+const CTRL_ACT: u32 = 96;
+/// Size of the alternate signal stack after the records.
+const ALT_STACK: usize = 64 << 10;
+/// Offset of `uc_mcontext.regs[0]` and `.pc` in the AArch64 `ucontext`.
+const UC_X0: u32 = 184;
+const UC_PC: u32 = 440;
+/// The value a case's NZCV slot holds when a signal stopped the case
+/// (`MARK | signal`): NZCV never has bits below 28 set.
+pub const REJECTED_MARK: u64 = 0xbad0_0000;
+/// Signals the oracle run survives: SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV.
+const SIGNALS: [u32; 5] = [4, 5, 7, 8, 11];
 
 /// A built batch.
 pub struct Program {
@@ -175,6 +190,59 @@ fn dump(c: &mut Code, top: u64) {
     c.push(asm::b(c.pc(), top));
 }
 
+/// The entry: when the control block asks for it (oracle runs), installs
+/// a handler for the signals a case may raise on an alternate stack, then
+/// jumps to the driver.
+fn start(c: &mut Code, top: u64, handler: u64) {
+    c.push(asm::adrp(0, c.pc(), DATA));
+    c.push(asm::ldr_x(1, 0, CTRL_HANDLERS));
+    let skip = c.pc() + 4 * (5 + 7 * SIGNALS.len() as u64);
+    c.push(asm::cbz(1, c.pc(), skip));
+    c.push(asm::add_imm(0, 0, CTRL_SS));
+    c.push(asm::movz(1, 0, 0));
+    c.push(asm::movz(8, 132, 0)); // sigaltstack
+    c.push(asm::SVC);
+    for sig in SIGNALS {
+        c.push(asm::movz(0, sig, 0));
+        c.push(asm::adrp(1, c.pc(), DATA));
+        c.push(asm::add_imm(1, 1, CTRL_ACT));
+        c.push(asm::movz(2, 0, 0));
+        c.push(asm::movz(3, 8, 0));
+        c.push(asm::movz(8, 134, 0)); // rt_sigaction
+        c.push(asm::SVC);
+    }
+    debug_assert_eq!(c.pc(), skip);
+    c.push(asm::b(c.pc(), top));
+    debug_assert_eq!(c.pc(), handler);
+}
+
+/// The signal handler (X0 = signal, X2 = ucontext): resume at `rejected`
+/// with X0 = the signal; then the restorer (rt_sigreturn); then
+/// `rejected`, which marks the case's record, writes it, and loops.
+fn handler(c: &mut Code, top: u64) -> (u64, u64) {
+    let rejected = c.pc() + 4 * 6;
+    c.push(asm::adr(9, c.pc(), rejected));
+    c.push(asm::str_x(9, 2, UC_PC));
+    c.push(asm::str_x(0, 2, UC_X0));
+    c.push(asm::RET);
+    let restorer = c.pc();
+    c.push(asm::movz(8, 139, 0)); // rt_sigreturn
+    c.push(asm::SVC);
+    debug_assert_eq!(c.pc(), rejected);
+    c.push(asm::mov_reg(3, 0));
+    c.push(asm::adrp(0, c.pc(), DATA));
+    c.push(asm::ldr_x(1, 0, CTRL_CUR as u32));
+    c.push(asm::movz(2, (REJECTED_MARK >> 16) as u32, 1));
+    c.push(asm::add_lsl(2, 2, 3, 0));
+    c.push(asm::str_x(2, 1, OFF_NZCV as u32));
+    c.push(asm::movz(0, 1, 0));
+    c.push(asm::movz(2, REC as u32, 0));
+    c.push(asm::movz(8, 64, 0)); // write
+    c.push(asm::SVC);
+    c.push(asm::b(c.pc(), top));
+    (restorer, rejected)
+}
+
 /// Points an LDR (literal) at `pc` backwards into the code, `1..=64`
 /// words before it, keeping the generator's choice in the low imm19 bits.
 fn resolve_literal(word: u32, pc: u64) -> u32 {
@@ -187,17 +255,23 @@ fn resolve_literal(word: u32, pc: u64) -> u32 {
 /// Builds the program that holds `cases` and runs those whose indices are
 /// in `active`, in that order. The layout (code and record addresses)
 /// depends only on `cases`, so runs of different `active` subsets agree on
-/// every address.
-pub fn build(cases: &[Case], active: &[usize]) -> Program {
+/// every address. `handlers` makes cases that raise a signal write a
+/// record marked [`REJECTED_MARK`] instead of ending the program (for the
+/// oracle; translated code does not deliver signals yet).
+pub fn build(cases: &[Case], active: &[usize], handlers: bool) -> Program {
     let n = cases.len();
     let mut c = Code { words: Vec::new() };
-    // Layout: driver (16 words), load_state (42), dump (46), cases.
+    // Layout: driver (16 words), load_state, dump, start, handler, cases.
     let load_at = CODE + 4 * 16;
     driver(&mut c, load_at);
     debug_assert_eq!(c.pc(), load_at);
     load_state(&mut c);
     let dump_at = c.pc();
     dump(&mut c, CODE);
+    let entry = c.pc();
+    let handler_at = entry + 4 * (8 + 7 * SIGNALS.len() as u64);
+    start(&mut c, CODE, handler_at);
+    let (restorer, _) = handler(&mut c, CODE);
     let mut table = Vec::with_capacity(n);
     let mut placed = Vec::with_capacity(n);
     for (k, case) in cases.iter().enumerate() {
@@ -227,24 +301,36 @@ pub fn build(cases: &[Case], active: &[usize]) -> Program {
         placed.push((words, state));
     }
     let mut data = vec![0u8; records_offset(n) as usize];
-    let ctrl = [0, active.len() as u64, 0, DATA + CTRL_SIZE, 0, 0, 0, 0];
-    let pairs = active.iter().flat_map(|&k| [record_addr(n, k), table[k]]);
-    for (k, v) in ctrl.into_iter().chain(pairs).enumerate() {
-        data[8 * k..][..8].copy_from_slice(&v.to_le_bytes());
+    let alt = record_addr(n, n);
+    let mut put = |off: u32, v: u64| data[off as usize..][..8].copy_from_slice(&v.to_le_bytes());
+    put(8, active.len() as u64);
+    put(CTRL_HANDLERS, u64::from(handlers));
+    put(24, DATA + CTRL_SIZE);
+    put(CTRL_SS, alt);
+    put(CTRL_SS + 16, ALT_STACK as u64);
+    // SA_SIGINFO | SA_ONSTACK | SA_RESTORER
+    put(CTRL_ACT, handler_at);
+    put(CTRL_ACT + 8, 0x4 | 0x0800_0000 | 0x0400_0000);
+    put(CTRL_ACT + 16, restorer);
+    for (j, &k) in active.iter().enumerate() {
+        let at = (CTRL_SIZE + 16 * j as u64) as u32;
+        put(at, record_addr(n, k));
+        put(at + 8, table[k]);
     }
     for (_, s) in &placed {
         data.extend_from_slice(&s.to_bytes());
     }
+    data.resize(data.len() + ALT_STACK, 0);
     let code: Vec<u8> = c.words.iter().flat_map(|w| w.to_le_bytes()).collect();
     Program {
-        elf: elf_file(&code, &data),
+        elf: elf_file(&code, &data, entry),
         cases: placed,
     }
 }
 
 /// A minimal static ELF: header, two program headers, code at `CODE`,
 /// data at `DATA`.
-fn elf_file(code: &[u8], data: &[u8]) -> Vec<u8> {
+fn elf_file(code: &[u8], data: &[u8], entry: u64) -> Vec<u8> {
     let text_size = (CODE - TEXT) as usize + code.len();
     let data_off = text_size.next_multiple_of(0x1000);
     let mut f = vec![0u8; data_off];
@@ -253,7 +339,7 @@ fn elf_file(code: &[u8], data: &[u8]) -> Vec<u8> {
     w.u16(2); // ET_EXEC
     w.u16(183); // EM_AARCH64
     w.u32(1);
-    w.u64(CODE);
+    w.u64(entry);
     w.u64(64); // e_phoff
     w.u64(0); // e_shoff
     w.u32(0);

@@ -1,6 +1,6 @@
-//! The batch program: one static AArch64 ELF (ET_EXEC, two PT_LOAD
-//! segments, no sections) that runs a list of cases and writes each case's
-//! final state record to stdout.
+//! The batch program: one static AArch64 ELF (ET_EXEC, see `elf.rs`) that
+//! runs a list of cases and writes each case's final state record to
+//! stdout. Every routine and case is a sized function symbol.
 //!
 //! Code (at `CODE`): a driver loop, a shared `load_state`, a shared `dump`,
 //! then one small function per case:
@@ -19,6 +19,7 @@
 //! Writing one record per case lets the harness tell which case crashed.
 
 use crate::asm::{self, Sys};
+use crate::elf;
 use crate::gen::Case;
 use crate::layout::{State, OFF_FPCR, OFF_NZCV, OFF_SP, OFF_V, OFF_X, REC};
 
@@ -264,16 +265,26 @@ pub fn build(cases: &[Case], active: &[usize], handlers: bool) -> Program {
     let n = cases.len();
     let mut c = Code { words: Vec::new() };
     // Layout: driver (16 words), load_state, dump, start, handler, cases.
+    let mut funcs: Vec<(String, u64, u64)> = Vec::with_capacity(n + 8);
+    let mut func =
+        |c: &Code, name: &str, from: u64| funcs.push((name.to_string(), from, c.pc() - from));
     let load_at = CODE + 4 * 16;
     driver(&mut c, load_at);
     debug_assert_eq!(c.pc(), load_at);
+    func(&c, "driver", CODE);
     load_state(&mut c);
+    func(&c, "load_state", load_at);
     let dump_at = c.pc();
     dump(&mut c, CODE);
+    func(&c, "dump", dump_at);
     let entry = c.pc();
     let handler_at = entry + 4 * (8 + 7 * SIGNALS.len() as u64);
     start(&mut c, CODE, handler_at);
-    let (restorer, _) = handler(&mut c, CODE);
+    func(&c, "_start", entry);
+    let (restorer, rejected) = handler(&mut c, CODE);
+    funcs.push(("on_signal".into(), handler_at, restorer - handler_at));
+    funcs.push(("sigreturn".into(), restorer, rejected - restorer));
+    funcs.push(("rejected".into(), rejected, c.pc() - rejected));
     let mut table = Vec::with_capacity(n);
     let mut placed = Vec::with_capacity(n);
     for (k, case) in cases.iter().enumerate() {
@@ -300,6 +311,8 @@ pub fn build(cases: &[Case], active: &[usize], handlers: bool) -> Program {
             c.push(*w);
         }
         case_epilogue(&mut c, dump_at);
+        let at = table[k];
+        funcs.push((format!("case_{k}"), at, c.pc() - at));
         placed.push((words, state));
     }
     let mut data = vec![0u8; records_offset(n) as usize];
@@ -325,67 +338,15 @@ pub fn build(cases: &[Case], active: &[usize], handlers: bool) -> Program {
     data.resize(data.len() + ALT_STACK, 0);
     let code: Vec<u8> = c.words.iter().flat_map(|w| w.to_le_bytes()).collect();
     Program {
-        elf: elf_file(&code, &data, entry),
+        elf: elf::write(&elf::Image {
+            text_addr: TEXT,
+            code_addr: CODE,
+            code: &code,
+            data_addr: DATA,
+            data: &data,
+            entry,
+            funcs: &funcs,
+        }),
         cases: placed,
-    }
-}
-
-/// A minimal static ELF: header, two program headers, code at `CODE`,
-/// data at `DATA`.
-fn elf_file(code: &[u8], data: &[u8], entry: u64) -> Vec<u8> {
-    let text_size = (CODE - TEXT) as usize + code.len();
-    let data_off = text_size.next_multiple_of(0x1000);
-    let mut f = vec![0u8; data_off];
-    let mut w = Writer { f: &mut f, at: 0 };
-    w.bytes(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    w.u16(2); // ET_EXEC
-    w.u16(183); // EM_AARCH64
-    w.u32(1);
-    w.u64(entry);
-    w.u64(64); // e_phoff
-    w.u64(0); // e_shoff
-    w.u32(0);
-    w.u16(64);
-    w.u16(56);
-    w.u16(2);
-    w.u16(64);
-    w.u16(0);
-    w.u16(0);
-    for (flags, off, vaddr, size) in [
-        (5u32, 0u64, TEXT, text_size as u64),
-        (6, data_off as u64, DATA, data.len() as u64),
-    ] {
-        w.u32(1); // PT_LOAD
-        w.u32(flags);
-        w.u64(off);
-        w.u64(vaddr);
-        w.u64(vaddr);
-        w.u64(size);
-        w.u64(size);
-        w.u64(0x1000);
-    }
-    f[(CODE - TEXT) as usize..text_size].copy_from_slice(code);
-    f.extend_from_slice(data);
-    f
-}
-
-struct Writer<'a> {
-    f: &'a mut Vec<u8>,
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn bytes(&mut self, b: &[u8]) {
-        self.f[self.at..self.at + b.len()].copy_from_slice(b);
-        self.at += b.len();
-    }
-    fn u16(&mut self, v: u16) {
-        self.bytes(&v.to_le_bytes());
-    }
-    fn u32(&mut self, v: u32) {
-        self.bytes(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
     }
 }

@@ -6,8 +6,7 @@
 //! but the architecture leaves unallocated) are reported, not failures.
 //!
 //! Skipped without qemu-aarch64 on a bare machine; a failure under
-//! CI=true. Bounded: about 300 cases per class, ~1.5 minutes in a debug
-//! build on two cores.
+//! CI=true. Bounded: 1000 cases per class.
 
 use std::path::PathBuf;
 
@@ -16,7 +15,7 @@ use difffuzz::fuzz::{run, Config};
 
 /// Seed and count of the CI run; `scripts/fuzz.sh` runs longer.
 const SEED: u64 = 20261121;
-const COUNT: usize = 300;
+const COUNT: usize = 1000;
 
 #[test]
 fn differential_fuzz_all_classes() {

@@ -51,19 +51,14 @@ pub fn stp_q(t: u32, t2: u32, n: u32, off: i64) -> u32 {
 
 /// LDR Xt, [Xn, #off] (unsigned offset).
 pub fn ldr_x(t: u32, n: u32, off: u32) -> u32 {
-    debug_assert!(off % 8 == 0 && off / 8 < 4096);
+    debug_assert!(off.is_multiple_of(8) && off / 8 < 4096);
     0xF940_0000 | ((off / 8) << 10) | (n << 5) | t
 }
 
 /// STR Xt, [Xn, #off] (unsigned offset).
 pub fn str_x(t: u32, n: u32, off: u32) -> u32 {
-    debug_assert!(off % 8 == 0 && off / 8 < 4096);
+    debug_assert!(off.is_multiple_of(8) && off / 8 < 4096);
     0xF900_0000 | ((off / 8) << 10) | (n << 5) | t
-}
-
-/// LDR Xt, [Xn, Xm, LSL #3].
-pub fn ldr_x_idx(t: u32, n: u32, m: u32) -> u32 {
-    0xF860_7800 | (m << 16) | (n << 5) | t
 }
 
 /// A system register the harness reads or writes.
@@ -104,6 +99,11 @@ pub fn add_imm(d: u32, n: u32, imm12: u32) -> u32 {
     0x9100_0000 | (imm12 << 10) | (n << 5) | d
 }
 
+/// ADD Xd, Xn, Xm, LSL #sh.
+pub fn add_lsl(d: u32, n: u32, m: u32, sh: u32) -> u32 {
+    0x8B00_0000 | (m << 16) | (sh << 10) | (n << 5) | d
+}
+
 /// ORR Xd, XZR, Xm (MOV Xd, Xm).
 pub fn mov_reg(d: u32, m: u32) -> u32 {
     0xAA00_03E0 | (m << 16) | d
@@ -121,6 +121,18 @@ pub fn b(pc: u64, target: u64) -> u32 {
     0x1400_0000 | (off as u32 & 0x3ff_ffff)
 }
 
+/// CBZ Xt to `target` from `pc`.
+pub fn cbz(t: u32, pc: u64, target: u64) -> u32 {
+    let off = (target.wrapping_sub(pc) as i64) / 4;
+    0xB400_0000 | ((off as u32 & 0x7ffff) << 5) | t
+}
+
+/// ADR Xd of `target`, for an instruction at `pc`.
+pub fn adr(d: u32, pc: u64, target: u64) -> u32 {
+    let off = target.wrapping_sub(pc) as u32;
+    0x1000_0000 | ((off & 3) << 29) | (((off >> 2) & 0x7ffff) << 5) | d
+}
+
 /// B.EQ to `target` from `pc`.
 pub fn b_eq(pc: u64, target: u64) -> u32 {
     let off = (target.wrapping_sub(pc) as i64) / 4;
@@ -130,11 +142,6 @@ pub fn b_eq(pc: u64, target: u64) -> u32 {
 /// CMP Xn, Xm.
 pub fn cmp(n: u32, m: u32) -> u32 {
     0xEB00_001F | (m << 16) | (n << 5)
-}
-
-/// MADD Xd, Xn, Xm, Xa.
-pub fn madd(d: u32, n: u32, m: u32, a: u32) -> u32 {
-    0x9B00_0000 | (m << 16) | (a << 10) | (n << 5) | d
 }
 
 /// SVC #0.
@@ -161,9 +168,10 @@ mod tests {
         assert_eq!(mrs(1, Sys::Fpsr), 0xD53B_4421); // mrs x1, fpsr
         assert_eq!(msr(Sys::Tpidr, 0), 0xD51B_D040); // msr tpidr_el0, x0
         assert_eq!(add_imm(31, 1, 0), 0x9100_003F); // mov sp, x1
-        assert_eq!(ldr_x_idx(6, 5, 1), 0xF861_78A6); // ldr x6, [x5, x1, lsl #3]
-        assert_eq!(madd(3, 1, 4, 3), 0x9B04_0C23); // madd x3, x1, x4, x3
         assert_eq!(cmp(1, 2), 0xEB02_003F); // cmp x1, x2
         assert_eq!(mov_reg(1, 0), 0xAA00_03E1); // mov x1, x0
+        assert_eq!(add_lsl(5, 5, 1, 4), 0x8B01_10A5); // add x5, x5, x1, lsl #4
+        assert_eq!(cbz(1, 0x1000, 0x1040), 0xB400_0201); // cbz x1, .+0x40
+        assert_eq!(adr(9, 0x1000, 0x1014), 0x1000_00A9); // adr x9, .+0x14
     }
 }

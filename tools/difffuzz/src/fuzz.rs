@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
+use std::time::Instant;
 
 use crate::classes::Class;
 use crate::exec;
@@ -176,51 +177,69 @@ fn run_batch(
     cfg: &Config,
     qemu: &Path,
     dir: &Path,
-    mut pending: Vec<Case>,
+    mut cases: Vec<Case>,
     report: &mut Report,
     log: &mut dyn FnMut(&str),
 ) -> Result<(), String> {
     let elf = dir.join("batch.elf");
     let exe = dir.join("batch");
-    while !pending.is_empty() {
-        // First the oracle alone (cheap): drop the cases it does not run.
-        let (prog, theirs) = loop {
-            let prog = program::build(&pending);
-            write_elf(&elf, &prog.elf)?;
-            if let Some(keep) = std::env::var_os("DIFFFUZZ_KEEP") {
-                let _ = std::fs::copy(&elf, keep);
-            }
-            let theirs = exec::wait(exec::spawn({
-                let mut c = Command::new(qemu);
-                c.arg(&elf);
-                c
-            })?);
-            let k = theirs.stdout.len() / REC;
-            if k >= pending.len() {
-                break (prog, theirs);
-            }
-            let case = pending.remove(k);
+    let n = cases.len();
+    let placed = program::build(&cases, &[], false).cases;
+    // The oracle first, resuming after each case it stops on (the layout
+    // is the same whichever cases run, so all runs agree on addresses).
+    let t0 = Instant::now();
+    let mut theirs: Vec<Option<State>> = vec![None; n];
+    let mut next = 0;
+    while next < n {
+        let active: Vec<usize> = (next..n).collect();
+        write_elf(&elf, &program::build(&cases, &active, true).elf)?;
+        if let Some(keep) = std::env::var_os("DIFFFUZZ_KEEP") {
+            let _ = std::fs::copy(&elf, keep);
+        }
+        let ran = exec::wait(exec::spawn({
+            let mut c = Command::new(qemu);
+            c.arg(&elf);
+            c
+        })?);
+        let recs = records(&ran.stdout);
+        let done = recs.len().min(active.len());
+        let mut reject = |k: usize, why: String| {
+            let case = &cases[k];
             let entry = report.classes.entry(case.class).or_default();
             *entry
                 .oracle_rejects
                 .entry(mnemonic(case.main_word()))
                 .or_default() += 1;
             report.oracle_rejects.push(format!(
-                "ORACLE REJECTS seed={} class={} case={} {} | qemu: {}",
+                "ORACLE REJECTS seed={} class={} case={} {} | qemu: {why}",
                 cfg.seed,
                 case.class,
                 case.index,
-                words_text(&prog.cases[k].0),
-                theirs.status
+                words_text(&placed[k].0),
             ));
-            if pending.is_empty() {
-                return Ok(());
-            }
         };
+        for (j, r) in recs.into_iter().take(done).enumerate() {
+            if r.nzcv & !0xffff == program::REJECTED_MARK {
+                reject(next + j, format!("signal {}", r.nzcv & 0xffff));
+            } else {
+                theirs[next + j] = Some(r);
+            }
+        }
+        let stopped = next + done;
+        if stopped < n {
+            reject(stopped, ran.status);
+        }
+        next = stopped + 1;
+    }
+    // Then translated, on the cases the oracle ran.
+    let mut todo: Vec<usize> = (0..n).filter(|k| theirs[*k].is_some()).collect();
+    while !todo.is_empty() {
+        write_elf(&elf, &program::build(&cases, &todo, false).elf)?;
+        let t1 = Instant::now();
         if let Err(e) = exec::translate(&elf, &exe) {
             log(&format!("batch does not translate ({e}); bisecting"));
-            let bad = bisect_translation(dir, &pending)?;
-            let case = pending.remove(bad);
+            let bad = bisect_translation(dir, &cases)?;
+            let case = cases.remove(bad);
             fail(
                 cfg,
                 report,
@@ -228,15 +247,26 @@ fn run_batch(
                 &case.words,
                 format!("does not translate: {e}"),
             );
-            continue;
+            // The layout changed: start the batch again without it.
+            return run_batch(cfg, qemu, dir, cases, report, log);
         }
+        let t2 = Instant::now();
         let ours = exec::wait(exec::spawn(Command::new(&exe))?);
-        let (q, t) = (records(&theirs.stdout), records(&ours.stdout));
-        let k = t.len().min(pending.len());
-        for j in 0..k {
-            let case = &pending[j];
+        log(&format!(
+            "  {} cases: qemu {:.1}s, translate {:.1}s, run {:.1}s",
+            todo.len(),
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            t2.elapsed().as_secs_f64()
+        ));
+        let recs = records(&ours.stdout);
+        let done = recs.len().min(todo.len());
+        for (j, ours) in recs.iter().take(done).enumerate() {
+            let k = todo[j];
+            let case = &cases[k];
             report.classes.entry(case.class).or_default().compared += 1;
-            let mut diff = q[j].diff(&t[j]);
+            let Some(q) = &theirs[k] else { continue };
+            let mut diff = q.diff(ours);
             if mnemonic(case.main_word()) == "bl" {
                 // NZCV need not survive a call (AAPCS64); vmxlate keeps it
                 // only with --strict-abi.
@@ -251,22 +281,22 @@ fn run_batch(
                 .collect();
             let mut line = fields.join(" | ");
             if cfg.verbose {
-                line.push_str(&format!("\n    input: {}", state_text(&prog.cases[j].1)));
+                line.push_str(&format!("\n    input: {}", state_text(&placed[k].1)));
             }
-            fail(cfg, report, case, &prog.cases[j].0, line);
+            fail(cfg, report, case, &placed[k].0, line);
         }
-        if k == pending.len() {
+        if done == todo.len() {
             break;
         }
-        let case = &pending[k];
+        let k = todo[done];
         fail(
             cfg,
             report,
-            case,
-            &prog.cases[k].0,
+            &cases[k],
+            &placed[k].0,
             format!("translated program stopped: {} (qemu ran it)", ours.status),
         );
-        pending.drain(..=k);
+        todo.drain(..=done);
     }
     Ok(())
 }
@@ -300,7 +330,9 @@ fn bisect_translation(dir: &Path, cases: &[Case]) -> Result<usize, String> {
     let (mut lo, mut hi) = (0, cases.len());
     while hi - lo > 1 {
         let mid = (lo + hi) / 2;
-        write_elf(&elf, &program::build(&cases[lo..mid]).elf)?;
+        let part = &cases[lo..mid];
+        let all: Vec<usize> = (0..part.len()).collect();
+        write_elf(&elf, &program::build(part, &all, false).elf)?;
         if exec::translate(&elf, &exe).is_err() {
             hi = mid;
         } else {

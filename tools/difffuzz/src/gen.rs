@@ -76,7 +76,7 @@ pub struct Filter {
 impl Filter {
     /// A filter over an empty batch's image (literal loads read its code).
     pub fn new() -> Result<Filter, String> {
-        let image = GuestImage::parse(program::build(&[]).elf)
+        let image = GuestImage::parse(program::build(&[], &[], false).elf)
             .map_err(|e| format!("internal error: the empty batch does not load: {e}"))?;
         Ok(Filter { image })
     }

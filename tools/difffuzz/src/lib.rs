@@ -15,6 +15,7 @@
 
 pub mod asm;
 pub mod classes;
+pub mod elf;
 pub mod exec;
 pub mod fuzz;
 pub mod gen;

@@ -92,13 +92,20 @@ pub fn plan(word: u32, atomic: bool, rng: &mut Rng, state: &mut State) -> Option
                 if rs % 2 == 1 || rt % 2 == 1 {
                     return None;
                 }
+                word |= 0x1f << 10;
             }
             (1, 0) => word |= (0x1f << 16) | (0x1f << 10),
             _ => word |= 0x1f << 10,
         }
     } else if field(word, 27, 3) == 0b111 && field(word, 24, 2) == 0 && field(word, 21, 1) == 1 {
         match field(word, 10, 2) {
-            0b00 if !v => addr = Addr::Offset(0), // LSE atomics, LDAPR
+            0b00 if !v => {
+                // LSE atomics; LDAPR (o3=1, opc=100) has Rs = 11111.
+                if field(word, 15, 1) == 1 && field(word, 12, 3) == 0b100 {
+                    word |= 0x1f << 16;
+                }
+                addr = Addr::Offset(0);
+            }
             0b10 => {
                 let option = field(word, 13, 3);
                 let scale = if v && size == 0 && field(word, 23, 1) == 1 {

@@ -1,6 +1,6 @@
-//! The batch program: one static AArch64 ELF (ET_EXEC, two PT_LOAD
-//! segments, no sections) that runs a list of cases and writes each case's
-//! final state record to stdout.
+//! The batch program: one static AArch64 ELF (ET_EXEC, see `elf.rs`) that
+//! runs a list of cases and writes each case's final state record to
+//! stdout. Every routine and case is a sized function symbol.
 //!
 //! Code (at `CODE`): a driver loop, a shared `load_state`, a shared `dump`,
 //! then one small function per case:
@@ -13,23 +13,42 @@
 //! write(2) and loops. After the
 //! last case the program calls exit_group(0).
 //!
-//! Data (at `DATA`): a control block `{i, n, records, table, cur, target}`,
-//! the table of case addresses, then the records (16-byte aligned).
+//! Data (at `DATA`): a control block `{i, n, -, table, cur, target}`, the
+//! table of `(record, case address)` pairs to run, then the records
+//! (16-byte aligned).
 //! Writing one record per case lets the harness tell which case crashed.
 
 use crate::asm::{self, Sys};
+use crate::elf;
 use crate::gen::Case;
 use crate::layout::{State, OFF_FPCR, OFF_NZCV, OFF_SP, OFF_V, OFF_X, REC};
 
-/// Address of the first ELF byte (the text segment).
-const TEXT: u64 = 0x40_0000;
+/// Address of the first ELF byte (the text segment). Above 4 GiB, so that
+/// no random 32-bit register or memory value looks like a code pointer:
+/// discovery would take it for a function entry and split a case there.
+const TEXT: u64 = 0x2_0000_0000;
 /// Address of the first instruction.
 pub const CODE: u64 = TEXT + 0x1000;
 /// Address of the data segment (control block first).
-pub const DATA: u64 = 0x1000_0000;
+pub const DATA: u64 = 0x2_1000_0000;
 const CTRL_CUR: i64 = 32;
 const CTRL_TARGET: u32 = 40;
-const CTRL_SIZE: u64 = 64;
+const CTRL_SIZE: u64 = 256;
+/// Control-block word: install the signal handlers (oracle runs only).
+const CTRL_HANDLERS: u32 = 16;
+/// `stack_t` for sigaltstack, then `struct sigaction`, in the control block.
+const CTRL_SS: u32 = 64;
+const CTRL_ACT: u32 = 96;
+/// Size of the alternate signal stack after the records.
+const ALT_STACK: usize = 64 << 10;
+/// Offset of `uc_mcontext.regs[0]` and `.pc` in the AArch64 `ucontext`.
+const UC_X0: u32 = 184;
+const UC_PC: u32 = 440;
+/// The value a case's NZCV slot holds when a signal stopped the case
+/// (`MARK | signal`): NZCV never has bits below 28 set.
+pub const REJECTED_MARK: u64 = 0xbad0_0000;
+/// Signals the oracle run survives: SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV.
+const SIGNALS: [u32; 5] = [4, 5, 7, 8, 11];
 
 /// A built batch.
 pub struct Program {
@@ -54,7 +73,7 @@ impl Code {
 }
 
 fn records_offset(n: usize) -> u64 {
-    (CTRL_SIZE + 8 * n as u64).next_multiple_of(16)
+    CTRL_SIZE + 16 * n as u64
 }
 
 /// The address of record `k` in a batch of `n`.
@@ -69,14 +88,14 @@ fn driver(c: &mut Code, load_state: u64) {
     c.push(asm::cmp(1, 2));
     let done = top + 4 * 12;
     c.push(asm::b_eq(c.pc(), done));
-    c.push(asm::ldp_x(3, 5, 0, 16));
-    c.push(asm::movz(4, REC as u32, 0));
-    c.push(asm::madd(3, 1, 4, 3));
-    c.push(asm::ldr_x_idx(6, 5, 1));
+    c.push(asm::ldr_x(5, 0, 24));
+    c.push(asm::add_lsl(5, 5, 1, 4));
+    c.push(asm::ldp_x(3, 6, 5, 0));
     c.push(asm::add_imm(1, 1, 1));
     c.push(asm::str_x(1, 0, 0));
     c.push(asm::stp_x(3, 6, 0, CTRL_CUR));
     c.push(asm::b(c.pc(), load_state));
+    c.push(asm::b(c.pc(), done));
     debug_assert_eq!(c.pc(), done);
     c.push(asm::movz(0, 0, 0));
     c.push(asm::movz(8, 94, 0)); // exit_group
@@ -174,6 +193,59 @@ fn dump(c: &mut Code, top: u64) {
     c.push(asm::b(c.pc(), top));
 }
 
+/// The entry: when the control block asks for it (oracle runs), installs
+/// a handler for the signals a case may raise on an alternate stack, then
+/// jumps to the driver.
+fn start(c: &mut Code, top: u64, handler: u64) {
+    c.push(asm::adrp(0, c.pc(), DATA));
+    c.push(asm::ldr_x(1, 0, CTRL_HANDLERS));
+    let skip = c.pc() + 4 * (5 + 7 * SIGNALS.len() as u64);
+    c.push(asm::cbz(1, c.pc(), skip));
+    c.push(asm::add_imm(0, 0, CTRL_SS));
+    c.push(asm::movz(1, 0, 0));
+    c.push(asm::movz(8, 132, 0)); // sigaltstack
+    c.push(asm::SVC);
+    for sig in SIGNALS {
+        c.push(asm::movz(0, sig, 0));
+        c.push(asm::adrp(1, c.pc(), DATA));
+        c.push(asm::add_imm(1, 1, CTRL_ACT));
+        c.push(asm::movz(2, 0, 0));
+        c.push(asm::movz(3, 8, 0));
+        c.push(asm::movz(8, 134, 0)); // rt_sigaction
+        c.push(asm::SVC);
+    }
+    debug_assert_eq!(c.pc(), skip);
+    c.push(asm::b(c.pc(), top));
+    debug_assert_eq!(c.pc(), handler);
+}
+
+/// The signal handler (X0 = signal, X2 = ucontext): resume at `rejected`
+/// with X0 = the signal; then the restorer (rt_sigreturn); then
+/// `rejected`, which marks the case's record, writes it, and loops.
+fn handler(c: &mut Code, top: u64) -> (u64, u64) {
+    let rejected = c.pc() + 4 * 6;
+    c.push(asm::adr(9, c.pc(), rejected));
+    c.push(asm::str_x(9, 2, UC_PC));
+    c.push(asm::str_x(0, 2, UC_X0));
+    c.push(asm::RET);
+    let restorer = c.pc();
+    c.push(asm::movz(8, 139, 0)); // rt_sigreturn
+    c.push(asm::SVC);
+    debug_assert_eq!(c.pc(), rejected);
+    c.push(asm::mov_reg(3, 0));
+    c.push(asm::adrp(0, c.pc(), DATA));
+    c.push(asm::ldr_x(1, 0, CTRL_CUR as u32));
+    c.push(asm::movz(2, (REJECTED_MARK >> 16) as u32, 1));
+    c.push(asm::add_lsl(2, 2, 3, 0));
+    c.push(asm::str_x(2, 1, OFF_NZCV as u32));
+    c.push(asm::movz(0, 1, 0));
+    c.push(asm::movz(2, REC as u32, 0));
+    c.push(asm::movz(8, 64, 0)); // write
+    c.push(asm::SVC);
+    c.push(asm::b(c.pc(), top));
+    (restorer, rejected)
+}
+
 /// Points an LDR (literal) at `pc` backwards into the code, `1..=64`
 /// words before it, keeping the generator's choice in the low imm19 bits.
 fn resolve_literal(word: u32, pc: u64) -> u32 {
@@ -183,17 +255,36 @@ fn resolve_literal(word: u32, pc: u64) -> u32 {
     (word & !(0x7ffff << 5)) | (((-back) as u32 & 0x7ffff) << 5)
 }
 
-/// Builds the program that runs `cases` in order.
-pub fn build(cases: &[Case]) -> Program {
+/// Builds the program that holds `cases` and runs those whose indices are
+/// in `active`, in that order. The layout (code and record addresses)
+/// depends only on `cases`, so runs of different `active` subsets agree on
+/// every address. `handlers` makes cases that raise a signal write a
+/// record marked [`REJECTED_MARK`] instead of ending the program (for the
+/// oracle; translated code does not deliver signals yet).
+pub fn build(cases: &[Case], active: &[usize], handlers: bool) -> Program {
     let n = cases.len();
     let mut c = Code { words: Vec::new() };
-    // Layout: driver (16 words), load_state (42), dump (46), cases.
+    // Layout: driver (16 words), load_state, dump, start, handler, cases.
+    let mut funcs: Vec<(String, u64, u64)> = Vec::with_capacity(n + 8);
+    let mut func =
+        |c: &Code, name: &str, from: u64| funcs.push((name.to_string(), from, c.pc() - from));
     let load_at = CODE + 4 * 16;
     driver(&mut c, load_at);
     debug_assert_eq!(c.pc(), load_at);
+    func(&c, "driver", CODE);
     load_state(&mut c);
+    func(&c, "load_state", load_at);
     let dump_at = c.pc();
     dump(&mut c, CODE);
+    func(&c, "dump", dump_at);
+    let entry = c.pc();
+    let handler_at = entry + 4 * (8 + 7 * SIGNALS.len() as u64);
+    start(&mut c, CODE, handler_at);
+    func(&c, "_start", entry);
+    let (restorer, rejected) = handler(&mut c, CODE);
+    funcs.push(("on_signal".into(), handler_at, restorer - handler_at));
+    funcs.push(("sigreturn".into(), restorer, rejected - restorer));
+    funcs.push(("rejected".into(), rejected, c.pc() - rejected));
     let mut table = Vec::with_capacity(n);
     let mut placed = Vec::with_capacity(n);
     for (k, case) in cases.iter().enumerate() {
@@ -220,79 +311,42 @@ pub fn build(cases: &[Case]) -> Program {
             c.push(*w);
         }
         case_epilogue(&mut c, dump_at);
+        let at = table[k];
+        funcs.push((format!("case_{k}"), at, c.pc() - at));
         placed.push((words, state));
     }
     let mut data = vec![0u8; records_offset(n) as usize];
-    let ctrl = [0, n as u64, record_addr(n, 0), DATA + CTRL_SIZE, 0, 0, 0, 0];
-    for (k, v) in ctrl.iter().chain(table.iter()).enumerate() {
-        data[8 * k..][..8].copy_from_slice(&v.to_le_bytes());
+    let alt = record_addr(n, n);
+    let mut put = |off: u32, v: u64| data[off as usize..][..8].copy_from_slice(&v.to_le_bytes());
+    put(8, active.len() as u64);
+    put(CTRL_HANDLERS, u64::from(handlers));
+    put(24, DATA + CTRL_SIZE);
+    put(CTRL_SS, alt);
+    put(CTRL_SS + 16, ALT_STACK as u64);
+    // SA_SIGINFO | SA_ONSTACK | SA_RESTORER
+    put(CTRL_ACT, handler_at);
+    put(CTRL_ACT + 8, 0x4 | 0x0800_0000 | 0x0400_0000);
+    put(CTRL_ACT + 16, restorer);
+    for (j, &k) in active.iter().enumerate() {
+        let at = (CTRL_SIZE + 16 * j as u64) as u32;
+        put(at, record_addr(n, k));
+        put(at + 8, table[k]);
     }
     for (_, s) in &placed {
         data.extend_from_slice(&s.to_bytes());
     }
+    data.resize(data.len() + ALT_STACK, 0);
     let code: Vec<u8> = c.words.iter().flat_map(|w| w.to_le_bytes()).collect();
     Program {
-        elf: elf_file(&code, &data),
+        elf: elf::write(&elf::Image {
+            text_addr: TEXT,
+            code_addr: CODE,
+            code: &code,
+            data_addr: DATA,
+            data: &data,
+            entry,
+            funcs: &funcs,
+        }),
         cases: placed,
-    }
-}
-
-/// A minimal static ELF: header, two program headers, code at `CODE`,
-/// data at `DATA`.
-fn elf_file(code: &[u8], data: &[u8]) -> Vec<u8> {
-    let text_size = (CODE - TEXT) as usize + code.len();
-    let data_off = text_size.next_multiple_of(0x1000);
-    let mut f = vec![0u8; data_off];
-    let mut w = Writer { f: &mut f, at: 0 };
-    w.bytes(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    w.u16(2); // ET_EXEC
-    w.u16(183); // EM_AARCH64
-    w.u32(1);
-    w.u64(CODE);
-    w.u64(64); // e_phoff
-    w.u64(0); // e_shoff
-    w.u32(0);
-    w.u16(64);
-    w.u16(56);
-    w.u16(2);
-    w.u16(64);
-    w.u16(0);
-    w.u16(0);
-    for (flags, off, vaddr, size) in [
-        (5u32, 0u64, TEXT, text_size as u64),
-        (6, data_off as u64, DATA, data.len() as u64),
-    ] {
-        w.u32(1); // PT_LOAD
-        w.u32(flags);
-        w.u64(off);
-        w.u64(vaddr);
-        w.u64(vaddr);
-        w.u64(size);
-        w.u64(size);
-        w.u64(0x1000);
-    }
-    f[(CODE - TEXT) as usize..text_size].copy_from_slice(code);
-    f.extend_from_slice(data);
-    f
-}
-
-struct Writer<'a> {
-    f: &'a mut Vec<u8>,
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn bytes(&mut self, b: &[u8]) {
-        self.f[self.at..self.at + b.len()].copy_from_slice(b);
-        self.at += b.len();
-    }
-    fn u16(&mut self, v: u16) {
-        self.bytes(&v.to_le_bytes());
-    }
-    fn u32(&mut self, v: u32) {
-        self.bytes(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
     }
 }

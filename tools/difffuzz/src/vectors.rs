@@ -359,8 +359,9 @@ fn run_resuming(
     let exe = dir.join("vectors");
     let mut out = Vec::new();
     while out.len() < cases.len() {
+        let active: Vec<usize> = (out.len()..cases.len()).collect();
         let rest = &cases[out.len()..];
-        std::fs::write(&elf, program::build(rest).elf)
+        std::fs::write(&elf, program::build(cases, &active, qemu.is_some()).elf)
             .and_then(|_| std::fs::set_permissions(&elf, std::fs::Permissions::from_mode(0o755)))
             .map_err(|e| e.to_string())?;
         let ran = match qemu {
@@ -380,7 +381,13 @@ fn run_resuming(
             .map(State::from_bytes)
             .collect();
         let done = states.len().min(rest.len());
-        out.extend(states.into_iter().take(done).map(Ok));
+        out.extend(states.into_iter().take(done).map(|s| {
+            if s.nzcv & !0xffff == program::REJECTED_MARK {
+                Err(format!("signal {}", s.nzcv & 0xffff))
+            } else {
+                Ok(s)
+            }
+        }));
         if done < rest.len() {
             out.push(Err(ran.status));
         }

@@ -2,7 +2,7 @@
 //! carry), logical operations, move-wide, PC-relative addresses, conditional
 //! select and conditional compare.
 
-use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SizeCode};
+use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, ShiftStyle, SizeCode};
 
 use super::ctx::{int_ty, unsupported, Ctx, Lift};
 use crate::ir::{Flag, Type};
@@ -15,8 +15,43 @@ pub fn op_size(op: &Operand) -> SizeCode {
     }
 }
 
+/// Rejects encodings yaxpeax-arm 0.5 decodes although the Arm ARM leaves
+/// them unallocated, so they trap like any undefined instruction (found by
+/// difffuzz: qemu-aarch64 raises SIGILL on each): a 32-bit shift by 32 or
+/// more, ROR in add/sub, an extend shifted by more than 4, a 32-bit
+/// logical immediate with N = 1 (the decoder does not report N) and an
+/// all-ones logical immediate.
+fn check_allocated(cx: &Ctx, i: &Instruction) -> Lift {
+    let narrow = op_size(&i.operands[0]) == SizeCode::W;
+    let add_sub = matches!(
+        i.opcode,
+        Opcode::ADD | Opcode::ADDS | Opcode::SUB | Opcode::SUBS
+    );
+    let reserved = match i.operands[2] {
+        Operand::RegShift(style, amount, _, _) => match style {
+            ShiftStyle::LSL | ShiftStyle::LSR | ShiftStyle::ASR | ShiftStyle::ROR => {
+                (narrow && amount >= 32) || (add_sub && style == ShiftStyle::ROR)
+            }
+            _ => amount > 4,
+        },
+        // No bitmask immediate is all ones (DecodeBitMasks rejects it).
+        Operand::Imm64(v) if !add_sub => {
+            let ones = if narrow { 0xffff_ffff } else { u64::MAX };
+            (narrow && (cx.word >> 22) & 1 == 1) || v & ones == ones
+        }
+        Operand::Immediate(v) if !add_sub => narrow && ((cx.word >> 22) & 1 == 1 || v == u32::MAX),
+        _ => false,
+    };
+    if reserved {
+        unsupported("unallocated encoding")
+    } else {
+        Ok(())
+    }
+}
+
 /// ADD, ADDS, SUB, SUBS in all operand forms.
 pub fn add_sub(cx: &mut Ctx, i: &Instruction, sub: bool, flags: bool) -> Lift {
+    check_allocated(cx, i)?;
     let ty = int_ty(op_size(&i.operands[0]));
     let a = cx.read_dst_operand(&i.operands[1])?;
     let b = cx.source(&i.operands[2], ty)?;
@@ -53,6 +88,7 @@ pub fn add_carry(cx: &mut Ctx, i: &Instruction, sub: bool, flags: bool) -> Lift 
 
 /// AND, ANDS, ORR, ORN, EOR, EON, BIC, BICS.
 pub fn logical(cx: &mut Ctx, i: &Instruction) -> Lift {
+    check_allocated(cx, i)?;
     let ty = int_ty(op_size(&i.operands[0]));
     let a = cx.source(&i.operands[1], ty)?;
     let b0 = cx.source(&i.operands[2], ty)?;
@@ -82,6 +118,9 @@ pub fn move_wide(cx: &mut Ctx, i: &Instruction) -> Lift {
     let Operand::Register(_, rd) = i.operands[0] else {
         return unsupported("move-wide destination");
     };
+    if size == SizeCode::W && shift >= 32 {
+        return unsupported("unallocated encoding: 32-bit move wide with hw >= 2");
+    }
     let mask = if ty == Type::I32 {
         0xffff_ffffu64
     } else {
@@ -164,4 +203,38 @@ pub fn cond_compare(cx: &mut Ctx, i: &Instruction) -> Lift {
         cx.b.set_flag(v, *f);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::words::test_util::lift_words;
+
+    /// Unallocated encodings yaxpeax-arm decodes trap (difffuzz found each
+    /// one rejected by qemu-aarch64 with SIGILL).
+    #[test]
+    fn unallocated_encodings_trap() {
+        for word in [
+            0x124f_89ee, // and w14, w15, #0xfffff with N = 1
+            0x52e0_5a72, // movz w18, #0x2d3, lsl #48
+            0x2ae4_9a30, // orn w16, w17, w4, ror #38
+            0x4b33_164f, // sub w15, w18, w19, uxtb #5
+            0xb8a2_c03a, // ldapr w26, [x1] with Rs = x2
+            0x121e_fb8a, // and w10, w28, #0xffffffff
+            0xd27d_fd7c, // eor x28, x11, #0xffffffffffffffff
+        ] {
+            let ir = lift_words(&[word]);
+            assert!(ir.contains("trap"), "{word:#010x} lifted:\n{ir}");
+        }
+        // The allocated neighbours still lift.
+        for word in [
+            0x920f_89ee,
+            0xd2e0_5a72,
+            0xaae4_9a30,
+            0x4b33_104f,
+            0xb8bf_c03a,
+        ] {
+            let ir = lift_words(&[word]);
+            assert!(!ir.contains("trap"), "{word:#010x} lifted:\n{ir}");
+        }
+    }
 }

@@ -182,6 +182,12 @@ pub fn store_exclusive_pair(cx: &mut Ctx, i: &Instruction) -> Lift {
 
 /// LDAR, LDAPR, LDLAR (all sizes).
 pub fn load_acquire(cx: &mut Ctx, i: &Instruction) -> Lift {
+    // yaxpeax-arm 0.5 decodes LDAPR whatever Rs holds; Rs != 11111 is
+    // unallocated (qemu-aarch64 raises SIGILL), so it must trap.
+    let ldapr = matches!(i.opcode, Opcode::LDAPR | Opcode::LDAPRB | Opcode::LDAPRH);
+    if ldapr && (cx.word >> 16) & 31 != 31 {
+        return unsupported("unallocated encoding: LDAPR with Rs != 11111");
+    }
     let (size, rt) = reg(&i.operands[0])?;
     let bytes = access_bytes(i.opcode, size);
     let a = cx.address(&i.operands[1])?;

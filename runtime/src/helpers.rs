@@ -65,7 +65,9 @@ unsafe fn text(disasm: *const c_char) -> String {
         "?".into()
     } else {
         // SAFETY: the translator emits a NUL-terminated string.
-        unsafe { CStr::from_ptr(disasm) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(disasm) }
+            .to_string_lossy()
+            .into_owned()
     }
 }
 

@@ -252,13 +252,22 @@ const DEFAULT_IGNORED: u64 =
 const DEFAULT_STOP: u64 =
     bit(libc::SIGSTOP) | bit(libc::SIGTSTP) | bit(libc::SIGTTIN) | bit(libc::SIGTTOU);
 
-/// A syscall that the signal being delivered interrupted with `EINTR`.
+/// A syscall at which a signal is delivered.
 #[derive(Clone, Copy, Debug)]
-pub struct Interrupted {
-    /// x0 when the syscall started (restored if it is restarted).
-    pub orig_x0: u64,
-    /// Whether the syscall may be restarted (`SA_RESTART`).
-    pub restartable: bool,
+pub enum Interrupted {
+    /// The signal was pending before the syscall ran: the handler returns
+    /// to the SVC, which then runs.
+    NotStarted {
+        /// x0 as the guest set it for the syscall.
+        orig_x0: u64,
+    },
+    /// The syscall failed with `EINTR` because of the signal.
+    Eintr {
+        /// x0 when the syscall started (restored if it is restarted).
+        orig_x0: u64,
+        /// Whether `SA_RESTART` may restart it (see [`NEVER_RESTARTED`]).
+        restartable: bool,
+    },
 }
 
 /// Delivers the first deliverable deferred signal of thread `t`: sets up
@@ -332,12 +341,18 @@ pub unsafe fn enter_handler(
 ) {
     // SAFETY: the caller's contract.
     let (cpu, ext) = unsafe { (&mut (*t).cpu, &mut (*t).ext) };
-    if let Some(i) = intr {
-        if i.restartable && act.flags & libc::SA_RESTART as u64 != 0 {
-            // Back to the SVC: the dispatcher runs it again.
-            cpu.pc -= 4;
-            cpu.x[0] = i.orig_x0;
-        }
+    let rewind = match intr {
+        Some(Interrupted::NotStarted { orig_x0 }) => Some(orig_x0),
+        Some(Interrupted::Eintr {
+            orig_x0,
+            restartable: true,
+        }) if act.flags & libc::SA_RESTART as u64 != 0 => Some(orig_x0),
+        _ => None,
+    };
+    if let Some(orig_x0) = rewind {
+        // Back to the SVC: the dispatcher runs it after the handler.
+        cpu.pc -= 4;
+        cpu.x[0] = orig_x0;
     }
     let alt = ext.sig.altstack;
     let sp = cpu.x[31];
@@ -496,7 +511,7 @@ pub unsafe fn after_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64, orig_x0: u
     }
     // SAFETY: as above.
     let eintr = nr != NR_RT_SIGRETURN && unsafe { (*cpu).x[0] } as i64 == -i64::from(libc::EINTR);
-    let intr = eintr.then(|| Interrupted {
+    let intr = eintr.then(|| Interrupted::Eintr {
         orig_x0,
         restartable: !NEVER_RESTARTED.contains(&nr),
     });
@@ -509,6 +524,25 @@ pub unsafe fn after_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64, orig_x0: u
         }
     }
     !entered && eintr
+}
+
+/// Before syscall `nr` runs: delivers a pending signal first, as Linux
+/// does for a signal that arrived before the SVC. Returns true when a
+/// handler was entered (the syscall then runs when it returns).
+///
+/// # Safety
+/// As for [`after_syscall`].
+pub unsafe fn before_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64) -> bool {
+    // SAFETY: the caller's contract.
+    let t = unsafe { thread::of_cpu(cpu) };
+    // SAFETY: as above.
+    if nr == NR_RT_SIGRETURN || !unsafe { is_pending(t) } {
+        return false;
+    }
+    // SAFETY: as above.
+    let orig_x0 = unsafe { (*cpu).x[0] };
+    // SAFETY: as above.
+    unsafe { deliver(t, Some(Interrupted::NotStarted { orig_x0 })) }
 }
 
 /// Safe point in translated code with `CpuState::pending` set (see

@@ -16,9 +16,11 @@
 //!   does not overlap the live frame of the faulting function.
 //!
 //! So a handler that reports and exits, or leaves with `siglongjmp`, works;
-//! one that returns to retry the access resumes at that guest PC only if it
-//! is an entry point; otherwise the dispatcher reports the PC it cannot
-//! resume and the process dies by SIGSEGV.
+//! one that returns (after `mprotect`, say) resumes the faulting access
+//! with the exact registers ([`super::resume`]); one that moves
+//! `uc_mcontext.pc` resumes there through the dispatcher when that PC is an
+//! entry point (a function, a return address), else the dispatcher reports
+//! the PC it cannot resume and the process dies by SIGSEGV.
 //!
 //! The handler runs on a fresh dispatcher loop started (by editing the host
 //! context) on the host stack below the faulting frames.
@@ -272,8 +274,9 @@ unsafe fn on_fault(sig: i32, info: &[u8; 128], uc: *mut libc::ucontext_t) {
     unsafe {
         let cpu = &mut (*t).cpu;
         cpu.pc = guest_pc;
-        cpu.x[31] = cpu.x[31].saturating_sub(GUEST_GAP) & !15;
-        enter_handler(t, sig, &finfo, &act, None, addr);
+        let below = cpu.x[31].saturating_sub(GUEST_GAP) & !15;
+        let frame = enter_handler(t, sig, &finfo, &act, None, addr, Some(below));
+        super::resume::save(t, uc, frame, guest_pc);
         let sig_state = &(*t).ext.sig;
         let host_mask = sig_state.mask | sig_state.deferred.load(Ordering::SeqCst);
         *core::ptr::addr_of_mut!((*uc).uc_sigmask).cast::<u64>() = host_mask;

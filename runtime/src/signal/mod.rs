@@ -25,6 +25,7 @@
 
 pub mod frame;
 pub mod host;
+pub mod resume;
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -110,6 +111,10 @@ pub struct SigState {
     pub saved_mask: Option<u64>,
     /// The alternate signal stack.
     pub altstack: StackT,
+    /// Host contexts of synchronous faults whose handlers may return.
+    pub faults: Vec<resume::Saved>,
+    /// The context being resumed (kept alive across the host sigreturn).
+    pub resume_buf: Option<Box<resume::Buffer>>,
 }
 
 impl SigState {
@@ -121,6 +126,8 @@ impl SigState {
             info: [const { UnsafeCell::new([0; 128]) }; 64],
             saved_mask: None,
             altstack: DISABLED,
+            faults: Vec::new(),
+            resume_buf: None,
         }
     }
 
@@ -316,7 +323,7 @@ pub unsafe fn deliver(t: *mut Thread, intr: Option<Interrupted>) -> bool {
             }
             _ => {
                 // SAFETY: forwarded.
-                unsafe { enter_handler(t, signo, &info, &act, intr, 0) };
+                unsafe { enter_handler(t, signo, &info, &act, intr, 0, None) };
                 sync_host_mask();
                 return true;
             }
@@ -324,10 +331,12 @@ pub unsafe fn deliver(t: *mut Thread, intr: Option<Interrupted>) -> bool {
     }
 }
 
-/// Builds the frame for `signo` with `info` on `t`'s guest stack and points
+/// Builds the frame for `signo` with `info` on `t`'s guest stack (below
+/// `below` if given, else below SP, or on the alternate stack) and points
 /// `t` at the handler of `act`; `fault_address` goes into the frame's
-/// `sigcontext`. A frame that cannot be written kills the process with
-/// SIGSEGV, as the kernel's `force_sigsegv`.
+/// `sigcontext`. Returns the frame's address. A frame that cannot be
+/// written kills the process with SIGSEGV, as the kernel's
+/// `force_sigsegv`.
 ///
 /// # Safety
 /// As for [`deliver`]; the caller re-syncs the host mask.
@@ -338,7 +347,8 @@ pub unsafe fn enter_handler(
     act: &KernelSigaction,
     intr: Option<Interrupted>,
     fault_address: u64,
-) {
+    below: Option<u64>,
+) -> u64 {
     // SAFETY: the caller's contract.
     let (cpu, ext) = unsafe { (&mut (*t).cpu, &mut (*t).ext) };
     let rewind = match intr {
@@ -366,7 +376,11 @@ pub unsafe fn enter_handler(
     } else {
         alt.flags & SS_AUTODISARM
     };
-    let top = if use_alt { alt.sp + alt.size } else { sp };
+    let top = if use_alt {
+        alt.sp + alt.size
+    } else {
+        below.unwrap_or(sp)
+    };
     let old_mask = ext.sig.saved_mask.take().unwrap_or(ext.sig.mask);
     let input = frame::FrameInput {
         info,
@@ -402,6 +416,7 @@ pub unsafe fn enter_handler(
     if act.flags & libc::SA_RESETHAND as u64 != 0 {
         let _ = set_action(signo, Some(KernelSigaction::default()));
     }
+    placed.frame
 }
 
 /// `rt_sigreturn`: restores the registers, mask and alternate stack saved
@@ -434,6 +449,10 @@ pub unsafe fn sigreturn(t: *mut Thread) {
             }
         };
     }
+    let host_mask = ext.sig.mask | ext.sig.deferred.load(Ordering::SeqCst);
+    let pc = cpu.pc;
+    // SAFETY: the caller's contract; resumes a fault if this frame was one.
+    unsafe { resume::on_sigreturn(t, frame, pc, host_mask) };
     sync_host_mask();
 }
 
@@ -470,7 +489,7 @@ pub unsafe fn raise_sync(t: *mut Thread, signo: i32, code: i32, addr: u64) {
     };
     let info = fault_info(signo, code, addr);
     // SAFETY: forwarded.
-    unsafe { enter_handler(t, signo, &info, &act, None, addr) };
+    unsafe { enter_handler(t, signo, &info, &act, None, addr, None) };
     sync_host_mask();
 }
 

@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# Builds the AArch64 fixture binaries from fixtures/src/*.c into
+# Builds the AArch64 fixture binaries from fixtures/src/*.c and *.cc into
 # fixtures/bin/ and records their expected outputs with qemu-aarch64
 # (fixtures/expected/, via check-fixtures.sh --record).
 #
 # Usage: scripts/build-fixtures.sh [--no-record]
 #
-# Environment: CC (default aarch64-linux-gnu-gcc), QEMU (default
-# qemu-aarch64). Needs: apt-get install gcc-aarch64-linux-gnu qemu-user.
+# Environment: CC (default aarch64-linux-gnu-gcc), CXX (default
+# aarch64-linux-gnu-g++), QEMU (default qemu-aarch64). Needs: apt-get
+# install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user.
 #
 # The binaries are committed so that tests run without a cross compiler.
 # They are static, keep their symbol tables (the translator uses them) and
 # have no build id, so rebuilding with the same toolchain gives the same
-# bytes. Each fixtures/src/NAME.c becomes fixtures/bin/NAME; basic.c is
+# bytes. Each fixtures/src/NAME.c or NAME.cc becomes fixtures/bin/NAME; basic.c is
 # also built as static-pie (fixtures/bin/basic-pie).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fx=$root/fixtures
 CC=${CC:-aarch64-linux-gnu-gcc}
+CXX=${CXX:-aarch64-linux-gnu-g++}
 
 record=1
 for arg in "$@"; do
@@ -29,6 +31,7 @@ for arg in "$@"; do
 done
 
 command -v "$CC" >/dev/null || { echo "error: $CC not found (apt-get install gcc-aarch64-linux-gnu)" >&2; exit 2; }
+command -v "$CXX" >/dev/null || { echo "error: $CXX not found (apt-get install g++-aarch64-linux-gnu)" >&2; exit 2; }
 
 CFLAGS=(-O2 -Wall -Wextra -Werror)
 LDFLAGS=(-Wl,--build-id=none)
@@ -43,6 +46,11 @@ build() { # build OUT SRC MODE-FLAG
 for src in "$fx"/src/*.c; do
     name=$(basename "$src" .c)
     build "$name" "$src" -static
+done
+for src in "$fx"/src/*.cc; do
+    name=$(basename "$src" .cc)
+    echo "c++ -static $(basename "$src") -> bin/$name"
+    "$CXX" "${CFLAGS[@]}" -static "${LDFLAGS[@]}" -o "$fx/bin/$name" "$src"
 done
 build basic-pie "$fx/src/basic.c" -static-pie
 # Bad input for tests/bad_input.rs: dynamically linked (PT_INTERP).

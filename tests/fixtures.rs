@@ -211,3 +211,8 @@ fn threads() {
 fn mt() {
     check_binary("mt");
 }
+
+#[test]
+fn mtcxx() {
+    check_binary("mtcxx");
+}

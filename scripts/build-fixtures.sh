@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Builds the AArch64 fixture binaries from fixtures/src/*.c into
+# Builds the AArch64 fixture binaries from fixtures/src/*.c and *.cc into
 # fixtures/bin/ and records their expected outputs with qemu-aarch64
 # (fixtures/expected/, via check-fixtures.sh --record).
 #
 # Usage: scripts/build-fixtures.sh [--no-record]
 #
-# Environment: CC (default aarch64-linux-gnu-gcc), QEMU (default
-# qemu-aarch64). Needs: apt-get install gcc-aarch64-linux-gnu qemu-user.
+# Environment: CC (default aarch64-linux-gnu-gcc), CXX (default
+# aarch64-linux-gnu-g++), QEMU (default qemu-aarch64). Needs: apt-get
+# install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user.
 #
 # The binaries are committed so that tests run without a cross compiler.
 # They are static, keep their symbol tables (the translator uses them) and
 # have no build id, so rebuilding with the same toolchain gives the same
-# bytes. Each fixtures/src/NAME.c becomes fixtures/bin/NAME, with extra
+# bytes. Each fixtures/src/NAME.c (or NAME.cc, with
+# the C++ cross compiler) becomes fixtures/bin/NAME, with extra
 # compiler flags from a first line `// cflags: ...` if it has one; basic.c
 # is also built as static-pie (fixtures/bin/basic-pie), and strings.c also
 # stripped (fixtures/bin/strings-stripped: no symbol table, as distributions
@@ -23,6 +25,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fx=$root/fixtures
 CC=${CC:-aarch64-linux-gnu-gcc}
+CXX=${CXX:-aarch64-linux-gnu-g++}
 
 record=1
 for arg in "$@"; do
@@ -34,6 +37,7 @@ for arg in "$@"; do
 done
 
 command -v "$CC" >/dev/null || { echo "error: $CC not found (apt-get install gcc-aarch64-linux-gnu)" >&2; exit 2; }
+command -v "$CXX" >/dev/null || { echo "error: $CXX not found (apt-get install g++-aarch64-linux-gnu)" >&2; exit 2; }
 
 CFLAGS=(-O2 -Wall -Wextra -Werror)
 LDFLAGS=(-Wl,--build-id=none)
@@ -54,6 +58,11 @@ for src in "$fx"/src/*.c; do
         fpmath) build "$name" "$src" -static -O3 ;;
         *) build "$name" "$src" -static ;;
     esac
+done
+for src in "$fx"/src/*.cc; do
+    name=$(basename "$src" .cc)
+    echo "c++ -static $(basename "$src") -> bin/$name"
+    "$CXX" "${CFLAGS[@]}" -static "${LDFLAGS[@]}" -o "$fx/bin/$name" "$src"
 done
 build basic-pie "$fx/src/basic.c" -static-pie
 "${CC%gcc}strip" -o "$fx/bin/strings-stripped" "$fx/bin/strings"

@@ -231,3 +231,13 @@ fn conds() {
 fn fpmath() {
     check_binary("fpmath");
 }
+
+#[test]
+fn mt() {
+    check_binary("mt");
+}
+
+#[test]
+fn mtcxx() {
+    check_binary("mtcxx");
+}

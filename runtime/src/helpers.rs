@@ -1,43 +1,86 @@
 //! The helper functions translated code calls for instructions that do not
 //! become plain host code (symbol names in `vmxlate_abi::sym`).
 //!
-//! Invariants: the untranslatable-instruction and breakpoint paths never
-//! return and end the process the way AArch64 Linux would (SIGILL,
-//! SIGTRAP); the others have no side effects beyond what their instruction
-//! architecturally does.
+//! Invariants: the untranslatable-instruction and breakpoint paths raise
+//! SIGILL and SIGTRAP the way AArch64 Linux would: into the guest's handler
+//! (returning with `cpu.pc` at the handler, so translated code returns to
+//! the dispatcher), or ending the process by the signal; the others have no
+//! side effects beyond what their instruction architecturally does.
 
 use core::ffi::{c_char, CStr};
 
 use vmxlate_abi::CpuState;
 
-use crate::fatal;
+use crate::{fatal, log, signal, thread};
 
-/// The guest reached an instruction the translator could not translate:
-/// report PC, word and disassembly and die by SIGILL.
+/// `si_code` of an illegal opcode.
+const ILL_ILLOPC: i32 = 1;
+/// `si_code` of a breakpoint.
+const TRAP_BRKPT: i32 = 1;
+
+/// Whether `word` is UDF (permanently undefined), which programs execute
+/// on purpose.
+fn is_udf(word: u32) -> bool {
+    word >> 16 == 0
+}
+
+/// The guest reached an instruction the translator could not translate (or
+/// an undefined one): SIGILL with `si_addr` = `pc`. Unless it is UDF, the
+/// PC, word and disassembly are reported on stderr first, also when the
+/// guest handles SIGILL.
 ///
 /// # Safety
-/// `disasm` is null or a NUL-terminated string.
+/// `cpu` is the calling guest thread's live `CpuState` with every register
+/// stored; `disasm` is null or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn vmx_undefined(
-    _cpu: *mut CpuState,
+    cpu: *mut CpuState,
     pc: u64,
     word: u32,
     disasm: *const c_char,
-) -> ! {
-    let text = if disasm.is_null() {
+) {
+    if signal::sync_action(libc::SIGILL).is_some() {
+        if !is_udf(word) {
+            // SAFETY: forwarded.
+            log::line(format_args!(
+                "unsupported instruction at 0x{pc:x}: {word:08x} {}",
+                unsafe { text(disasm) }
+            ));
+        }
+        // SAFETY: the caller's contract: a Thread's CpuState, registers
+        // stored, PC at the instruction.
+        unsafe { signal::raise_sync(thread::of_cpu(cpu), libc::SIGILL, ILL_ILLOPC, pc) };
+        return;
+    }
+    // SAFETY: forwarded.
+    fatal::unsupported_instruction(pc, word, &unsafe { text(disasm) })
+}
+
+/// The disassembly text the translator emitted.
+///
+/// # Safety
+/// `disasm` is null or a NUL-terminated string.
+unsafe fn text(disasm: *const c_char) -> String {
+    if disasm.is_null() {
         "?".into()
     } else {
         // SAFETY: the translator emits a NUL-terminated string.
-        unsafe { CStr::from_ptr(disasm) }.to_string_lossy()
-    };
-    fatal::unsupported_instruction(pc, word, &text)
+        unsafe { CStr::from_ptr(disasm) }
+            .to_string_lossy()
+            .into_owned()
+    }
 }
 
-/// BRK / HLT / UDF: the guest process dies by SIGTRAP, as under Linux
-/// with no handler (no message: the kernel prints none either).
+/// BRK: SIGTRAP (`TRAP_BRKPT`, `si_addr` = `pc`) into the guest's handler,
+/// or death by SIGTRAP as under Linux with no handler (no message: the
+/// kernel prints none either).
+///
+/// # Safety
+/// As for [`vmx_undefined`].
 #[no_mangle]
-pub extern "C" fn vmx_brk(_cpu: *mut CpuState, _pc: u64, _imm: u32) -> ! {
-    fatal::die_by_signal(libc::SIGTRAP)
+pub unsafe extern "C" fn vmx_brk(cpu: *mut CpuState, pc: u64, _imm: u32) {
+    // SAFETY: forwarded.
+    unsafe { signal::raise_sync(thread::of_cpu(cpu), libc::SIGTRAP, TRAP_BRKPT, pc) };
 }
 
 /// CNTVCT_EL0: the host's monotonic clock in nanoseconds (CNTFRQ is 1 GHz).

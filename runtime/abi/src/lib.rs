@@ -243,11 +243,14 @@ pub mod sym {
     /// `cpu.pc` once (filling its TLB slot) and returns when it returns
     /// (slow path of indirect calls and jumps).
     pub const DISPATCH: &str = "vmx_dispatch";
-    /// `extern "C" fn(cpu: *mut CpuState, pc: u64, word: u32, disasm: *const c_char) -> !`:
-    /// reached an instruction that was not translated; `disasm` is a
-    /// NUL-terminated disassembly emitted by the translator.
+    /// `extern "C" fn(cpu: *mut CpuState, pc: u64, word: u32, disasm: *const c_char)`:
+    /// reached an instruction that was not translated (every register
+    /// stored); `disasm` is a NUL-terminated disassembly emitted by the
+    /// translator. Raises SIGILL: returns only with `cpu.pc` at the guest's
+    /// handler, after which translated code returns.
     pub const UNDEFINED: &str = "vmx_undefined";
-    /// `extern "C" fn(cpu: *mut CpuState, pc: u64, imm: u32)`: BRK / HLT / UDF.
+    /// `extern "C" fn(cpu: *mut CpuState, pc: u64, imm: u32)`: BRK; raises
+    /// SIGTRAP like [`UNDEFINED`] raises SIGILL.
     pub const BRK: &str = "vmx_brk";
     /// `extern "C" fn() -> u64`: CNTVCT_EL0.
     pub const CNTVCT: &str = "vmx_cntvct";

@@ -56,6 +56,14 @@ pub const FRAME_SIZE: u64 = 4688;
 /// `sizeof(struct frame_record)`.
 const RECORD_SIZE: u64 = 16;
 
+/// The bytes of a frame, read in one access.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct RawFrame([u8; FRAME_SIZE as usize]);
+
+// SAFETY: bytes only.
+unsafe impl uaccess::Plain for RawFrame {}
+
 /// Offset of `uc_mcontext` from the frame start.
 const MC: u64 = OFF_UC + UC_MCONTEXT;
 
@@ -181,12 +189,8 @@ pub fn restore(cpu: &mut CpuState, frame: u64) -> Result<Restored, Errno> {
     if frame & 15 != 0 {
         return Err(Errno(libc::EFAULT));
     }
-    let mut f = vec![0u8; FRAME_SIZE as usize];
-    for (i, chunk) in f.chunks_mut(8).enumerate() {
-        let v: u64 = uaccess::read(frame + 8 * i as u64)?;
-        chunk.copy_from_slice(&v.to_le_bytes());
-    }
-    decode(cpu, &f)
+    let f: Box<RawFrame> = Box::new(uaccess::read(frame)?);
+    decode(cpu, &f.0)
 }
 
 /// Decodes frame bytes (see [`restore`]).

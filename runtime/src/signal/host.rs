@@ -16,9 +16,11 @@
 //!   does not overlap the live frame of the faulting function.
 //!
 //! So a handler that reports and exits, or leaves with `siglongjmp`, works;
-//! one that returns to retry the access resumes at that guest PC only if it
-//! is an entry point; otherwise the dispatcher reports the PC it cannot
-//! resume and the process dies by SIGSEGV.
+//! one that returns (after `mprotect`, say) resumes the faulting access
+//! with the exact registers ([`super::resume`]); one that moves
+//! `uc_mcontext.pc` resumes there through the dispatcher when that PC is an
+//! entry point (a function, a return address), else the dispatcher reports
+//! the PC it cannot resume and the process dies by SIGSEGV.
 //!
 //! The handler runs on a fresh dispatcher loop started (by editing the host
 //! context) on the host stack below the faulting frames.
@@ -61,9 +63,66 @@ core::arch::global_asm!(
     ".popsection",
 );
 
+// A host syscall that a guest signal can interrupt without a race:
+// `vmx_syscall_cp(args)` with `args` = [nr, a0..a5, &pending]. If pending
+// is set at `vmx_cp_begin`, or a signal arrives between there and the
+// `syscall` instruction (the host handler moves the PC to
+// `vmx_cp_cancel`), it returns -EINTR without making the syscall.
+core::arch::global_asm!(
+    ".pushsection .text.vmx_syscall_cp,\"ax\",@progbits",
+    ".globl vmx_syscall_cp",
+    ".globl vmx_cp_begin",
+    ".globl vmx_cp_end",
+    ".globl vmx_cp_cancel",
+    ".type vmx_syscall_cp,@function",
+    "vmx_syscall_cp:",
+    "mov r11, rdi",
+    "mov rax, [r11]",
+    "mov rdi, [r11 + 8]",
+    "mov rsi, [r11 + 16]",
+    "mov rdx, [r11 + 24]",
+    "mov r10, [r11 + 32]",
+    "mov r8, [r11 + 40]",
+    "mov r9, [r11 + 48]",
+    "mov r11, [r11 + 56]",
+    "vmx_cp_begin:",
+    "cmp dword ptr [r11], 0",
+    "jne vmx_cp_cancel",
+    "syscall",
+    "vmx_cp_end:",
+    "ret",
+    "vmx_cp_cancel:",
+    "mov rax, -4",
+    "ret",
+    ".size vmx_syscall_cp, . - vmx_syscall_cp",
+    ".popsection",
+);
+
 extern "C" {
     /// Host `rt_sigreturn` trampoline (x86-64 needs `SA_RESTORER`).
     fn vmx_host_restorer();
+    fn vmx_syscall_cp(args: *const [u64; 8]) -> i64;
+    fn vmx_cp_begin();
+    fn vmx_cp_end();
+    fn vmx_cp_cancel();
+}
+
+/// Performs host syscall `nr` for the guest so that a guest signal arriving
+/// before it enters the kernel makes it fail with `EINTR` instead of being
+/// held up until it returns (`pending` is the thread's
+/// `CpuState::pending`). Blocking syscalls should go through here.
+///
+/// # Safety
+/// As for [`crate::host::raw`]; `pending` points to the calling thread's
+/// pending word.
+pub unsafe fn raw_interruptible(nr: libc::c_long, args: &[u64], pending: *const u32) -> i64 {
+    let mut a = [0u64; 8];
+    a[0] = nr as u64;
+    a[1..1 + args.len()].copy_from_slice(args);
+    a[7] = pending as u64;
+    // SAFETY: the caller's contract; the stub clobbers only caller-saved
+    // registers.
+    unsafe { vmx_syscall_cp(&a) }
 }
 
 fn raw_sigaction(sig: i32, new: Option<&KernelSigaction>) -> Result<KernelSigaction, Errno> {
@@ -161,11 +220,21 @@ extern "C" fn on_host_signal(sig: c_int, info: *mut libc::siginfo_t, uc: *mut c_
         (*t).ext.sig.record(sig, &bytes);
         super::set_pending(t);
     }
-    // Keep it blocked until it is delivered.
-    // SAFETY: the first 8 bytes of `uc_sigmask` are the kernel's sigset.
+    // SAFETY: the kernel's ucontext; the first 8 bytes of `uc_sigmask` are
+    // the kernel's sigset.
     unsafe {
+        // Keep it blocked until it is delivered.
         let mask = core::ptr::addr_of_mut!((*uc).uc_sigmask).cast::<u64>();
         *mask |= bit(sig);
+        // A guest syscall about to enter the kernel fails with EINTR.
+        let rip = &mut (*uc).uc_mcontext.gregs[libc::REG_RIP as usize];
+        let (begin, end) = (
+            vmx_cp_begin as *const () as i64,
+            vmx_cp_end as *const () as i64,
+        );
+        if (begin..end).contains(rip) {
+            *rip = vmx_cp_cancel as *const () as i64;
+        }
     }
 }
 
@@ -205,8 +274,9 @@ unsafe fn on_fault(sig: i32, info: &[u8; 128], uc: *mut libc::ucontext_t) {
     unsafe {
         let cpu = &mut (*t).cpu;
         cpu.pc = guest_pc;
-        cpu.x[31] = cpu.x[31].saturating_sub(GUEST_GAP) & !15;
-        enter_handler(t, sig, &finfo, &act, None, addr);
+        let below = cpu.x[31].saturating_sub(GUEST_GAP) & !15;
+        let frame = enter_handler(t, sig, &finfo, &act, None, addr, Some(below));
+        super::resume::save(t, uc, frame, guest_pc);
         let sig_state = &(*t).ext.sig;
         let host_mask = sig_state.mask | sig_state.deferred.load(Ordering::SeqCst);
         *core::ptr::addr_of_mut!((*uc).uc_sigmask).cast::<u64>() = host_mask;
@@ -227,4 +297,28 @@ extern "C" fn fault_entry(t: *mut thread::Thread) -> ! {
     // SAFETY: guest code no longer runs on this thread.
     release_tid_word(unsafe { &mut (*t).ext });
     hostsys::exit_thread(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interruptible_syscalls_fail_fast_when_a_signal_is_pending() {
+        let pending = 1u32;
+        // SAFETY: getpid takes no arguments.
+        let r = unsafe { raw_interruptible(libc::SYS_getpid, &[], &pending) };
+        assert_eq!(r, -i64::from(libc::EINTR));
+        let clear = 0u32;
+        // SAFETY: as above.
+        let pid = unsafe { raw_interruptible(libc::SYS_getpid, &[], &clear) };
+        assert_eq!(pid, i64::from(std::process::id()));
+        let buf = [7u8; 3];
+        let args = [libc::STDERR_FILENO as u64, buf.as_ptr() as u64, 0, 0, 0, 0];
+        // SAFETY: a zero-length write of a live buffer: six arguments pass.
+        assert_eq!(
+            unsafe { raw_interruptible(libc::SYS_write, &args, &clear) },
+            0
+        );
+    }
 }

@@ -25,6 +25,7 @@
 
 pub mod frame;
 pub mod host;
+pub mod resume;
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -110,6 +111,10 @@ pub struct SigState {
     pub saved_mask: Option<u64>,
     /// The alternate signal stack.
     pub altstack: StackT,
+    /// Host contexts of synchronous faults whose handlers may return.
+    pub faults: Vec<resume::Saved>,
+    /// The context being resumed (kept alive across the host sigreturn).
+    pub resume_buf: Option<Box<resume::Buffer>>,
 }
 
 impl SigState {
@@ -121,6 +126,8 @@ impl SigState {
             info: [const { UnsafeCell::new([0; 128]) }; 64],
             saved_mask: None,
             altstack: DISABLED,
+            faults: Vec::new(),
+            resume_buf: None,
         }
     }
 
@@ -252,13 +259,22 @@ const DEFAULT_IGNORED: u64 =
 const DEFAULT_STOP: u64 =
     bit(libc::SIGSTOP) | bit(libc::SIGTSTP) | bit(libc::SIGTTIN) | bit(libc::SIGTTOU);
 
-/// A syscall that the signal being delivered interrupted with `EINTR`.
+/// A syscall at which a signal is delivered.
 #[derive(Clone, Copy, Debug)]
-pub struct Interrupted {
-    /// x0 when the syscall started (restored if it is restarted).
-    pub orig_x0: u64,
-    /// Whether the syscall may be restarted (`SA_RESTART`).
-    pub restartable: bool,
+pub enum Interrupted {
+    /// The signal was pending before the syscall ran: the handler returns
+    /// to the SVC, which then runs.
+    NotStarted {
+        /// x0 as the guest set it for the syscall.
+        orig_x0: u64,
+    },
+    /// The syscall failed with `EINTR` because of the signal.
+    Eintr {
+        /// x0 when the syscall started (restored if it is restarted).
+        orig_x0: u64,
+        /// Whether `SA_RESTART` may restart it (see [`NEVER_RESTARTED`]).
+        restartable: bool,
+    },
 }
 
 /// Delivers the first deliverable deferred signal of thread `t`: sets up
@@ -307,7 +323,7 @@ pub unsafe fn deliver(t: *mut Thread, intr: Option<Interrupted>) -> bool {
             }
             _ => {
                 // SAFETY: forwarded.
-                unsafe { enter_handler(t, signo, &info, &act, intr, 0) };
+                unsafe { enter_handler(t, signo, &info, &act, intr, 0, None) };
                 sync_host_mask();
                 return true;
             }
@@ -315,10 +331,12 @@ pub unsafe fn deliver(t: *mut Thread, intr: Option<Interrupted>) -> bool {
     }
 }
 
-/// Builds the frame for `signo` with `info` on `t`'s guest stack and points
+/// Builds the frame for `signo` with `info` on `t`'s guest stack (below
+/// `below` if given, else below SP, or on the alternate stack) and points
 /// `t` at the handler of `act`; `fault_address` goes into the frame's
-/// `sigcontext`. A frame that cannot be written kills the process with
-/// SIGSEGV, as the kernel's `force_sigsegv`.
+/// `sigcontext`. Returns the frame's address. A frame that cannot be
+/// written kills the process with SIGSEGV, as the kernel's
+/// `force_sigsegv`.
 ///
 /// # Safety
 /// As for [`deliver`]; the caller re-syncs the host mask.
@@ -329,15 +347,22 @@ pub unsafe fn enter_handler(
     act: &KernelSigaction,
     intr: Option<Interrupted>,
     fault_address: u64,
-) {
+    below: Option<u64>,
+) -> u64 {
     // SAFETY: the caller's contract.
     let (cpu, ext) = unsafe { (&mut (*t).cpu, &mut (*t).ext) };
-    if let Some(i) = intr {
-        if i.restartable && act.flags & libc::SA_RESTART as u64 != 0 {
-            // Back to the SVC: the dispatcher runs it again.
-            cpu.pc -= 4;
-            cpu.x[0] = i.orig_x0;
-        }
+    let rewind = match intr {
+        Some(Interrupted::NotStarted { orig_x0 }) => Some(orig_x0),
+        Some(Interrupted::Eintr {
+            orig_x0,
+            restartable: true,
+        }) if act.flags & libc::SA_RESTART as u64 != 0 => Some(orig_x0),
+        _ => None,
+    };
+    if let Some(orig_x0) = rewind {
+        // Back to the SVC: the dispatcher runs it after the handler.
+        cpu.pc -= 4;
+        cpu.x[0] = orig_x0;
     }
     let alt = ext.sig.altstack;
     let sp = cpu.x[31];
@@ -351,7 +376,11 @@ pub unsafe fn enter_handler(
     } else {
         alt.flags & SS_AUTODISARM
     };
-    let top = if use_alt { alt.sp + alt.size } else { sp };
+    let top = if use_alt {
+        alt.sp + alt.size
+    } else {
+        below.unwrap_or(sp)
+    };
     let old_mask = ext.sig.saved_mask.take().unwrap_or(ext.sig.mask);
     let input = frame::FrameInput {
         info,
@@ -387,6 +416,7 @@ pub unsafe fn enter_handler(
     if act.flags & libc::SA_RESETHAND as u64 != 0 {
         let _ = set_action(signo, Some(KernelSigaction::default()));
     }
+    placed.frame
 }
 
 /// `rt_sigreturn`: restores the registers, mask and alternate stack saved
@@ -419,6 +449,10 @@ pub unsafe fn sigreturn(t: *mut Thread) {
             }
         };
     }
+    let host_mask = ext.sig.mask | ext.sig.deferred.load(Ordering::SeqCst);
+    let pc = cpu.pc;
+    // SAFETY: the caller's contract; resumes a fault if this frame was one.
+    unsafe { resume::on_sigreturn(t, frame, pc, host_mask) };
     sync_host_mask();
 }
 
@@ -455,7 +489,7 @@ pub unsafe fn raise_sync(t: *mut Thread, signo: i32, code: i32, addr: u64) {
     };
     let info = fault_info(signo, code, addr);
     // SAFETY: forwarded.
-    unsafe { enter_handler(t, signo, &info, &act, None, addr) };
+    unsafe { enter_handler(t, signo, &info, &act, None, addr, None) };
     sync_host_mask();
 }
 
@@ -496,7 +530,7 @@ pub unsafe fn after_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64, orig_x0: u
     }
     // SAFETY: as above.
     let eintr = nr != NR_RT_SIGRETURN && unsafe { (*cpu).x[0] } as i64 == -i64::from(libc::EINTR);
-    let intr = eintr.then(|| Interrupted {
+    let intr = eintr.then(|| Interrupted::Eintr {
         orig_x0,
         restartable: !NEVER_RESTARTED.contains(&nr),
     });
@@ -509,6 +543,25 @@ pub unsafe fn after_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64, orig_x0: u
         }
     }
     !entered && eintr
+}
+
+/// Before syscall `nr` runs: delivers a pending signal first, as Linux
+/// does for a signal that arrived before the SVC. Returns true when a
+/// handler was entered (the syscall then runs when it returns).
+///
+/// # Safety
+/// As for [`after_syscall`].
+pub unsafe fn before_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64) -> bool {
+    // SAFETY: the caller's contract.
+    let t = unsafe { thread::of_cpu(cpu) };
+    // SAFETY: as above.
+    if nr == NR_RT_SIGRETURN || !unsafe { is_pending(t) } {
+        return false;
+    }
+    // SAFETY: as above.
+    let orig_x0 = unsafe { (*cpu).x[0] };
+    // SAFETY: as above.
+    unsafe { deliver(t, Some(Interrupted::NotStarted { orig_x0 })) }
 }
 
 /// Safe point in translated code with `CpuState::pending` set (see

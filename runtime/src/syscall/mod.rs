@@ -22,7 +22,7 @@ pub(crate) mod uaccess;
 
 use vmxlate_abi::CpuState;
 
-use crate::host::{self, Errno};
+use crate::host::Errno;
 use crate::log;
 use table::{Handler, Syscall};
 
@@ -49,9 +49,9 @@ impl Call<'_> {
     }
 }
 
-/// Performs the guest syscall in x8 and stores the result in x0; then
-/// delivers pending signals (restarting the syscall when it was
-/// interrupted and no handler ran).
+/// Performs the guest syscall in x8 and stores the result in x0, with
+/// signals delivered before it (if pending then) and after it (restarting
+/// it when it was interrupted and no handler ran).
 ///
 /// # Safety
 /// `cpu` must point to the live `CpuState` of the calling guest thread.
@@ -59,6 +59,10 @@ impl Call<'_> {
 pub unsafe extern "C" fn vmx_syscall(cpu: *mut CpuState) {
     // SAFETY: the caller passes its own live CpuState.
     let (nr, orig_x0) = unsafe { ((*cpu).x[8], (*cpu).x[0]) };
+    // SAFETY: as above.
+    if unsafe { crate::signal::before_syscall(cpu, nr) } {
+        return;
+    }
     loop {
         // SAFETY: as above; the borrow ends before signal delivery.
         let mut call = Call {
@@ -87,7 +91,9 @@ fn perform(sc: &Syscall, call: &mut Call<'_>) -> i64 {
         // SAFETY: `Pass` entries name host syscalls whose arguments and
         // structures are identical on AArch64; guest pointers are host
         // pointers (identity memory), so the host kernel checks them.
-        Handler::Pass(host_nr) => unsafe { host::raw(host_nr, &args) },
+        Handler::Pass(host_nr) => unsafe {
+            crate::signal::host::raw_interruptible(host_nr, &args, &raw const call.cpu.pending)
+        },
         Handler::Emulate(f) => f(call).unwrap_or_else(Errno::to_guest),
         Handler::NoReturn(f) => {
             if log::syscalls() {

@@ -149,3 +149,87 @@ pub fn release_tid_word(ext: &mut ThreadExt) {
         unsafe { crate::host::raw(libc::SYS_futex, &wake) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syscall::vmx_syscall;
+    use core::sync::atomic::{AtomicU32, Ordering};
+
+    /// Runs guest syscall `nr` with `args` on the calling thread's guest
+    /// thread, as translated code would.
+    fn guest_syscall(nr: u64, args: &[u64]) -> i64 {
+        let t = current();
+        // SAFETY: this thread's own guest thread; no translated code runs.
+        unsafe {
+            let cpu = &mut (*t).cpu;
+            cpu.x[..args.len()].copy_from_slice(args);
+            cpu.x[8] = nr;
+            vmx_syscall(cpu);
+            (*t).cpu.x[0] as i64
+        }
+    }
+
+    const FUTEX: u64 = 98;
+    const WAIT_PRIVATE: u64 = (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64;
+    const WAKE_PRIVATE: u64 = (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as u64;
+
+    #[test]
+    fn futex_wait_and_wake_pass_through_guest_memory() {
+        let word: &'static AtomicU32 = Box::leak(Box::new(AtomicU32::new(0)));
+        let addr = word as *const AtomicU32 as u64;
+        // Wrong expected value: EAGAIN at once.
+        assert_eq!(
+            guest_syscall(FUTEX, &[addr, WAIT_PRIVATE, 5, 0]),
+            -i64::from(libc::EAGAIN)
+        );
+        let waiter = std::thread::spawn(move || guest_syscall(FUTEX, &[addr, WAIT_PRIVATE, 0, 0]));
+        let mut woken = 0;
+        while woken == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            word.store(1, Ordering::SeqCst);
+            woken = guest_syscall(FUTEX, &[addr, WAKE_PRIVATE, 1]);
+            if woken == 0 && waiter.is_finished() {
+                break;
+            }
+        }
+        assert_eq!(waiter.join().unwrap(), 0);
+        // An absolute CLOCK_MONOTONIC deadline in the past times out.
+        let ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 1,
+        };
+        let bitset = (libc::FUTEX_WAIT_BITSET | libc::FUTEX_PRIVATE_FLAG) as u64;
+        let r = guest_syscall(
+            FUTEX,
+            &[
+                addr,
+                bitset,
+                1,
+                &raw const ts as u64,
+                0,
+                u64::from(u32::MAX),
+            ],
+        );
+        assert_eq!(r, -i64::from(libc::ETIMEDOUT));
+    }
+
+    #[test]
+    fn set_tid_address_word_is_cleared_and_woken_on_release() {
+        let pages =
+            crate::syscall::uaccess::tests::guest_pages(1, libc::PROT_READ | libc::PROT_WRITE);
+        // The word must be guest memory for the runtime to write it.
+        let guest = pages as *const AtomicU32;
+        // SAFETY: a fresh, writable, aligned guest page.
+        let gword = unsafe { &*guest };
+        gword.store(99, Ordering::SeqCst);
+        std::thread::spawn(move || {
+            assert_eq!(guest_syscall(96, &[pages]), i64::from(host_tid()));
+            // SAFETY: a short borrow of this thread's bookkeeping.
+            release_tid_word(unsafe { ext() });
+        })
+        .join()
+        .unwrap();
+        assert_eq!(gword.load(Ordering::SeqCst), 0);
+    }
+}

@@ -206,3 +206,13 @@ fn compute() {
 fn threads() {
     check_binary("threads");
 }
+
+#[test]
+fn sysproc() {
+    check_binary("sysproc");
+}
+
+#[test]
+fn sysio() {
+    check_binary("sysio");
+}

@@ -78,7 +78,7 @@ fn busybox_pair() -> Option<(PathBuf, PathBuf)> {
             .status()
             .is_ok_and(|s| s.success());
         let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        if !fetched || !(arm.is_file() && amd.is_file()) {
+        if !(fetched && arm.is_file() && amd.is_file()) {
             assert!(
                 !ci,
                 "busybox could not be fetched (scripts/fetch-busybox.sh) and CI=true"

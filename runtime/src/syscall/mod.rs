@@ -14,6 +14,7 @@ mod flags;
 mod fs;
 mod info;
 mod io;
+mod ipc;
 mod mm;
 mod poll;
 mod process;

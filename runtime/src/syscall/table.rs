@@ -13,7 +13,7 @@
 
 use libc::c_long;
 
-use super::{exec, fs, info, io, mm, poll, process, signal, Call};
+use super::{exec, fs, info, io, ipc, mm, poll, process, signal, Call};
 use crate::host::SysResult;
 
 /// How a supported syscall is carried out.
@@ -266,13 +266,13 @@ syscall_table! {
     188 msgrcv(5) => Pass(libc::SYS_msgrcv);
     189 msgsnd(4) => Pass(libc::SYS_msgsnd);
     190 semget(3) => Pass(libc::SYS_semget);
-    191 semctl(4) => Pass(libc::SYS_semctl);
+    191 semctl(4) => Emulate(ipc::semctl);
     192 semtimedop(4) => Pass(libc::SYS_semtimedop);
     193 semop(3) => Pass(libc::SYS_semop);
     194 shmget(3) => Pass(libc::SYS_shmget);
     195 shmctl(3) => Pass(libc::SYS_shmctl);
-    196 shmat;
-    197 shmdt;
+    196 shmat(3) => Emulate(ipc::shmat);
+    197 shmdt(1) => Emulate(ipc::shmdt);
     198 socket(3) => Pass(libc::SYS_socket);
     199 socketpair(4) => Pass(libc::SYS_socketpair);
     200 bind(3) => Pass(libc::SYS_bind);

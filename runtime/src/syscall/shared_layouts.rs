@@ -7,7 +7,8 @@
 //! and the AArch64 UAPI headers in `/usr/aarch64-linux-gnu/include`) and run
 //! under `qemu-aarch64`; each test compares them with the `libc` crate's
 //! x86-64 definitions. The one structure that differs, `epoll_event`, is
-//! converted in [`super::poll`]; `struct stat` in [`super::stat`].
+//! converted in [`super::poll`]; `struct stat` in [`super::stat`];
+//! `semid64_ds` in [`super::ipc`].
 
 #[cfg(test)]
 mod tests {
@@ -91,6 +92,25 @@ mod tests {
         assert_eq!(size_of::<libc::itimerspec>(), 32);
         assert_eq!(size_of::<libc::inotify_event>(), 16);
         assert_eq!(size_of::<libc::sched_param>(), 4);
+    }
+
+    #[test]
+    fn ipc_time_and_queues() {
+        assert_eq!(size_of::<libc::shmid_ds>(), 112);
+        assert_eq!(offset_of!(libc::shmid_ds, shm_segsz), 48);
+        assert_eq!(offset_of!(libc::shmid_ds, shm_ctime), 72);
+        assert_eq!(offset_of!(libc::shmid_ds, shm_nattch), 88);
+        assert_eq!(size_of::<libc::msqid_ds>(), 120);
+        assert_eq!(offset_of!(libc::msqid_ds, msg_ctime), 64);
+        assert_eq!(offset_of!(libc::msqid_ds, msg_qnum), 80);
+        assert_eq!(offset_of!(libc::msqid_ds, msg_lrpid), 100);
+        assert_eq!(size_of::<libc::ipc_perm>(), 48);
+        assert_eq!(offset_of!(libc::ipc_perm, mode), 20);
+        assert_eq!(size_of::<libc::timex>(), 208);
+        assert_eq!(offset_of!(libc::timex, freq), 16);
+        assert_eq!(offset_of!(libc::timex, time), 72);
+        assert_eq!(offset_of!(libc::timex, tai), 160);
+        assert_eq!(size_of::<libc::mq_attr>(), 64);
     }
 
     #[test]

@@ -241,3 +241,13 @@ fn mt() {
 fn mtcxx() {
     check_binary("mtcxx");
 }
+
+#[test]
+fn sysproc() {
+    check_binary("sysproc");
+}
+
+#[test]
+fn sysio() {
+    check_binary("sysio");
+}

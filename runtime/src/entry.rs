@@ -14,7 +14,7 @@ use vmxlate_abi::{CpuState, FaultMapEntry, ImageDesc, PcMapEntry, IMAGE_VERSION}
 
 use crate::signal::{self, SigState};
 use crate::thread::{self, Thread};
-use crate::{dispatch, exe_path, fatal, loader, log};
+use crate::{dispatch, exe_path, fatal, loader, log, syscall};
 
 extern "C" {
     /// The translator's image descriptor (`vmxlate_abi::sym::IMAGE`).
@@ -46,6 +46,15 @@ unsafe fn strings(list: *const *const c_char) -> Vec<&'static [u8]> {
     }
 }
 
+/// The file name the host kernel ran us by (`AT_EXECFN`), if it has one.
+fn host_execfn() -> Option<&'static [u8]> {
+    // SAFETY: getauxval has no preconditions.
+    let p = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const c_char;
+    // SAFETY: AT_EXECFN points to a NUL-terminated string on our initial
+    // stack, which lives for the rest of the process.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
 /// Starts the guest program.
 ///
 /// # Safety
@@ -59,7 +68,18 @@ pub unsafe extern "C" fn main(
     log::init();
     // SAFETY: the C runtime passes the process's own argv and envp.
     let (argv, envp) = unsafe { (strings(argv), strings(envp)) };
-    exe_path::init(argv.first().copied().unwrap_or(b""));
+    let (envp, exec_fn) = syscall::exec::take_env(&envp);
+    let execfn = match exec_fn {
+        // Started by a translated guest `execve`: the guest path it named.
+        Some(f) => {
+            exe_path::init_exec(f);
+            f
+        }
+        None => {
+            exe_path::init(argv.first().copied().unwrap_or(b""));
+            host_execfn().unwrap_or(argv.first().copied().unwrap_or(b""))
+        }
+    };
 
     // SAFETY: the translator emits `vmx_image` as an initialised, immutable
     // ImageDesc in every output executable.
@@ -90,6 +110,7 @@ pub unsafe extern "C" fn main(
     let exec = loader::Exec {
         argv: &argv,
         envp: &envp,
+        execfn,
     };
     let start = match loader::load(image, &exec) {
         Ok(s) => s,

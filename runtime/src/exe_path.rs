@@ -4,7 +4,11 @@
 //! made absolute and canonical if it names a path, else searched in `PATH`;
 //! if neither works, the host's own `/proc/self/exe`.
 //!
-//! Invariant: set once at start-up by [`init`]; read-only afterwards.
+//! A program started by a translated guest `execve` (see
+//! [`crate::syscall::exec`]) is the guest file that `execve` named instead.
+//!
+//! Invariant: set once at start-up by [`init`] or [`init_exec`]; read-only
+//! afterwards.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -18,6 +22,15 @@ pub fn init(argv0: &[u8]) {
     let path = resolve(argv0, std::env::var_os("PATH").as_deref())
         .or_else(|| std::fs::read_link("/proc/self/exe").ok())
         .unwrap_or_else(|| PathBuf::from(OsStr::from_bytes(argv0)));
+    let _ = EXE.set(path);
+}
+
+/// Records the guest executable of a translated `execve`: `execfn`, the
+/// path the guest gave (relative to the unchanged working directory), made
+/// absolute and canonical.
+pub fn init_exec(execfn: &[u8]) {
+    let name = Path::new(OsStr::from_bytes(execfn));
+    let path = std::fs::canonicalize(name).unwrap_or_else(|_| name.to_path_buf());
     let _ = EXE.set(path);
 }
 

@@ -10,3 +10,4 @@ pub mod elf;
 pub mod frontend;
 pub mod ir;
 pub mod link;
+pub mod run;

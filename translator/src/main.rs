@@ -48,6 +48,13 @@ enum Cpu {
 }
 
 fn main() -> ExitCode {
+    // `vmxlate run [--argv0 NAME] [--] PROGRAM [ARGS...]` passes PROGRAM's
+    // arguments through untouched, so it is parsed apart from the CLI below.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "run") {
+        eprintln!("vmxlate: error: {}", vmxlate::run::run(&args[2..]));
+        return ExitCode::from(vmxlate::run::CANNOT_EXECUTE);
+    }
     let cli = Cli::parse();
     if let Some(name) = &cli.dump_ir {
         if let Err(e) = dump_ir(&cli.input, name) {

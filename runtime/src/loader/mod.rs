@@ -50,6 +50,8 @@ pub struct Exec<'a> {
     pub argv: &'a [&'a [u8]],
     /// Environment strings.
     pub envp: &'a [&'a [u8]],
+    /// The program's file name as given to `execve` (`AT_EXECFN`).
+    pub execfn: &'a [u8],
 }
 
 /// Maps the guest described by `image`, sets up its heap and stack, and
@@ -95,7 +97,7 @@ pub fn load(image: &ImageDesc, exec: &Exec<'_>) -> Result<Start, LoadError> {
     let contents = StackContents {
         argv: exec.argv,
         envp: exec.envp,
-        execfn: exec.argv.first().copied().unwrap_or(b""),
+        execfn: exec.execfn,
         random: random_bytes().map_err(|e| LoadError(format!("getrandom: errno {}", e.0)))?,
         aux: AuxValues {
             phdr,

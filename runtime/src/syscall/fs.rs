@@ -1,6 +1,7 @@
-//! File-system syscalls that need more than forwarding: `openat` and
-//! `fcntl` (flag encodings differ), `fstat`/`newfstatat` (`struct stat`
-//! differs) and `readlinkat` (`/proc/self/exe` names the guest program).
+//! File-system syscalls that need more than forwarding: `openat`,
+//! `openat2`, `open_by_handle_at`, `fanotify_init` and `fcntl` (flag
+//! encodings differ), `fstat`/`newfstatat` (`struct stat` differs) and
+//! `readlinkat` (`/proc/self/exe` names the guest program).
 //!
 //! Invariant: paths and buffers the host kernel can read directly are passed
 //! through untouched (identity memory); only converted data goes through
@@ -8,7 +9,8 @@
 
 use super::flags::{open_to_guest, open_to_host};
 use super::stat::{GuestStat, HostStat};
-use super::{uaccess, Call};
+use super::uaccess::{self, Plain};
+use super::Call;
 use crate::exe_path;
 use crate::host::{self, Errno, SysResult};
 
@@ -17,6 +19,61 @@ pub fn openat(c: &mut Call<'_>) -> SysResult {
     let flags = open_to_host(c.int(2)) as u64;
     // SAFETY: the path is guest memory the host kernel reads and checks.
     unsafe { host::call(libc::SYS_openat, &[c.arg(0), c.arg(1), flags, c.arg(3)]) }
+}
+
+/// The kernel's `struct open_how` (`linux/openat2.h`, the same on both).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenHow {
+    /// `O_*` flags (converted).
+    pub flags: u64,
+    /// Creation mode.
+    pub mode: u64,
+    /// `RESOLVE_*` flags.
+    pub resolve: u64,
+}
+
+// SAFETY: only integer fields.
+unsafe impl Plain for OpenHow {}
+
+/// `openat2(dirfd, path, how, size)`: `how.flags` is converted; a larger
+/// `how` than this runtime knows must have zeros beyond it (`E2BIG`
+/// otherwise), as the kernel requires of extensible structures.
+pub fn openat2(c: &mut Call<'_>) -> SysResult {
+    let (how_addr, size) = (c.arg(2), c.arg(3) as usize);
+    if size < size_of::<OpenHow>() {
+        return Err(Errno(libc::EINVAL));
+    }
+    for extra in size_of::<OpenHow>()..size.min(4096) {
+        if uaccess::read::<u8>(how_addr + extra as u64)? != 0 {
+            return Err(Errno(libc::E2BIG));
+        }
+    }
+    let mut how: OpenHow = uaccess::read(how_addr)?;
+    how.flags = open_to_host(how.flags as i32) as u32 as u64 | (how.flags & !0xffff_ffff);
+    let args = [
+        c.arg(0),
+        c.arg(1),
+        &raw const how as u64,
+        size_of::<OpenHow>() as u64,
+    ];
+    // SAFETY: the path is guest memory the kernel checks; `how` is local.
+    unsafe { host::call(libc::SYS_openat2, &args) }
+}
+
+/// `open_by_handle_at(mount_fd, handle, flags)`.
+pub fn open_by_handle_at(c: &mut Call<'_>) -> SysResult {
+    let flags = open_to_host(c.int(2)) as u64;
+    // SAFETY: `struct file_handle` is guest memory in a shared layout.
+    unsafe { host::call(libc::SYS_open_by_handle_at, &[c.arg(0), c.arg(1), flags]) }
+}
+
+/// `fanotify_init(flags, event_f_flags)`: the second argument holds the
+/// `O_*` flags of the event descriptors.
+pub fn fanotify_init(c: &mut Call<'_>) -> SysResult {
+    let event_flags = open_to_host(c.int(1)) as u32 as u64;
+    // SAFETY: integer arguments only.
+    unsafe { host::call(libc::SYS_fanotify_init, &[c.arg(0), event_flags]) }
 }
 
 /// `fcntl(fd, cmd, arg)`: status flags are converted both ways; every other
@@ -136,6 +193,37 @@ mod tests {
         // The host's O_LARGEFILE (forced on 64-bit) reads as arm64's 0o400000.
         assert_eq!(fl & 0o400000, 0o400000);
         assert_eq!(fl & 0o100000, 0);
+    }
+
+    #[test]
+    fn openat2_converts_flags_and_checks_size() {
+        let mem = guest_pages(1, PROT_READ | PROT_WRITE);
+        let path = mem + 512;
+        uaccess::write_bytes(path, b"/\0").unwrap();
+        // arm64 O_DIRECTORY (0o40000) must reach the host as its own.
+        let how = OpenHow {
+            flags: 0o40000 | libc::O_CLOEXEC as u64,
+            ..OpenHow::default()
+        };
+        uaccess::write(mem, &how).unwrap();
+        let at_fdcwd = libc::AT_FDCWD as u64;
+        let fd = call_with(&[at_fdcwd, path, mem, 24], openat2).unwrap();
+        // SAFETY: our own descriptor.
+        unsafe { libc::close(fd as i32) };
+        uaccess::write_bytes(path, b"/proc/self/exe\0").unwrap();
+        assert_eq!(
+            call_with(&[at_fdcwd, path, mem, 24], openat2),
+            Err(Errno(libc::ENOTDIR))
+        );
+        assert_eq!(
+            call_with(&[at_fdcwd, path, mem, 16], openat2),
+            Err(Errno(libc::EINVAL))
+        );
+        uaccess::write(mem + 24, &1u64).unwrap();
+        assert_eq!(
+            call_with(&[at_fdcwd, path, mem, 32], openat2),
+            Err(Errno(libc::E2BIG))
+        );
     }
 
     #[test]

@@ -9,12 +9,16 @@
 //! (named on stderr when `VMXLATE_LOG=syscalls`); with that switch on, every
 //! syscall prints exactly one line.
 
+pub mod exec;
 mod flags;
 mod fs;
 mod info;
 mod io;
+mod ipc;
 mod mm;
+mod poll;
 mod process;
+mod shared_layouts;
 mod signal;
 mod stat;
 pub mod table;

@@ -93,6 +93,21 @@ const SHARED_PRCTL: &[i32] = &[
     libc::PR_SET_NO_NEW_PRIVS,
     libc::PR_GET_NO_NEW_PRIVS,
     libc::PR_SET_VMA,
+    libc::PR_GET_KEEPCAPS,
+    libc::PR_SET_KEEPCAPS,
+    libc::PR_GET_TIMING,
+    libc::PR_GET_SECCOMP,
+    libc::PR_CAPBSET_READ,
+    libc::PR_CAPBSET_DROP,
+    libc::PR_GET_SECUREBITS,
+    libc::PR_SET_SECUREBITS,
+    libc::PR_GET_TIMERSLACK,
+    libc::PR_SET_TIMERSLACK,
+    libc::PR_MCE_KILL_GET,
+    libc::PR_SET_PTRACER,
+    libc::PR_SET_THP_DISABLE,
+    libc::PR_GET_THP_DISABLE,
+    libc::PR_CAP_AMBIENT,
 ];
 
 /// `prctl(option, ...)`: shared options are forwarded; the rest (including

@@ -30,7 +30,7 @@ const EFAULT: Errno = Errno(libc::EFAULT);
 
 /// Fails with `EFAULT` unless `[addr, addr + len)` is guest memory with
 /// `prot`.
-fn check(addr: u64, len: usize, prot: i32) -> Result<(), Errno> {
+pub fn check(addr: u64, len: usize, prot: i32) -> Result<(), Errno> {
     let end = addr.checked_add(len as u64).ok_or(EFAULT)?;
     if addr == 0 {
         return Err(EFAULT);

@@ -112,8 +112,15 @@ mod tests {
     use super::*;
     use vmxlate_abi::CpuState;
 
-    unsafe extern "C" fn f1(_: *mut CpuState, _: u32) {}
-    unsafe extern "C" fn f2(_: *mut CpuState, _: u32) {}
+    // Distinct bodies: identical empty functions may be merged at -O2.
+    unsafe extern "C" fn f1(cpu: *mut CpuState, _: u32) {
+        // SAFETY: never called.
+        unsafe { (*cpu).x[1] = 1 };
+    }
+    unsafe extern "C" fn f2(cpu: *mut CpuState, _: u32) {
+        // SAFETY: never called.
+        unsafe { (*cpu).x[2] = 2 };
+    }
 
     #[test]
     fn finds_aot_entries_then_registered_ones() {
@@ -142,7 +149,7 @@ mod tests {
                 guest_pc: 0,
             },
         ]));
-        let len = a1.max(a2) - base + 1;
+        let len = a1.max(a2) - base + 16;
         let map = unsafe { CodeMap::new(aot, base as *const u8, len, faults) };
         assert_eq!(map.fault_pc(base as u64 + 5), Some(0x40_0008));
         assert_eq!(map.fault_pc(base as u64 + 3), map.fault_pc(base as u64 + 9));

@@ -12,6 +12,7 @@
 
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
+use super::crc::xor_tree;
 use super::ctx::{unsupported, Ctx, Lift};
 use super::simd_lanes::{assemble, get, k64, lanes, put, vx, Vx};
 use super::simd_wide::{concat_low, widen};
@@ -289,27 +290,32 @@ fn urecpe(cx: &mut Ctx, i: &Instruction) -> Lift {
 }
 
 /// Carry-less product of two zero-extended values of `bits` bits: the
-/// low 64 bits and, for 64-bit operands, the high 64 bits.
+/// low 64 bits and, for 64-bit operands, the high 64 bits. One masked,
+/// shifted copy of `a` per bit of `b`, XORed as balanced trees.
 fn clmul(cx: &mut Ctx, a: Value, b: Value, bits: u32) -> (Value, Value) {
-    let mut lo = k64(cx, 0);
-    let mut hi = k64(cx, 0);
     let one = k64(cx, 1);
     let zero = k64(cx, 0);
+    let mut lo = Vec::new();
+    let mut hi = Vec::new();
     for s in 0..bits {
         let sv = k64(cx, s as i64);
         let bit = cx.b.lshr(Type::I64, b, sv);
         let bit = cx.b.and(Type::I64, bit, one);
         let mask = cx.b.sub(Type::I64, zero, bit);
         let part = cx.b.shl(Type::I64, a, sv);
-        let part = cx.b.and(Type::I64, part, mask);
-        lo = cx.b.xor(Type::I64, lo, part);
+        lo.push(cx.b.and(Type::I64, part, mask));
         if bits == 64 && s > 0 {
             let rv = k64(cx, 64 - s as i64);
             let up = cx.b.lshr(Type::I64, a, rv);
-            let up = cx.b.and(Type::I64, up, mask);
-            hi = cx.b.xor(Type::I64, hi, up);
+            hi.push(cx.b.and(Type::I64, up, mask));
         }
     }
+    let lo = xor_tree(cx, Type::I64, lo);
+    let hi = if hi.is_empty() {
+        zero
+    } else {
+        xor_tree(cx, Type::I64, hi)
+    };
     (lo, hi)
 }
 

@@ -44,13 +44,14 @@ fn barrett(poly_reflected: u32) -> (u32, u64) {
     (reflect33(mu) as u32, reflect33(p))
 }
 
-/// XORs `terms` as a balanced tree (short dependency chains).
-fn xor_tree(cx: &mut Ctx, mut terms: Vec<Value>) -> Value {
+/// XORs the `ty` values `terms` (at least one) as a balanced tree, for
+/// short dependency chains.
+pub fn xor_tree(cx: &mut Ctx, ty: Type, mut terms: Vec<Value>) -> Value {
     while terms.len() > 1 {
         let mut next = Vec::with_capacity(terms.len().div_ceil(2));
         for pair in terms.chunks(2) {
             next.push(match *pair {
-                [a, b] => cx.b.xor(Type::I32, a, b),
+                [a, b] => cx.b.xor(ty, a, b),
                 [a] => a,
                 _ => unreachable!("chunks of two"),
             });
@@ -78,14 +79,14 @@ fn reduce(cx: &mut Ctx, v: Value, (mu, p): (u32, u64)) -> Value {
         .filter(|b| mu >> b & 1 != 0)
         .map(|b| shifted(cx, v, b, true))
         .collect();
-    let q = xor_tree(cx, terms);
+    let q = xor_tree(cx, Type::I32, terms);
     // clmul(q, P) >> 32: (q << b) >> 32 = q >> (32 - b); b = 0 adds
     // nothing above bit 31.
     let terms = (1..=32u32)
         .filter(|b| p >> b & 1 != 0)
         .map(|b| shifted(cx, q, 32 - b, false))
         .collect();
-    xor_tree(cx, terms)
+    xor_tree(cx, Type::I32, terms)
 }
 
 /// Lifts one CRC32 or CRC32C instruction.

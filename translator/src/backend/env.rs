@@ -99,6 +99,8 @@ pub struct Env<'a> {
     pub trap_offsets: &'a FxHashMap<u64, u32>,
     /// Keep NZCV across calls and returns (for hand-written assembly).
     pub strict_flags: bool,
+    /// The host has fused multiply-add (x86-64-v3).
+    pub host_fma: bool,
 }
 
 /// The signature of every translated function: `(cpu: i64, entry: i32)`.

@@ -171,6 +171,10 @@ impl FpHost for Host<'_, '_> {
         self.cpu
     }
 
+    fn has_fma(&self) -> bool {
+        self.env.host_fma
+    }
+
     fn call(&mut self, fb: &mut FunctionBuilder, h: Helper, args: &[ClValue]) -> Option<ClValue> {
         let f = import_helper(fb.func, self.helpers, self.env, h);
         let call = fb.ins().call(f, args);

@@ -46,6 +46,8 @@ use crate::ir::{FBinOp, FEst, FloatCC, Imm, InstData, Opcode, Round};
 pub trait FpHost {
     /// The `CpuState` pointer.
     fn cpu(&self) -> ClValue;
+    /// Whether the host has fused multiply-add instructions.
+    fn has_fma(&self) -> bool;
     /// Calls runtime helper `h` with `args`; its result, if it has one.
     fn call(&mut self, fb: &mut FunctionBuilder, h: Helper, args: &[ClValue]) -> Option<ClValue>;
 }
@@ -144,11 +146,17 @@ pub fn lower(
         (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
         (Opcode::Fconvert, _) => convert(fb, host, ty, args[0]),
         (Opcode::FcvtToInt, Imm::FcvtInt((signed, mode))) => {
-            let r = round(fb, host, mode, args[0]);
+            // CVTTSD2SI truncates itself, signalling inexact only for an
+            // in-range value, as Arm does.
+            let r = if mode == Round::Trunc {
+                args[0]
+            } else {
+                round(fb, host, mode, args[0])
+            };
             if signed {
                 fb.ins().fcvt_to_sint_sat(ty, r)
             } else {
-                fb.ins().fcvt_to_uint_sat(ty, r)
+                to_unsigned(fb, host, ty, r)
             }
         }
         (Opcode::IntToF, Imm::Signed(signed)) => int_to_float(fb, ty, args[0], signed),
@@ -455,6 +463,52 @@ fn convert(fb: &mut FunctionBuilder, host: &mut dyn FpHost, to: ClType, a: ClVal
         let bits = default_nan_if_dn(fb, host, f, bits);
         fb.ins().bitcast(f.ty, le(), bits)
     })
+}
+
+/// FCVT*U after rounding: truncates `r`, saturating with IOC (NaN and
+/// anything at or below -1 give 0, too large gives the maximum). The
+/// in-range conversion is a signed one, so it signals inexact exactly when
+/// Arm does; Cranelift's `fcvt_to_uint_sat` signals differently per CPU
+/// level.
+fn to_unsigned(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ty: ClType, r: ClValue) -> ClValue {
+    let f = Fmt::of_value(fb, r);
+    let minus_one = f.constant(fb, -1.0);
+    let limit = f.constant(fb, 2f64.powi(ty.bits() as i32));
+    let above = fb.ins().fcmp(ClFCC::GreaterThan, r, minus_one);
+    let below = fb.ins().fcmp(ClFCC::LessThan, r, limit);
+    let ok = fb.ins().band(above, below);
+    let in_b = fb.create_block();
+    let out_b = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, ty);
+    fb.ins().brif(ok, in_b, &[], out_b, &[]);
+    fb.switch_to_block(in_b);
+    let v = if ty == types::I64 {
+        // Values from 2^63 are converted less 2^63 (exactly), then the top
+        // bit is put back.
+        let top = f.constant(fb, 2f64.powi(63));
+        let big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, top);
+        let rb = fb.ins().select(big, r, top);
+        let low = fb.ins().fsub(rb, top);
+        let r2 = fb.ins().select(big, low, r);
+        let i = fb.ins().fcvt_to_sint_sat(types::I64, r2);
+        let hi = fb.ins().bor_imm_s(i, i64::MIN);
+        fb.ins().select(big, hi, i)
+    } else {
+        let i = fb.ins().fcvt_to_sint_sat(types::I64, r);
+        fb.ins().ireduce(ty, i)
+    };
+    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.set_cold_block(out_b);
+    fb.switch_to_block(out_b);
+    raise(fb, host, abi::FPSR_IOC);
+    let max = fb.ins().iconst(ty, -1);
+    let zero = fb.ins().iconst(ty, 0);
+    let high = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, limit);
+    let v = fb.ins().select(high, max, zero);
+    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.switch_to_block(join);
+    out
 }
 
 /// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit
@@ -813,6 +867,10 @@ pub mod jit {
     impl FpHost for TestHost {
         fn cpu(&self) -> ClValue {
             self.cpu
+        }
+
+        fn has_fma(&self) -> bool {
+            false
         }
 
         fn call(
@@ -1233,31 +1291,50 @@ mod tests {
         }
     }
 
-    fn cvt_fn<R>(ty: Type, rt: types::Type, signed: bool, mode: Round) -> extern "C" fn(f64) -> R {
-        let code = compile(&[types::F64], &[rt], |fb, args| {
-            let zero = fb.ins().iconst(types::I64, 0);
-            let mut host = TestHost { cpu: zero };
+    type Cvt<R> = extern "C" fn(*mut CpuState, f64) -> R;
+
+    fn cvt_fn<R>(ty: Type, rt: types::Type, signed: bool, mode: Round) -> Cvt<R> {
+        let code = compile(&[types::I64, types::F64], &[rt], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
             let i = inst(Opcode::FcvtToInt, ty, Imm::FcvtInt((signed, mode)));
-            let r = lower(fb, &mut host, &i, args);
+            let r = lower(fb, &mut host, &i, &args[1..]);
             fb.ins().return_(&[r]);
         });
         // SAFETY: compiled with exactly this signature.
-        unsafe { std::mem::transmute::<*const u8, extern "C" fn(f64) -> R>(code) }
+        unsafe { std::mem::transmute::<*const u8, Cvt<R>>(code) }
     }
 
     #[test]
     fn conversions_saturate() {
+        let c = &mut CpuState::default();
         let f = cvt_fn::<i32>(Type::I32, types::I32, true, Round::Nearest);
-        assert_eq!(f(2.5), 2);
-        assert_eq!(f(-3.5), -4);
-        assert_eq!(f(1e20), i32::MAX);
-        assert_eq!(f(-1e20), i32::MIN);
-        assert_eq!(f(f64::NAN), 0);
+        assert_eq!(f(c, 2.5), 2);
+        assert_eq!(f(c, -3.5), -4);
+        assert_eq!(f(c, 1e20), i32::MAX);
+        assert_eq!(f(c, -1e20), i32::MIN);
+        assert_eq!(f(c, f64::NAN), 0);
         let g = cvt_fn::<u64>(Type::I64, types::I64, false, Round::TiesAway);
-        assert_eq!(g(2.5), 3);
-        assert_eq!(g(-2.5), 0);
-        assert_eq!(g(1e30), u64::MAX);
-        assert_eq!(g(1.8e19), 18_000_000_000_000_000_000);
+        assert_eq!(g(c, 2.5), 3);
+        assert_eq!(g(c, 1e30), u64::MAX);
+        assert_eq!(g(c, 1.8e19), 18_000_000_000_000_000_000);
+        assert_eq!(c.fpsr, FPSR_IOC);
+        c.fpsr = 0;
+        // FCVTZU: -0.5 truncates to 0 (inexact, not invalid); -1.0 and NaN
+        // are invalid; 2^32 saturates a W result.
+        let z = cvt_fn::<u32>(Type::I32, types::I32, false, Round::Trunc);
+        clear_mxcsr_flags();
+        assert_eq!(z(c, -0.5), 0);
+        assert_eq!((c.fpsr, mxcsr() & 0x21), (0, 0x20));
+        assert_eq!(z(c, 4294967295.9), u32::MAX);
+        assert_eq!(c.fpsr, 0);
+        assert_eq!(z(c, -1.0), 0);
+        assert_eq!(c.fpsr, FPSR_IOC);
+        assert_eq!(z(c, 4294967296.0), u32::MAX);
+        assert_eq!(z(c, f64::NAN), 0);
+        let zx = cvt_fn::<u64>(Type::I64, types::I64, false, Round::Trunc);
+        assert_eq!(zx(c, 9223372036854775808.0), 1 << 63);
+        assert_eq!(zx(c, 18446744073709549568.0), 18446744073709549568);
+        assert_eq!(zx(c, 12345.75), 12345);
     }
 
     #[test]

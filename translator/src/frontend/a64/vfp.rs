@@ -200,6 +200,27 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
             return Ok(());
         }
     }
+    if let (Bin::Fused { negate }, Some(m)) = (op, m) {
+        if d.count > 1 {
+            packed(cx, d, &[n, m, d], |cx, l, v| {
+                // FMLS negates the first product operand (FPNeg: the sign
+                // bit, NaNs included).
+                let a = if negate {
+                    let sign = if l == Lanes::I32x4 {
+                        0x8000_0000u128 * 0x0000_0001_0000_0001_0000_0001_0000_0001
+                    } else {
+                        (1u128 << 63) | (1u128 << 127)
+                    };
+                    let sign = cx.b.vconst(Type::V128, sign);
+                    cx.b.vbin(Type::V128, v[0], sign, (VBinOp::Xor, Lanes::I64x2))
+                } else {
+                    v[0]
+                };
+                cx.b.vfma(Type::V128, a, v[1], v[2], l)
+            });
+            return Ok(());
+        }
+    }
     let a = read(cx, n, ty, 0, d.count);
     let b = match m {
         Some(m) => read(cx, m, ty, 0, d.count),
@@ -497,7 +518,7 @@ mod tests {
             ir.contains("vfbin") && ir.contains("VFBin((Add, I64x2))"),
             "{ir}"
         );
-        assert_eq!(ir.matches(":f32 = fma").count(), 4, "{ir}");
+        assert!(ir.contains("vfma") && ir.contains("Lanes(I32x4)"), "{ir}");
         assert!(ir.contains("Lane((I32x4, 1))"), "{ir}");
         assert_eq!(ir.matches("FBin(MaxNum)").count(), 2, "{ir}");
     }

@@ -370,28 +370,31 @@ pub(super) fn checked(
     out
 }
 
-/// Calls `vmx_fp_tiny` for a result `r` of the smallest normal magnitude.
+/// Calls `vmx_fp_tiny` for a result `r` of the smallest normal magnitude
+/// (arguments and result through `CpuState::fp_tmp`).
 fn tiny_fixup(fb: &mut FunctionBuilder, host: &mut dyn FpHost, t: Tiny, r: ClValue) -> ClValue {
     let single = fb.func.dfg.value_type(r) == types::F32;
-    let wide = |fb: &mut FunctionBuilder, v: ClValue| {
-        if fb.func.dfg.value_type(v) == types::F32 {
+    let cpu = host.cpu();
+    let flags = MemFlagsData::trusted();
+    let kind = t.kind | if single { abi::FP_KIND_SINGLE } else { 0 };
+    let k = fb.ins().iconst(types::I64, i64::from(kind));
+    fb.ins().store(flags, k, cpu, abi::OFF_FP_TMP);
+    let ops = t
+        .ops
+        .iter()
+        .copied()
+        .chain(std::iter::repeat(r).take(3 - t.ops.len()));
+    for (slot, v) in ops.chain([r]).enumerate() {
+        let v = if fb.func.dfg.value_type(v) == types::F32 {
             fb.ins().fpromote(types::F64, v)
         } else {
             v
-        }
-    };
-    let mut args = vec![host.cpu()];
-    let kind = t.kind | if single { abi::FP_KIND_SINGLE } else { 0 };
-    args.push(fb.ins().iconst(types::I32, i64::from(kind)));
-    for k in 0..3 {
-        let v = match t.ops.get(k) {
-            Some(&v) => wide(fb, v),
-            None => fb.ins().f64const(0.0),
         };
-        args.push(v);
+        fb.ins()
+            .store(flags, v, cpu, abi::OFF_FP_TMP + 8 * (slot as i32 + 1));
     }
-    args.push(wide(fb, r));
-    let v = host.call(fb, Helper::FpTiny, &args).expect("helper result");
+    host.call(fb, Helper::FpTiny, &[cpu]);
+    let v = fb.ins().load(types::F64, flags, cpu, abi::OFF_FP_TMP + 40);
     if single {
         fb.ins().fdemote(types::F32, v)
     } else {
@@ -406,27 +409,59 @@ fn tiny_fixup(fb: &mut FunctionBuilder, host: &mut dyn FpHost, t: Tiny, r: ClVal
 pub(super) fn arm_nan(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ops: &[ClValue]) -> ClValue {
     let f = Fmt::of_value(fb, ops[0]);
     let dn = fb.ins().iconst(f.ity, f.default_nan);
-    let info: Vec<(ClValue, ClValue, ClValue)> = ops
-        .iter()
-        .map(|&op| {
-            let bits = fb.ins().bitcast(f.ity, le(), op);
-            let nan = fb.ins().fcmp(ClFCC::Unordered, op, op);
-            let quiet = fb.ins().bor_imm_s(bits, f.quiet);
-            (bits, nan, quiet)
-        })
-        .collect();
+    let info: Vec<ColdBits> = ops.iter().map(|&op| cold_bits(fb, host, op)).collect();
     let mut r = dn;
-    for &(_, nan, quiet) in info.iter().rev() {
-        r = fb.ins().select(nan, quiet, r);
+    for c in info.iter().rev() {
+        r = fb.ins().select(c.nan, c.quietened, r);
     }
-    for &(bits, nan, quiet) in info.iter().rev() {
-        let q = fb.ins().band_imm_s(bits, f.quiet);
-        let signalling = fb.ins().icmp_imm_s(ClCC::Equal, q, 0);
-        let s = fb.ins().band(nan, signalling);
-        r = fb.ins().select(s, quiet, r);
+    for c in info.iter().rev() {
+        r = fb.ins().select(c.snan, c.quietened, r);
     }
     let r = default_nan_if_dn(fb, host, f, r);
     fb.ins().bitcast(f.ty, le(), r)
+}
+
+/// An operand's bits and NaN class, computed on a cold path.
+pub(super) struct ColdBits {
+    /// Is a NaN.
+    pub nan: ClValue,
+    /// Is a signalling NaN.
+    pub snan: ClValue,
+    /// The bits with the quiet bit set.
+    pub quietened: ClValue,
+}
+
+/// Classifies `op` with integer operations on bits that depend on a load
+/// made here: Cranelift would otherwise hoist this cold-path work on
+/// loop-invariant operands out of loops, where it costs registers.
+pub(super) fn cold_bits(fb: &mut FunctionBuilder, host: &mut dyn FpHost, op: ClValue) -> ColdBits {
+    let f = Fmt::of_value(fb, op);
+    let fpcr = fpcr(fb, host);
+    // FPCR bit 31 is RES0: a zero Cranelift cannot see through.
+    let zero = fb.ins().ushr_imm_u(fpcr, 31);
+    let zero = if f.ity == types::I64 {
+        fb.ins().uextend(types::I64, zero)
+    } else {
+        zero
+    };
+    let bits = fb.ins().bitcast(f.ity, le(), op);
+    let bits = fb.ins().bor(bits, zero);
+    let magnitude = fb.ins().band_imm_s(bits, !(1i64 << (f.ity.bits() - 1)));
+    let inf = if f.ity == types::I64 {
+        0x7ff0_0000_0000_0000
+    } else {
+        0x7f80_0000
+    };
+    let nan = fb.ins().icmp_imm_s(ClCC::SignedGreaterThan, magnitude, inf);
+    let q = fb.ins().band_imm_s(bits, f.quiet);
+    let signalling = fb.ins().icmp_imm_s(ClCC::Equal, q, 0);
+    let snan = fb.ins().band(nan, signalling);
+    let quietened = fb.ins().bor_imm_s(bits, f.quiet);
+    ColdBits {
+        nan,
+        snan,
+        quietened,
+    }
 }
 
 /// `bits` (of format `f`), or the default NaN when FPCR.DN is set.
@@ -620,20 +655,18 @@ pub(super) fn binary(
             };
             checked(fb, host, r, None, |fb, host| {
                 // A quiet NaN against a number gives the number.
-                let f = Fmt::of_value(fb, a);
-                let quiet = |fb: &mut FunctionBuilder, v: ClValue| {
-                    let bits = fb.ins().bitcast(f.ity, le(), v);
-                    let q = fb.ins().band_imm_s(bits, f.quiet);
-                    let nan = fb.ins().fcmp(ClFCC::Unordered, v, v);
-                    let is_q = fb.ins().icmp_imm_s(ClCC::NotEqual, q, 0);
-                    (nan, fb.ins().band(nan, is_q))
+                let ca = cold_bits(fb, host, a);
+                let cb = cold_bits(fb, host, b);
+                let one8 = fb.ins().iconst(types::I8, 1);
+                let quiet = |fb: &mut FunctionBuilder, c: &ColdBits| {
+                    let not_s = fb.ins().bxor(c.snan, one8);
+                    fb.ins().band(c.nan, not_s)
                 };
-                let (a_nan, a_q) = quiet(fb, a);
-                let (b_nan, b_q) = quiet(fb, b);
+                let (a_nan, a_q) = (ca.nan, quiet(fb, &ca));
+                let (b_nan, b_q) = (cb.nan, quiet(fb, &cb));
                 let n = arm_nan(fb, host, &[a, b]);
-                let one = fb.ins().iconst(types::I8, 1);
-                let b_num = fb.ins().bxor(b_nan, one);
-                let a_num = fb.ins().bxor(a_nan, one);
+                let b_num = fb.ins().bxor(b_nan, one8);
+                let a_num = fb.ins().bxor(a_nan, one8);
                 let take_b = fb.ins().band(a_q, b_num);
                 let take_a = fb.ins().band(b_q, a_num);
                 let r = fb.ins().select(take_a, a, n);
@@ -843,18 +876,28 @@ pub mod jit {
     /// A marker `stub_tiny` ORs into `CpuState::fpsr`.
     pub const TINY_CALLED: u32 = 1 << 31;
 
-    extern "C" fn stub_tiny(cpu: *mut CpuState, _k: u32, _a: f64, _b: f64, _c: f64, r: f64) -> f64 {
+    extern "C" fn stub_tiny(cpu: *mut CpuState) {
         // SAFETY: tests pass a valid CpuState.
-        unsafe { (*cpu).fpsr |= TINY_CALLED };
-        r
+        unsafe {
+            (*cpu).fpsr |= TINY_CALLED;
+            (*cpu).fp_tmp[5] = (*cpu).fp_tmp[4];
+        }
     }
 
-    extern "C" fn stub_fma(_cpu: *mut CpuState, a: f64, b: f64, c: f64, single: u32) -> f64 {
-        if single != 0 {
+    extern "C" fn stub_fma(cpu: *mut CpuState) {
+        // SAFETY: tests pass a valid CpuState.
+        let t = unsafe { &mut (*cpu).fp_tmp };
+        let (a, b, c) = (
+            f64::from_bits(t[1]),
+            f64::from_bits(t[2]),
+            f64::from_bits(t[3]),
+        );
+        let r = if t[0] != 0 {
             f64::from((a as f32).mul_add(b as f32, c as f32))
         } else {
             a.mul_add(b, c)
-        }
+        };
+        t[5] = r.to_bits();
     }
 
     /// An [`FpHost`] for JIT tests: the `CpuState` pointer is a function
@@ -884,7 +927,11 @@ pub mod jit {
                 Helper::Fma => stub_fma as *const u8,
                 _ => panic!("no test stub for {h:?}"),
             };
-            let sig = fb.import_signature(h.decl().1);
+            // The stubs are plain C functions, whatever the helper's
+            // convention.
+            let mut sig = h.decl().1;
+            sig.call_conv = cranelift_codegen::isa::CallConv::SystemV;
+            let sig = fb.import_signature(sig);
             let callee = fb.ins().iconst(types::I64, addr as i64);
             let call = fb.ins().call_indirect(sig, callee, args);
             fb.inst_results(call).first().copied()

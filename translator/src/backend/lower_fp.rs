@@ -383,7 +383,7 @@ fn tiny_fixup(fb: &mut FunctionBuilder, host: &mut dyn FpHost, t: Tiny, r: ClVal
         .ops
         .iter()
         .copied()
-        .chain(std::iter::repeat(r).take(3 - t.ops.len()));
+        .chain(std::iter::repeat_n(r, 3 - t.ops.len()));
     for (slot, v) in ops.chain([r]).enumerate() {
         let v = if fb.func.dfg.value_type(v) == types::F32 {
             fb.ins().fpromote(types::F64, v)

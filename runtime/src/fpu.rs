@@ -135,19 +135,100 @@ fn towards_zero<T>(f: impl FnOnce() -> T) -> T {
 /// towards zero to see which side the exact result is on. Arm with FZ then
 /// flushes the result to zero.
 ///
+/// Arguments and result are in `cpu.fp_tmp`: translated code calls this
+/// through the preserve-all trampoline `vmx_fp_tiny`.
+///
 /// # Safety
 /// `cpu` points to the running thread's `CpuState`.
 #[no_mangle]
-pub unsafe extern "C" fn vmx_fp_tiny(
-    cpu: *mut CpuState,
-    kind: u32,
-    a: f64,
-    b: f64,
-    c: f64,
-    r: f64,
-) -> f64 {
+pub unsafe extern "C" fn vmx_fp_tiny_impl(cpu: *mut CpuState) {
     // SAFETY: per the contract.
     let cpu = unsafe { &mut *cpu };
+    let [kind, a, b, c, r, _] = cpu.fp_tmp;
+    let f = f64::from_bits;
+    let v = tiny_result(cpu, kind as u32, (f(a), f(b), f(c)), f(r));
+    cpu.fp_tmp[5] = v.to_bits();
+}
+
+/// Defines `$name`, which calls `$imp(cpu)` (System V) preserving every
+/// general and XMM register except the stack and flags, for Cranelift's
+/// preserve-all call convention. Entry rsp is 8 mod 16; after rbp and nine
+/// pushes it is 8 mod 16 again, and 264 more bytes align it for the call.
+macro_rules! preserve_all_trampoline {
+    ($name:literal, $imp:path) => {
+        core::arch::global_asm!(
+            concat!(".globl ", $name),
+            concat!(".type ", $name, ",@function"),
+            concat!($name, ":"),
+            "push rbp",
+            "mov rbp, rsp",
+            "push rax",
+            "push rcx",
+            "push rdx",
+            "push rsi",
+            "push rdi",
+            "push r8",
+            "push r9",
+            "push r10",
+            "push r11",
+            "sub rsp, 264",
+            "movdqu [rsp + 0], xmm0",
+            "movdqu [rsp + 16], xmm1",
+            "movdqu [rsp + 32], xmm2",
+            "movdqu [rsp + 48], xmm3",
+            "movdqu [rsp + 64], xmm4",
+            "movdqu [rsp + 80], xmm5",
+            "movdqu [rsp + 96], xmm6",
+            "movdqu [rsp + 112], xmm7",
+            "movdqu [rsp + 128], xmm8",
+            "movdqu [rsp + 144], xmm9",
+            "movdqu [rsp + 160], xmm10",
+            "movdqu [rsp + 176], xmm11",
+            "movdqu [rsp + 192], xmm12",
+            "movdqu [rsp + 208], xmm13",
+            "movdqu [rsp + 224], xmm14",
+            "movdqu [rsp + 240], xmm15",
+            "call {imp}",
+            "movdqu xmm0, [rsp + 0]",
+            "movdqu xmm1, [rsp + 16]",
+            "movdqu xmm2, [rsp + 32]",
+            "movdqu xmm3, [rsp + 48]",
+            "movdqu xmm4, [rsp + 64]",
+            "movdqu xmm5, [rsp + 80]",
+            "movdqu xmm6, [rsp + 96]",
+            "movdqu xmm7, [rsp + 112]",
+            "movdqu xmm8, [rsp + 128]",
+            "movdqu xmm9, [rsp + 144]",
+            "movdqu xmm10, [rsp + 160]",
+            "movdqu xmm11, [rsp + 176]",
+            "movdqu xmm12, [rsp + 192]",
+            "movdqu xmm13, [rsp + 208]",
+            "movdqu xmm14, [rsp + 224]",
+            "movdqu xmm15, [rsp + 240]",
+            "add rsp, 264",
+            "pop r11",
+            "pop r10",
+            "pop r9",
+            "pop r8",
+            "pop rdi",
+            "pop rsi",
+            "pop rdx",
+            "pop rcx",
+            "pop rax",
+            "pop rbp",
+            "ret",
+            concat!(".size ", $name, ", . - ", $name),
+            imp = sym $imp,
+        );
+    };
+}
+
+preserve_all_trampoline!("vmx_fp_tiny", vmx_fp_tiny_impl);
+preserve_all_trampoline!("vmx_fma", vmx_fma_impl);
+
+/// Arm's result (and FPSR bits) for a host result `r` of magnitude
+/// `MIN_NORMAL`; see [`vmx_fp_tiny_impl`].
+fn tiny_result(cpu: &mut CpuState, kind: u32, (a, b, c): (f64, f64, f64), r: f64) -> f64 {
     use core::hint::black_box as bb;
     let single = kind & FP_KIND_SINGLE != 0;
     let op = kind & !FP_KIND_SINGLE;
@@ -185,13 +266,23 @@ pub unsafe extern "C" fn vmx_fp_tiny(
 
 /// Fused multiply-add with one rounding in the current (guest) mode; the
 /// host's libm `fma`/`fmaf` raise the IEEE flags of the fused operation.
+/// Translated code calls it through the preserve-all trampoline `vmx_fma`
+/// with `cpu.fp_tmp` = [single, a, b, c, -, result].
+///
+/// # Safety
+/// `cpu` points to the running thread's `CpuState`.
 #[no_mangle]
-pub extern "C" fn vmx_fma(_cpu: *mut CpuState, a: f64, b: f64, c: f64, single: u32) -> f64 {
-    if single != 0 {
+pub unsafe extern "C" fn vmx_fma_impl(cpu: *mut CpuState) {
+    // SAFETY: per the contract.
+    let cpu = unsafe { &mut *cpu };
+    let [single, a, b, c, _, _] = cpu.fp_tmp;
+    let (a, b, c) = (f64::from_bits(a), f64::from_bits(b), f64::from_bits(c));
+    let r = if single != 0 {
         f64::from((a as f32).mul_add(b as f32, c as f32))
     } else {
         a.mul_add(b, c)
-    }
+    };
+    cpu.fp_tmp[5] = r.to_bits();
 }
 
 /// FCVT from half precision: exact; a signalling NaN is quietened with

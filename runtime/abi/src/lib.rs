@@ -70,6 +70,9 @@ pub struct CpuState {
     pub tlb: u64,
     /// V0..V31.
     pub v: [VReg; 32],
+    /// Arguments and result of the preserve-all helpers [`sym::FP_TINY`]
+    /// and [`sym::FMA`] (that convention has no return registers).
+    pub fp_tmp: [u64; 6],
 }
 
 impl Default for CpuState {
@@ -89,6 +92,7 @@ impl Default for CpuState {
             _pad: 0,
             tlb: 0,
             v: [VReg::default(); 32],
+            fp_tmp: [0; 6],
         }
     }
 }
@@ -119,6 +123,8 @@ pub const OFF_PENDING: i32 = offset_of!(CpuState, pending) as i32;
 pub const OFF_TLB: i32 = offset_of!(CpuState, tlb) as i32;
 /// Byte offset of `v[0]`; `v[n]` is at `OFF_V + 16 * n`.
 pub const OFF_V: i32 = offset_of!(CpuState, v) as i32;
+/// Byte offset of `fp_tmp[0]`; `fp_tmp[n]` is at `OFF_FP_TMP + 8 * n`.
+pub const OFF_FP_TMP: i32 = offset_of!(CpuState, fp_tmp) as i32;
 
 const _: () = assert!(OFF_V % 16 == 0);
 
@@ -269,16 +275,20 @@ pub mod sym {
     pub const GET_FPSR: &str = "vmx_get_fpsr";
     /// `extern "C" fn(cpu: *mut CpuState, v: u64)`: MSR FPSR.
     pub const SET_FPSR: &str = "vmx_set_fpsr";
-    /// `extern "C" fn(cpu: *mut CpuState, kind: u32, a: f64, b: f64, c: f64,
-    /// r: f64) -> f64`: `r`, the host result of the operation `kind`
-    /// ([`super::FP_TINY_MUL`]...) on `a, b, c`, is the smallest normal
-    /// number in magnitude; records Arm's underflow (tininess before
-    /// rounding) and returns the result Arm gives.
+    /// `fn(cpu: *mut CpuState)` with the preserve-all convention (every
+    /// register preserved), arguments in `CpuState::fp_tmp[0..5]`: `r`,
+    /// the host result of the operation `kind` ([`super::FP_TINY_MUL`]...)
+    /// on `a, b, c`, is the smallest normal number in magnitude; records
+    /// Arm's underflow (tininess before rounding) and stores the result
+    /// Arm gives in `fp_tmp[5]`. Passing everything in memory and
+    /// preserving every register keeps this rare call from costing
+    /// register moves or spills on the hot path around it.
     pub const FP_TINY: &str = "vmx_fp_tiny";
-    /// `extern "C" fn(cpu: *mut CpuState, a: f64, b: f64, c: f64, single:
-    /// u32) -> f64`: `a * b + c` with one rounding in the guest's rounding
-    /// mode, in single precision when `single` is non-zero (the operands
-    /// are then exact promotions of floats).
+    /// `fn(cpu: *mut CpuState)`, preserve-all like [`FP_TINY`], with
+    /// `CpuState::fp_tmp` = [single, a, b, c, -, result]: `a * b + c`
+    /// with one rounding in the guest's rounding mode, in single precision
+    /// when `single` is non-zero (the operands are then exact promotions
+    /// of floats).
     pub const FMA: &str = "vmx_fma";
     /// `extern "C" fn(cpu: *mut CpuState, h: u32) -> f64`: FCVT from half
     /// precision (IEEE format, low 16 bits of `h`).

@@ -36,9 +36,11 @@ pub enum Helper {
     GetFpsr,
     /// `vmx_set_fpsr(cpu, v)`.
     SetFpsr,
-    /// `vmx_fp_tiny(cpu, kind, a, b, c, r) -> f64`.
+    /// `vmx_fp_tiny(cpu)`, preserve-all; arguments and result in
+    /// `CpuState::fp_tmp`.
     FpTiny,
-    /// `vmx_fma(cpu, a, b, c, single) -> f64`.
+    /// `vmx_fma(cpu)`, preserve-all; arguments and result in
+    /// `CpuState::fp_tmp`.
     Fma,
     /// `vmx_f16_to_f64(cpu, h) -> f64`.
     F16ToF64,
@@ -81,8 +83,16 @@ impl Helper {
             Helper::SetFpcr => (sym::SET_FPCR, sig(&[I64, I64], &[])),
             Helper::GetFpsr => (sym::GET_FPSR, sig(&[I64], &[I64])),
             Helper::SetFpsr => (sym::SET_FPSR, sig(&[I64, I64], &[])),
-            Helper::FpTiny => (sym::FP_TINY, sig(&[I64, I32, F64, F64, F64, F64], &[F64])),
-            Helper::Fma => (sym::FMA, sig(&[I64, F64, F64, F64, I32], &[F64])),
+            Helper::FpTiny => {
+                let mut s = sig(&[I64], &[]);
+                s.call_conv = CallConv::PreserveAll;
+                (sym::FP_TINY, s)
+            }
+            Helper::Fma => {
+                let mut s = sig(&[I64], &[]);
+                s.call_conv = CallConv::PreserveAll;
+                (sym::FMA, s)
+            }
             Helper::F16ToF64 => (sym::F16_TO_F64, sig(&[I64, I32], &[F64])),
             Helper::F64ToF16 => (sym::F64_TO_F16, sig(&[I64, F64], &[I32])),
             Helper::FpEstimate => (sym::FP_ESTIMATE, sig(&[I64, I32, I64], &[I64])),
@@ -107,6 +117,8 @@ pub struct Env<'a> {
     /// assembly that breaks AAPCS64): keep NZCV across calls and returns,
     /// and reload callee-saved registers after calls.
     pub strict_abi: bool,
+    /// The host has fused multiply-add (x86-64-v3).
+    pub host_fma: bool,
 }
 
 /// The signature of every translated function: `(cpu: i64, entry: i32)`.

@@ -1,6 +1,8 @@
-//! Fused multiply-add without the x86 FMA extension.
+//! Fused multiply-add: the host's FMA instruction when the target CPU level
+//! has it (x86-64-v3; it rounds per MXCSR like every other op), else
+//! emulated.
 //!
-//! In the default environment (FPCR = 0: round to nearest, no flushing, no
+//! Without FMA, in the default environment (FPCR = 0: round to nearest, no flushing, no
 //! default NaN) it is emulated inline: f32 through an f64 sum rounded to
 //! odd, f64 with Boldo and Melquiond's emulated FMA (exact product by
 //! Dekker splitting, exact sum of the high parts, round-to-odd of the low
@@ -16,16 +18,60 @@
 
 use cranelift_codegen::ir::{
     condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, InstBuilder,
-    Value as ClValue,
+    MemFlagsData, Value as ClValue,
 };
 use cranelift_frontend::FunctionBuilder;
 use vmxlate_abi as abi;
 
 use super::env::Helper;
-use super::lower_fp::{arm_nan, checked, fpcr, inf_times_zero, le, raise, Fmt, FpHost, Tiny};
+use super::lower_fp::{
+    arm_nan, checked, cold_bits, fpcr, inf_times_zero, le, raise, Fmt, FpHost, Tiny,
+};
 
 /// `a * b + c` with one rounding and Arm's NaN and tininess rules.
 pub fn fused(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    a: ClValue,
+    b: ClValue,
+    c: ClValue,
+) -> ClValue {
+    let f = Fmt::of_value(fb, a);
+    let r = if host.has_fma() {
+        fb.ins().fma(a, b, c)
+    } else {
+        emulated(fb, host, a, b, c)
+    };
+    let tiny = Tiny {
+        kind: abi::FP_TINY_FMA,
+        ops: vec![a, b, c],
+    };
+    checked(fb, host, r, Some(tiny), |fb, host| {
+        // FPProcessNaNs3(addend, op1, op2), then the QNaN-addend rule.
+        let n = arm_nan(fb, host, &[c, a, b]);
+        let cc = cold_bits(fb, host, c);
+        let one8 = fb.ins().iconst(types::I8, 1);
+        let c_quiet = fb.ins().bxor(cc.snan, one8);
+        let c_qnan = fb.ins().band(cc.nan, c_quiet);
+        let itz = inf_times_zero(fb, a, b);
+        let special = fb.ins().band(c_qnan, itz);
+        let dn_bits = fb.ins().iconst(f.ity, f.default_nan);
+        let dn = fb.ins().bitcast(f.ty, le(), dn_bits);
+        let cold = fb.create_block();
+        let join = fb.create_block();
+        fb.ins().brif(special, cold, &[], join, &[]);
+        fb.set_cold_block(cold);
+        fb.switch_to_block(cold);
+        raise(fb, host, abi::FPSR_IOC);
+        fb.ins().jump(join, &[]);
+        fb.switch_to_block(join);
+        fb.ins().select(special, dn, n)
+    })
+}
+
+/// The fused result without the x86 FMA extension: inline emulation in
+/// the default environment, else the `vmx_fma` helper.
+fn emulated(
     fb: &mut FunctionBuilder,
     host: &mut dyn FpHost,
     a: ClValue,
@@ -53,9 +99,17 @@ pub fn fused(
             v
         }
     };
-    let flag = fb.ins().iconst(types::I32, i64::from(single));
-    let args = [host.cpu(), wide(fb, a), wide(fb, b), wide(fb, c), flag];
-    let v = host.call(fb, Helper::Fma, &args).expect("helper result");
+    let cpu = host.cpu();
+    let flags = MemFlagsData::trusted();
+    let flag = fb.ins().iconst(types::I64, i64::from(single));
+    fb.ins().store(flags, flag, cpu, abi::OFF_FP_TMP);
+    for (slot, v) in [a, b, c].into_iter().enumerate() {
+        let v = wide(fb, v);
+        fb.ins()
+            .store(flags, v, cpu, abi::OFF_FP_TMP + 8 * (slot as i32 + 1));
+    }
+    host.call(fb, Helper::Fma, &[cpu]);
+    let v = fb.ins().load(types::F64, flags, cpu, abi::OFF_FP_TMP + 40);
     let v = if single {
         fb.ins().fdemote(types::F32, v)
     } else {
@@ -63,32 +117,7 @@ pub fn fused(
     };
     fb.ins().jump(join, &[BlockArg::Value(v)]);
     fb.switch_to_block(join);
-    let tiny = Tiny {
-        kind: abi::FP_TINY_FMA,
-        ops: vec![a, b, c],
-    };
-    checked(fb, host, r, Some(tiny), |fb, host| {
-        // FPProcessNaNs3(addend, op1, op2), then the QNaN-addend rule.
-        let n = arm_nan(fb, host, &[c, a, b]);
-        let c_nan = fb.ins().fcmp(ClFCC::Unordered, c, c);
-        let c_bits = fb.ins().bitcast(f.ity, le(), c);
-        let q = fb.ins().band_imm_s(c_bits, f.quiet);
-        let c_quiet = fb.ins().icmp_imm_s(ClCC::NotEqual, q, 0);
-        let c_qnan = fb.ins().band(c_nan, c_quiet);
-        let itz = inf_times_zero(fb, a, b);
-        let special = fb.ins().band(c_qnan, itz);
-        let dn_bits = fb.ins().iconst(f.ity, f.default_nan);
-        let dn = fb.ins().bitcast(f.ty, le(), dn_bits);
-        let cold = fb.create_block();
-        let join = fb.create_block();
-        fb.ins().brif(special, cold, &[], join, &[]);
-        fb.set_cold_block(cold);
-        fb.switch_to_block(cold);
-        raise(fb, host, abi::FPSR_IOC);
-        fb.ins().jump(join, &[]);
-        fb.switch_to_block(join);
-        fb.ins().select(special, dn, n)
-    })
+    r
 }
 
 /// `(s, e)` with `s = RN(a + b)` and `s + e = a + b` exactly.

@@ -191,6 +191,10 @@ impl FpHost for Host<'_, '_> {
         self.cpu
     }
 
+    fn has_fma(&self) -> bool {
+        self.env.host_fma
+    }
+
     fn call(&mut self, fb: &mut FunctionBuilder, h: Helper, args: &[ClValue]) -> Option<ClValue> {
         let f = import_helper(fb.func, self.helpers, self.env, h);
         let call = fb.ins().call(f, args);
@@ -536,7 +540,7 @@ impl Lowerer<'_, '_> {
                     v
                 } else if is_scalar_fp(inst.op) {
                     lower_fp::lower(&mut self.fb, &mut host, inst, args)
-                } else if matches!(inst.op, Opcode::VFBin | Opcode::VFsqrt) {
+                } else if matches!(inst.op, Opcode::VFBin | Opcode::VFsqrt | Opcode::VFma) {
                     lower_vfp::lower(&mut self.fb, &mut host, inst, args)
                 } else {
                     lower_vec::lower(&mut self.fb, inst, args)

@@ -46,6 +46,8 @@ use crate::ir::{FBinOp, FEst, FloatCC, Imm, InstData, Opcode, Round};
 pub trait FpHost {
     /// The `CpuState` pointer.
     fn cpu(&self) -> ClValue;
+    /// Whether the host has fused multiply-add instructions.
+    fn has_fma(&self) -> bool;
     /// Calls runtime helper `h` with `args`; its result, if it has one.
     fn call(&mut self, fb: &mut FunctionBuilder, h: Helper, args: &[ClValue]) -> Option<ClValue>;
 }
@@ -144,11 +146,17 @@ pub fn lower(
         (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
         (Opcode::Fconvert, _) => convert(fb, host, ty, args[0]),
         (Opcode::FcvtToInt, Imm::FcvtInt((signed, mode))) => {
-            let r = round(fb, host, mode, args[0]);
+            // CVTTSD2SI truncates itself, signalling inexact only for an
+            // in-range value, as Arm does.
+            let r = if mode == Round::Trunc {
+                args[0]
+            } else {
+                round(fb, host, mode, args[0])
+            };
             if signed {
                 fb.ins().fcvt_to_sint_sat(ty, r)
             } else {
-                fb.ins().fcvt_to_uint_sat(ty, r)
+                to_unsigned(fb, host, ty, r)
             }
         }
         (Opcode::IntToF, Imm::Signed(signed)) => int_to_float(fb, ty, args[0], signed),
@@ -362,28 +370,31 @@ pub(super) fn checked(
     out
 }
 
-/// Calls `vmx_fp_tiny` for a result `r` of the smallest normal magnitude.
+/// Calls `vmx_fp_tiny` for a result `r` of the smallest normal magnitude
+/// (arguments and result through `CpuState::fp_tmp`).
 fn tiny_fixup(fb: &mut FunctionBuilder, host: &mut dyn FpHost, t: Tiny, r: ClValue) -> ClValue {
     let single = fb.func.dfg.value_type(r) == types::F32;
-    let wide = |fb: &mut FunctionBuilder, v: ClValue| {
-        if fb.func.dfg.value_type(v) == types::F32 {
+    let cpu = host.cpu();
+    let flags = MemFlagsData::trusted();
+    let kind = t.kind | if single { abi::FP_KIND_SINGLE } else { 0 };
+    let k = fb.ins().iconst(types::I64, i64::from(kind));
+    fb.ins().store(flags, k, cpu, abi::OFF_FP_TMP);
+    let ops = t
+        .ops
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(r, 3 - t.ops.len()));
+    for (slot, v) in ops.chain([r]).enumerate() {
+        let v = if fb.func.dfg.value_type(v) == types::F32 {
             fb.ins().fpromote(types::F64, v)
         } else {
             v
-        }
-    };
-    let mut args = vec![host.cpu()];
-    let kind = t.kind | if single { abi::FP_KIND_SINGLE } else { 0 };
-    args.push(fb.ins().iconst(types::I32, i64::from(kind)));
-    for k in 0..3 {
-        let v = match t.ops.get(k) {
-            Some(&v) => wide(fb, v),
-            None => fb.ins().f64const(0.0),
         };
-        args.push(v);
+        fb.ins()
+            .store(flags, v, cpu, abi::OFF_FP_TMP + 8 * (slot as i32 + 1));
     }
-    args.push(wide(fb, r));
-    let v = host.call(fb, Helper::FpTiny, &args).expect("helper result");
+    host.call(fb, Helper::FpTiny, &[cpu]);
+    let v = fb.ins().load(types::F64, flags, cpu, abi::OFF_FP_TMP + 40);
     if single {
         fb.ins().fdemote(types::F32, v)
     } else {
@@ -398,27 +409,59 @@ fn tiny_fixup(fb: &mut FunctionBuilder, host: &mut dyn FpHost, t: Tiny, r: ClVal
 pub(super) fn arm_nan(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ops: &[ClValue]) -> ClValue {
     let f = Fmt::of_value(fb, ops[0]);
     let dn = fb.ins().iconst(f.ity, f.default_nan);
-    let info: Vec<(ClValue, ClValue, ClValue)> = ops
-        .iter()
-        .map(|&op| {
-            let bits = fb.ins().bitcast(f.ity, le(), op);
-            let nan = fb.ins().fcmp(ClFCC::Unordered, op, op);
-            let quiet = fb.ins().bor_imm_s(bits, f.quiet);
-            (bits, nan, quiet)
-        })
-        .collect();
+    let info: Vec<ColdBits> = ops.iter().map(|&op| cold_bits(fb, host, op)).collect();
     let mut r = dn;
-    for &(_, nan, quiet) in info.iter().rev() {
-        r = fb.ins().select(nan, quiet, r);
+    for c in info.iter().rev() {
+        r = fb.ins().select(c.nan, c.quietened, r);
     }
-    for &(bits, nan, quiet) in info.iter().rev() {
-        let q = fb.ins().band_imm_s(bits, f.quiet);
-        let signalling = fb.ins().icmp_imm_s(ClCC::Equal, q, 0);
-        let s = fb.ins().band(nan, signalling);
-        r = fb.ins().select(s, quiet, r);
+    for c in info.iter().rev() {
+        r = fb.ins().select(c.snan, c.quietened, r);
     }
     let r = default_nan_if_dn(fb, host, f, r);
     fb.ins().bitcast(f.ty, le(), r)
+}
+
+/// An operand's bits and NaN class, computed on a cold path.
+pub(super) struct ColdBits {
+    /// Is a NaN.
+    pub nan: ClValue,
+    /// Is a signalling NaN.
+    pub snan: ClValue,
+    /// The bits with the quiet bit set.
+    pub quietened: ClValue,
+}
+
+/// Classifies `op` with integer operations on bits that depend on a load
+/// made here: Cranelift would otherwise hoist this cold-path work on
+/// loop-invariant operands out of loops, where it costs registers.
+pub(super) fn cold_bits(fb: &mut FunctionBuilder, host: &mut dyn FpHost, op: ClValue) -> ColdBits {
+    let f = Fmt::of_value(fb, op);
+    let fpcr = fpcr(fb, host);
+    // FPCR bit 31 is RES0: a zero Cranelift cannot see through.
+    let zero = fb.ins().ushr_imm_u(fpcr, 31);
+    let zero = if f.ity == types::I64 {
+        fb.ins().uextend(types::I64, zero)
+    } else {
+        zero
+    };
+    let bits = fb.ins().bitcast(f.ity, le(), op);
+    let bits = fb.ins().bor(bits, zero);
+    let magnitude = fb.ins().band_imm_s(bits, !(1i64 << (f.ity.bits() - 1)));
+    let inf = if f.ity == types::I64 {
+        0x7ff0_0000_0000_0000
+    } else {
+        0x7f80_0000
+    };
+    let nan = fb.ins().icmp_imm_s(ClCC::SignedGreaterThan, magnitude, inf);
+    let q = fb.ins().band_imm_s(bits, f.quiet);
+    let signalling = fb.ins().icmp_imm_s(ClCC::Equal, q, 0);
+    let snan = fb.ins().band(nan, signalling);
+    let quietened = fb.ins().bor_imm_s(bits, f.quiet);
+    ColdBits {
+        nan,
+        snan,
+        quietened,
+    }
 }
 
 /// `bits` (of format `f`), or the default NaN when FPCR.DN is set.
@@ -455,6 +498,52 @@ fn convert(fb: &mut FunctionBuilder, host: &mut dyn FpHost, to: ClType, a: ClVal
         let bits = default_nan_if_dn(fb, host, f, bits);
         fb.ins().bitcast(f.ty, le(), bits)
     })
+}
+
+/// FCVT*U after rounding: truncates `r`, saturating with IOC (NaN and
+/// anything at or below -1 give 0, too large gives the maximum). The
+/// in-range conversion is a signed one, so it signals inexact exactly when
+/// Arm does; Cranelift's `fcvt_to_uint_sat` signals differently per CPU
+/// level.
+fn to_unsigned(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ty: ClType, r: ClValue) -> ClValue {
+    let f = Fmt::of_value(fb, r);
+    let minus_one = f.constant(fb, -1.0);
+    let limit = f.constant(fb, 2f64.powi(ty.bits() as i32));
+    let above = fb.ins().fcmp(ClFCC::GreaterThan, r, minus_one);
+    let below = fb.ins().fcmp(ClFCC::LessThan, r, limit);
+    let ok = fb.ins().band(above, below);
+    let in_b = fb.create_block();
+    let out_b = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, ty);
+    fb.ins().brif(ok, in_b, &[], out_b, &[]);
+    fb.switch_to_block(in_b);
+    let v = if ty == types::I64 {
+        // Values from 2^63 are converted less 2^63 (exactly), then the top
+        // bit is put back.
+        let top = f.constant(fb, 2f64.powi(63));
+        let big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, top);
+        let rb = fb.ins().select(big, r, top);
+        let low = fb.ins().fsub(rb, top);
+        let r2 = fb.ins().select(big, low, r);
+        let i = fb.ins().fcvt_to_sint_sat(types::I64, r2);
+        let hi = fb.ins().bor_imm_s(i, i64::MIN);
+        fb.ins().select(big, hi, i)
+    } else {
+        let i = fb.ins().fcvt_to_sint_sat(types::I64, r);
+        fb.ins().ireduce(ty, i)
+    };
+    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.set_cold_block(out_b);
+    fb.switch_to_block(out_b);
+    raise(fb, host, abi::FPSR_IOC);
+    let max = fb.ins().iconst(ty, -1);
+    let zero = fb.ins().iconst(ty, 0);
+    let high = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, limit);
+    let v = fb.ins().select(high, max, zero);
+    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.switch_to_block(join);
+    out
 }
 
 /// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit
@@ -566,20 +655,18 @@ pub(super) fn binary(
             };
             checked(fb, host, r, None, |fb, host| {
                 // A quiet NaN against a number gives the number.
-                let f = Fmt::of_value(fb, a);
-                let quiet = |fb: &mut FunctionBuilder, v: ClValue| {
-                    let bits = fb.ins().bitcast(f.ity, le(), v);
-                    let q = fb.ins().band_imm_s(bits, f.quiet);
-                    let nan = fb.ins().fcmp(ClFCC::Unordered, v, v);
-                    let is_q = fb.ins().icmp_imm_s(ClCC::NotEqual, q, 0);
-                    (nan, fb.ins().band(nan, is_q))
+                let ca = cold_bits(fb, host, a);
+                let cb = cold_bits(fb, host, b);
+                let one8 = fb.ins().iconst(types::I8, 1);
+                let quiet = |fb: &mut FunctionBuilder, c: &ColdBits| {
+                    let not_s = fb.ins().bxor(c.snan, one8);
+                    fb.ins().band(c.nan, not_s)
                 };
-                let (a_nan, a_q) = quiet(fb, a);
-                let (b_nan, b_q) = quiet(fb, b);
+                let (a_nan, a_q) = (ca.nan, quiet(fb, &ca));
+                let (b_nan, b_q) = (cb.nan, quiet(fb, &cb));
                 let n = arm_nan(fb, host, &[a, b]);
-                let one = fb.ins().iconst(types::I8, 1);
-                let b_num = fb.ins().bxor(b_nan, one);
-                let a_num = fb.ins().bxor(a_nan, one);
+                let b_num = fb.ins().bxor(b_nan, one8);
+                let a_num = fb.ins().bxor(a_nan, one8);
                 let take_b = fb.ins().band(a_q, b_num);
                 let take_a = fb.ins().band(b_q, a_num);
                 let r = fb.ins().select(take_a, a, n);
@@ -775,523 +862,7 @@ pub(super) fn round(
     }
 }
 
-/// A tiny JIT for tests: compiles a Cranelift function with the project's
-/// ISA settings, maps it executable and hands out its address.
 #[cfg(test)]
-pub mod jit {
-    use crate::backend::env::Helper;
-    use crate::ir::{Imm, InstData, Opcode, Type, Value};
-
-    use super::FpHost;
-    use cranelift_codegen::ir::{types, InstBuilder, Value as ClValue};
-    use vmxlate_abi::CpuState;
-
-    /// A marker `stub_tiny` ORs into `CpuState::fpsr`.
-    pub const TINY_CALLED: u32 = 1 << 31;
-
-    extern "C" fn stub_tiny(cpu: *mut CpuState, _k: u32, _a: f64, _b: f64, _c: f64, r: f64) -> f64 {
-        // SAFETY: tests pass a valid CpuState.
-        unsafe { (*cpu).fpsr |= TINY_CALLED };
-        r
-    }
-
-    extern "C" fn stub_fma(_cpu: *mut CpuState, a: f64, b: f64, c: f64, single: u32) -> f64 {
-        if single != 0 {
-            f64::from((a as f32).mul_add(b as f32, c as f32))
-        } else {
-            a.mul_add(b, c)
-        }
-    }
-
-    /// An [`FpHost`] for JIT tests: the `CpuState` pointer is a function
-    /// argument and helpers are test stubs called by address.
-    pub struct TestHost {
-        /// The `CpuState` pointer.
-        pub cpu: ClValue,
-    }
-
-    impl FpHost for TestHost {
-        fn cpu(&self) -> ClValue {
-            self.cpu
-        }
-
-        fn call(
-            &mut self,
-            fb: &mut cranelift_frontend::FunctionBuilder,
-            h: Helper,
-            args: &[ClValue],
-        ) -> Option<ClValue> {
-            let addr = match h {
-                Helper::FpTiny => stub_tiny as *const u8,
-                Helper::Fma => stub_fma as *const u8,
-                _ => panic!("no test stub for {h:?}"),
-            };
-            let sig = fb.import_signature(h.decl().1);
-            let callee = fb.ins().iconst(types::I64, addr as i64);
-            let call = fb.ins().call_indirect(sig, callee, args);
-            fb.inst_results(call).first().copied()
-        }
-    }
-
-    /// An instruction with no operands wired, for lowering tests.
-    pub fn inst(op: Opcode, ty: Type, imm: Imm) -> InstData {
-        InstData {
-            op,
-            ty,
-            args: [Value::from_u32(0); 3],
-            imm,
-            result: None,
-            pc: 0,
-        }
-    }
-
-    use cranelift_codegen::control::ControlPlane;
-    use cranelift_codegen::ir::{AbiParam, Function, Signature, UserFuncName};
-    use cranelift_codegen::isa::CallConv;
-    use cranelift_codegen::Context;
-    use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-
-    use crate::backend::isa::{build, CpuLevel};
-
-    extern "C" {
-        fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> *mut u8;
-    }
-
-    /// Builds `fn(params) -> rets` with `body` (which must end the block
-    /// with a return) and returns its entry address. The code is leaked.
-    pub fn compile(
-        params: &[cranelift_codegen::ir::Type],
-        rets: &[cranelift_codegen::ir::Type],
-        body: impl FnOnce(&mut FunctionBuilder, &[cranelift_codegen::ir::Value]),
-    ) -> *const u8 {
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns.extend(rets.iter().map(|t| AbiParam::new(*t)));
-        let mut func = Function::with_name_signature(UserFuncName::testcase("t"), sig);
-        let mut fctx = FunctionBuilderContext::new();
-        {
-            let mut fb = FunctionBuilder::new(&mut func, &mut fctx);
-            let block = fb.create_block();
-            fb.append_block_params_for_function_params(block);
-            fb.switch_to_block(block);
-            fb.seal_block(block);
-            let args = fb.block_params(block).to_vec();
-            body(&mut fb, &args);
-            fb.seal_all_blocks();
-            fb.finalize(crate::backend::isa::frontend_config());
-        }
-        let isa = build(CpuLevel::V2, true).expect("isa");
-        let mut ctx = Context::for_function(func);
-        let code = ctx
-            .compile(&*isa, &mut ControlPlane::default())
-            .expect("compiles");
-        let bytes = code.code_buffer().to_vec();
-        assert!(code.buffer.relocs().is_empty(), "code needs relocations");
-        // SAFETY: a fresh private anonymous RWX mapping, filled once.
-        unsafe {
-            let p = mmap(std::ptr::null_mut(), bytes.len().max(1), 7, 0x22, -1, 0);
-            assert!(p as isize != -1, "mmap");
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-            p
-        }
-    }
-}
-
+pub mod jit;
 #[cfg(test)]
-mod tests {
-    use cranelift_codegen::ir::{types, InstBuilder};
-    use vmxlate_abi::{CpuState, FPCR_DN, FPCR_RMODE_SHIFT, FPSR_IOC};
-
-    use super::jit::{compile, inst, TestHost};
-    use super::*;
-    use crate::ir::{Lanes, Type};
-
-    type F3 = extern "C" fn(*mut CpuState, f64, f64, f64) -> f64;
-
-    /// Compiles one f64 op taking `arity` of the three float arguments.
-    fn f64_fn(op: Opcode, imm: Imm, arity: usize) -> F3 {
-        let t = types::F64;
-        let code = compile(&[types::I64, t, t, t], &[t], |fb, args| {
-            let mut host = TestHost { cpu: args[0] };
-            let r = lower(
-                fb,
-                &mut host,
-                &inst(op, Type::F64, imm),
-                &args[1..1 + arity],
-            );
-            fb.ins().return_(&[r]);
-        });
-        // SAFETY: compiled with exactly this signature.
-        unsafe { std::mem::transmute::<*const u8, F3>(code) }
-    }
-
-    fn f32_fma() -> extern "C" fn(*mut CpuState, f32, f32, f32) -> f32 {
-        let t = types::F32;
-        let code = compile(&[types::I64, t, t, t], &[t], |fb, args| {
-            let mut host = TestHost { cpu: args[0] };
-            let r = lower(
-                fb,
-                &mut host,
-                &inst(Opcode::Fma, Type::F32, Imm::None),
-                &args[1..],
-            );
-            fb.ins().return_(&[r]);
-        });
-        // SAFETY: compiled with exactly this signature.
-        unsafe {
-            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, f32, f32, f32) -> f32>(
-                code,
-            )
-        }
-    }
-
-    /// xorshift64*: deterministic test inputs.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        /// A double with a random sign, mantissa and an exponent in
-        /// `-range..range`.
-        fn f64(&mut self, range: i64) -> f64 {
-            let r = self.next();
-            let e = (r >> 40) as i64 % (2 * range) - range;
-            let m = f64::from_bits(0x3ff0_0000_0000_0000 | (self.next() >> 12));
-            let v = m * 2f64.powi(e as i32);
-            if r & 1 == 1 {
-                -v
-            } else {
-                v
-            }
-        }
-    }
-
-    fn bits(x: f64) -> u64 {
-        x.to_bits()
-    }
-
-    fn nan(b: u64) -> f64 {
-        f64::from_bits(b)
-    }
-
-    #[test]
-    fn fma_f64_is_correctly_rounded() {
-        let f = f64_fn(Opcode::Fma, Imm::None, 3);
-        let mut cpu = CpuState::default();
-        let mut rng = Rng(0x1234_5678_9abc_def1);
-        for k in 0..200_000 {
-            let a = rng.f64(60);
-            let b = rng.f64(60);
-            // Make c cancel with a*b most of the time: the hard cases.
-            let c = if k % 2 == 0 {
-                -(a * b) * (1.0 + rng.f64(40) * 1e-14)
-            } else {
-                rng.f64(120)
-            };
-            let want = a.mul_add(b, c);
-            let got = f(&mut cpu, a, b, c);
-            assert_eq!(got.to_bits(), want.to_bits(), "fma({a:e}, {b:e}, {c:e})");
-        }
-        assert_eq!(f(&mut cpu, f64::INFINITY, 1.0, 1.0), f64::INFINITY);
-        assert_eq!(f(&mut cpu, 1e300, 1e300, 1.0), f64::INFINITY);
-        assert_eq!(bits(f(&mut cpu, 0.0, 5.0, -0.0)), bits(0.0));
-    }
-
-    #[test]
-    fn fma_f32_is_correctly_rounded() {
-        let f = f32_fma();
-        let mut cpu = CpuState::default();
-        let mut rng = Rng(0xfeed_beef_cafe_f00d);
-        for k in 0..200_000 {
-            let a = rng.f64(30) as f32;
-            let b = rng.f64(30) as f32;
-            let c = if k % 2 == 0 {
-                -(a * b) * (1.0 + rng.f64(20) as f32 * 1e-6)
-            } else {
-                rng.f64(60) as f32
-            };
-            let want = a.mul_add(b, c);
-            let got = f(&mut cpu, a, b, c);
-            assert_eq!(got.to_bits(), want.to_bits(), "fmaf({a:e}, {b:e}, {c:e})");
-        }
-    }
-
-    #[test]
-    fn fma_nans_follow_fpmuladd() {
-        let f = f64_fn(Opcode::Fma, Imm::None, 3);
-        let mut cpu = CpuState::default();
-        let qa = nan(0x7ff8_0000_0000_000a);
-        let sb = nan(0x7ff0_0000_0000_000b);
-        let qc = nan(0xfff8_0000_0000_000c);
-        // Addend first among quiet NaNs; any signalling NaN before them.
-        assert_eq!(bits(f(&mut cpu, qa, 1.0, qc)), 0xfff8_0000_0000_000c);
-        assert_eq!(bits(f(&mut cpu, qa, sb, qc)), 0x7ff8_0000_0000_000b);
-        assert_eq!(cpu.fpsr, 0);
-        // Quiet-NaN addend with infinity times zero: default NaN and IOC.
-        assert_eq!(
-            bits(f(&mut cpu, f64::INFINITY, 0.0, qc)),
-            0x7ff8_0000_0000_0000
-        );
-        assert_eq!(cpu.fpsr, FPSR_IOC);
-        // Outside the default FPCR the helper computes the fused result.
-        cpu.fpcr = 3 << FPCR_RMODE_SHIFT;
-        assert_eq!(f(&mut cpu, 0.1, 10.0, -1.0), 0.1f64.mul_add(10.0, -1.0));
-    }
-
-    #[test]
-    fn min_max_and_nm_follow_arm() {
-        let min = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Min), 2);
-        let minnm = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::MinNum), 2);
-        let maxnm = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::MaxNum), 2);
-        let c = &mut CpuState::default();
-        assert!(min(c, f64::NAN, 1.0, 0.0).is_nan());
-        assert!(min(c, 1.0, f64::NAN, 0.0).is_nan());
-        assert_eq!(bits(min(c, 0.0, -0.0, 0.0)), bits(-0.0));
-        assert_eq!(bits(min(c, -0.0, 0.0, 0.0)), bits(-0.0));
-        assert_eq!(minnm(c, f64::NAN, 1.0, 0.0), 1.0);
-        assert_eq!(minnm(c, 2.0, f64::NAN, 0.0), 2.0);
-        assert_eq!(maxnm(c, f64::NAN, -1.0, 0.0), -1.0);
-        assert_eq!(maxnm(c, 3.0, 4.0, 0.0), 4.0);
-        assert!(maxnm(c, f64::NAN, f64::NAN, 0.0).is_nan());
-        // FPMinNum replaces only a quiet NaN: a signalling one propagates.
-        let s = nan(0x7ff0_0000_0000_0001);
-        assert_eq!(bits(minnm(c, s, 1.0, 0.0)), 0x7ff8_0000_0000_0001);
-        // FMIN of two quiet NaNs: the first.
-        let q2 = nan(0xfff8_0000_0000_0002);
-        assert_eq!(bits(min(c, q2, f64::NAN, 0.0)), 0xfff8_0000_0000_0002);
-    }
-
-    #[test]
-    fn nan_results_follow_fpprocessnans() {
-        let add = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Add), 2);
-        let sub = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Sub), 2);
-        let sqrt = f64_fn(Opcode::Fsqrt, Imm::None, 1);
-        let c = &mut CpuState::default();
-        assert_eq!(
-            bits(sub(c, f64::INFINITY, f64::INFINITY, 0.0)),
-            0x7ff8_0000_0000_0000
-        );
-        assert_eq!(bits(sqrt(c, -1.0, 0.0, 0.0)), 0x7ff8_0000_0000_0000);
-        let neg_nan = nan(0xfff8_0000_0000_0001);
-        assert_eq!(bits(sub(c, neg_nan, 1.0, 0.0)), bits(neg_nan));
-        // x86 would return the first operand; Arm the signalling one.
-        let q = nan(0x7ff8_0000_0000_0005);
-        let s = nan(0x7ff0_0000_0000_0007);
-        assert_eq!(bits(add(c, q, s, 0.0)), 0x7ff8_0000_0000_0007);
-        assert_eq!(bits(add(c, 1.0, q, 0.0)), bits(q));
-        // FPCR.DN: every NaN result is the default NaN.
-        c.fpcr = FPCR_DN;
-        assert_eq!(bits(add(c, neg_nan, 1.0, 0.0)), 0x7ff8_0000_0000_0000);
-        assert_eq!(bits(sqrt(c, q, 0.0, 0.0)), 0x7ff8_0000_0000_0000);
-    }
-
-    #[test]
-    fn smallest_normal_results_reach_the_tininess_helper() {
-        let mul = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::Mul), 2);
-        let c = &mut CpuState::default();
-        // The exact product is DBL_MIN * (1 - 2^-54): rounds up to DBL_MIN.
-        let a = f64::from_bits(0x3ff0_0000_0200_0000); // 1 + 2^-27
-        let b = f64::from_bits(0x000f_ffff_fe00_0000); // (1 - 2^-27) * 2^-1022
-        let r = mul(c, a, b, 0.0);
-        assert_eq!(r, f64::MIN_POSITIVE);
-        assert_eq!(c.fpsr, super::jit::TINY_CALLED);
-        c.fpsr = 0;
-        assert_eq!(mul(c, 3.0, 5.0, 0.0), 15.0);
-        assert_eq!(c.fpsr, 0);
-    }
-
-    #[test]
-    fn rounding_by_fpcr_mode() {
-        let f = f64_fn(Opcode::Fround, Imm::Round(Round::CurrentExact), 1);
-        let c = &mut CpuState::default();
-        for (mode, x, want) in [
-            (0, 2.5, 2.0),
-            (0, 3.5, 4.0),
-            (1, 2.1, 3.0),
-            (2, -2.1, -3.0),
-            (3, -2.9, -2.0),
-            (1, -0.5, -0.0),
-        ] {
-            c.fpcr = mode << FPCR_RMODE_SHIFT;
-            assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "mode {mode} x {x}");
-        }
-    }
-
-    #[test]
-    fn step_and_mulx_special_cases() {
-        let recps = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::RecipStep), 2);
-        let rsqrts = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::RsqrtStep), 2);
-        let mulx = f64_fn(Opcode::FBin, Imm::FBin(FBinOp::MulX), 2);
-        let c = &mut CpuState::default();
-        assert_eq!(recps(c, 0.5, 3.0, 0.0), 0.5);
-        assert_eq!(recps(c, f64::INFINITY, 0.0, 0.0), 2.0);
-        assert_eq!(rsqrts(c, 1.0, 1.0, 0.0), 1.0);
-        assert_eq!(rsqrts(c, -0.0, f64::INFINITY, 0.0), 1.5);
-        assert_eq!(mulx(c, f64::NEG_INFINITY, 0.0, 0.0), -2.0);
-        assert_eq!(mulx(c, 3.0, -2.0, 0.0), -6.0);
-        assert_eq!(c.fpsr, 0);
-    }
-
-    #[test]
-    fn ties_away_rounding() {
-        let f = f64_fn(Opcode::Fround, Imm::Round(Round::TiesAway), 1);
-        let c = &mut CpuState::default();
-        for (x, want) in [
-            (0.5, 1.0),
-            (-0.5, -1.0),
-            (2.5, 3.0),
-            (-2.5, -3.0),
-            (0.49999999999999994, 0.0),
-            (-0.3, -0.0),
-            (4503599627370497.0, 4503599627370497.0),
-            (f64::INFINITY, f64::INFINITY),
-        ] {
-            assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "round({x})");
-        }
-        assert!(f(c, f64::NAN, 0.0, 0.0).is_nan());
-    }
-
-    fn mxcsr() -> u32 {
-        let mut v = 0u32;
-        // SAFETY: STMXCSR into a local.
-        unsafe { core::arch::asm!("stmxcsr [{}]", in(reg) &mut v) };
-        v
-    }
-
-    fn clear_mxcsr_flags() {
-        let v = mxcsr() & !0x3f;
-        // SAFETY: the current MXCSR with its flags cleared.
-        unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &v) };
-    }
-
-    #[test]
-    fn frint_rounds_exactly_without_inexact() {
-        type Reference = fn(f64) -> f64;
-        let modes: [(Round, Reference); 5] = [
-            (Round::Nearest, f64::round_ties_even),
-            (Round::Floor, f64::floor),
-            (Round::Ceil, f64::ceil),
-            (Round::Trunc, f64::trunc),
-            (Round::TiesAway, f64::round),
-        ];
-        let c = &mut CpuState::default();
-        let mut rng = Rng(0x05ee_d0ff_10a7);
-        for (mode, want) in modes {
-            let f = f64_fn(Opcode::Fround, Imm::Round(mode), 1);
-            let mut xs = vec![
-                0.0,
-                -0.0,
-                0.5,
-                -0.5,
-                1.5,
-                2.5,
-                -2.5,
-                0.49999999999999994,
-                1.0,
-                -1.0,
-                4503599627370495.5,
-                4503599627370497.0,
-                1e300,
-                f64::MIN_POSITIVE,
-                5e-324,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                3.999999999999999,
-            ];
-            xs.extend((0..20_000).map(|_| rng.f64(60)));
-            for x in xs {
-                clear_mxcsr_flags();
-                let r = f(c, x, 0.0, 0.0);
-                // DE (bit 1) has no Arm counterpart and is never reported.
-                assert_eq!(mxcsr() & 0x3d, 0, "{mode:?} {x:e} raised flags");
-                assert_eq!(bits(r), bits(want(x)), "{mode:?} {x:e}");
-            }
-            assert_eq!(
-                bits(f(c, nan(0x7ff0_0000_0000_0001), 0.0, 0.0)),
-                0x7ff8_0000_0000_0001
-            );
-        }
-        // f32 too.
-        let t = types::F32;
-        let code = compile(&[types::I64, t], &[t], |fb, args| {
-            let mut host = TestHost { cpu: args[0] };
-            let i = inst(Opcode::Fround, Type::F32, Imm::Round(Round::Nearest));
-            let r = lower(fb, &mut host, &i, &args[1..]);
-            fb.ins().return_(&[r]);
-        });
-        // SAFETY: compiled with exactly this signature.
-        let g = unsafe {
-            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, f32) -> f32>(code)
-        };
-        for x in [
-            0.5f32, 1.5, 2.5, -3.5, 8388607.5, 8388609.0, -0.25, 1e30, 1.4e-45,
-        ] {
-            assert_eq!(g(c, x).to_bits(), x.round_ties_even().to_bits(), "{x:e}");
-        }
-    }
-
-    fn cvt_fn<R>(ty: Type, rt: types::Type, signed: bool, mode: Round) -> extern "C" fn(f64) -> R {
-        let code = compile(&[types::F64], &[rt], |fb, args| {
-            let zero = fb.ins().iconst(types::I64, 0);
-            let mut host = TestHost { cpu: zero };
-            let i = inst(Opcode::FcvtToInt, ty, Imm::FcvtInt((signed, mode)));
-            let r = lower(fb, &mut host, &i, args);
-            fb.ins().return_(&[r]);
-        });
-        // SAFETY: compiled with exactly this signature.
-        unsafe { std::mem::transmute::<*const u8, extern "C" fn(f64) -> R>(code) }
-    }
-
-    #[test]
-    fn conversions_saturate() {
-        let f = cvt_fn::<i32>(Type::I32, types::I32, true, Round::Nearest);
-        assert_eq!(f(2.5), 2);
-        assert_eq!(f(-3.5), -4);
-        assert_eq!(f(1e20), i32::MAX);
-        assert_eq!(f(-1e20), i32::MIN);
-        assert_eq!(f(f64::NAN), 0);
-        let g = cvt_fn::<u64>(Type::I64, types::I64, false, Round::TiesAway);
-        assert_eq!(g(2.5), 3);
-        assert_eq!(g(-2.5), 0);
-        assert_eq!(g(1e30), u64::MAX);
-        assert_eq!(g(1.8e19), 18_000_000_000_000_000_000);
-    }
-
-    #[test]
-    fn packed_arithmetic_fixes_nan_lanes() {
-        let code = compile(&[types::I64, types::I64, types::I64], &[], |fb, args| {
-            let mut host = TestHost { cpu: args[0] };
-            let flags = cranelift_codegen::ir::MemFlagsData::trusted();
-            let a = fb.ins().load(types::I8X16, flags, args[1], 0);
-            let b = fb.ins().load(types::I8X16, flags, args[1], 16);
-            let i = inst(
-                Opcode::VFBin,
-                Type::V128,
-                Imm::VFBin((FBinOp::Add, Lanes::I64x2)),
-            );
-            let r = super::super::lower_vfp::lower(fb, &mut host, &i, &[a, b]);
-            fb.ins().store(flags, r, args[2], 0);
-            fb.ins().return_(&[]);
-        });
-        // SAFETY: compiled with exactly this signature.
-        let f = unsafe {
-            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, *const f64, *mut f64)>(
-                code,
-            )
-        };
-        let c = &mut CpuState::default();
-        let q = nan(0x7ff8_0000_0000_0005);
-        let s = nan(0x7ff0_0000_0000_0007);
-        let input = [1.5, q, 2.0, s];
-        let mut out = [0.0; 2];
-        f(c, input.as_ptr(), out.as_mut_ptr());
-        assert_eq!(out[0], 3.5);
-        assert_eq!(bits(out[1]), 0x7ff8_0000_0000_0007);
-        let input = [1.0, f64::INFINITY, 2.0, f64::NEG_INFINITY];
-        f(c, input.as_ptr(), out.as_mut_ptr());
-        assert_eq!((out[0], bits(out[1])), (3.0, 0x7ff8_0000_0000_0000));
-    }
-}
+mod tests;

@@ -1,4 +1,5 @@
-//! Lowering of packed FP ops (`VFBin`, `VFsqrt`) to SSE packed arithmetic.
+//! Lowering of packed FP ops (`VFBin`, `VFsqrt`, `VFma`) to SSE packed
+//! arithmetic (FMA only at x86-64-v3; below it, `VFma` is lane by lane).
 //!
 //! Packed ADDPS/SUBPS/MULPS/DIVPS/SQRTPS (and the PD forms) round and flag
 //! exactly as the scalar forms do under the MXCSR that mirrors FPCR, so
@@ -16,6 +17,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::FunctionBuilder;
 
+use super::fp_fma;
 use super::lower_fp::{binary, checked_sqrt, le, Fmt, FpHost};
 use crate::ir::{FBinOp, Imm, InstData, Lanes, Opcode};
 
@@ -28,7 +30,7 @@ fn fvty(l: Lanes) -> ClType {
     }
 }
 
-/// Lowers `VFBin` or `VFsqrt`; `args` are its lowered operands.
+/// Lowers `VFBin`, `VFsqrt` or `VFma`; `args` are its lowered operands.
 pub fn lower(
     fb: &mut FunctionBuilder,
     host: &mut dyn FpHost,
@@ -61,6 +63,31 @@ pub fn lower(
                 let x = fb.ins().extractlane(a, k);
                 checked_sqrt(fb, host, x)
             })
+        }
+        (Opcode::VFma, Imm::Lanes(l)) => {
+            let vt = fvty(l);
+            let v: Vec<ClValue> = args
+                .iter()
+                .map(|&x| fb.ins().bitcast(vt, le(), x))
+                .collect();
+            let lane = |fb: &mut FunctionBuilder, host: &mut dyn FpHost, k: u8| {
+                let x = fb.ins().extractlane(v[0], k);
+                let y = fb.ins().extractlane(v[1], k);
+                let z = fb.ins().extractlane(v[2], k);
+                fp_fma::fused(fb, host, x, y, z)
+            };
+            if host.has_fma() {
+                let r = fb.ins().fma(v[0], v[1], v[2]);
+                checked(fb, host, r, true, lane)
+            } else {
+                // No packed emulation: every lane goes through the scalar one.
+                let mut r = v[2];
+                for k in 0..vt.lane_count() as u8 {
+                    let s = lane(fb, host, k);
+                    r = fb.ins().insertlane(r, s, k);
+                }
+                r
+            }
         }
         (op, imm) => unreachable!("not a packed FP op: {op:?} {imm:?}"),
     };

@@ -158,6 +158,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         trap_text,
         trap_offsets: &trap_offsets,
         strict_abi: opts.strict_abi,
+        host_fma: matches!(opts.cpu, CpuLevel::V3),
     };
     let machines: Vec<Result<Machine, String>> = funcs
         .par_iter()

@@ -219,6 +219,8 @@ define_ops! {
     VFBin "vfbin" fn vfbin(a, b) imm VFBin((FBinOp, Lanes)) => value, Pure;
     /// Square root of every lane of a float vector.
     VFsqrt "vfsqrt" fn vfsqrt(a) imm Lanes(Lanes) => value, Pure;
+    /// Fused `a * b + c` on every lane of a float vector (as `Fma`).
+    VFma "vfma" fn vfma(a, b, c) imm Lanes(Lanes) => value, Pure;
 
     // ---- vectors ----
     /// Lane-wise binary operation.

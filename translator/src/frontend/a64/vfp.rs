@@ -1,20 +1,25 @@
 //! Advanced SIMD floating point: `.2s/.4s/.2d` arithmetic, by-element
-//! (`v.s[i]`, `v.d[i]`) and SIMD scalar forms, FMLA/FMLS, pairwise and
-//! across-lanes FADD/FMAX/FMIN, compares into lane masks, FRINT*, and the
-//! int<->float and precision conversions (FCVTZS/FCVTZU/SCVTF/UCVTF,
-//! FCVTL/FCVTL2/FCVTN/FCVTN2).
+//! (`v.s[i]`, `v.d[i]`) and SIMD scalar forms, FMLA/FMLS, FMULX, FRECPS/
+//! FRSQRTS, FRECPE/FRSQRTE/FRECPX, pairwise and across-lanes FADD/FMAX/
+//! FMIN, compares into lane masks, FRINT*, and the int<->float (also
+//! fixed-point `#fbits`) and precision conversions (FCVTZS/FCVTZU/SCVTF/
+//! UCVTF..., FCVTL/FCVTL2/FCVTN/FCVTN2 between half, single and double).
 //!
-//! Each lane is lifted onto the scalar FP ops, so every lane has exactly the
-//! scalar semantics (Arm NaN rules for FMAX/FMIN/FMAXNM/FMINNM, one rounding
-//! for FMLA/FMLS, saturating conversions with NaN giving 0) without vector
-//! FP ops in the IR.
+//! FADD/FSUB/FMUL/FDIV/FSQRT and FMLA/FMLS become one packed op each
+//! (`vfbin`, `vfsqrt`, `vfma`), whose lowering gives every lane exactly the
+//! scalar semantics; a 64-bit form pads the unused upper lanes with 1.0
+//! (which raises no exception) and clears them in the result. The other
+//! forms are lifted lane by lane onto the scalar FP ops (Arm NaN rules for
+//! FMAX/FMIN/FMAXNM/FMINNM, saturating conversions with NaN giving 0).
+//! Ordered compares (FCMGE/FCMGT/FCMLE/FCMLT/FACGE/FACGT) signal IOC for
+//! quiet NaNs too.
 //!
 //! Invariants: a result is built on a zero vector, so a 64-bit or scalar
 //! result clears the rest of the destination (FCVTN2 alone starts from the
 //! destination and keeps its low half). Every handler decodes all operands
 //! before it emits IR, so a refused form leaves nothing behind for the
-//! dispatcher's next attempt. Half-precision lanes and fixed-point
-//! (`#fbits`) vector conversions are refused.
+//! dispatcher's next attempt. Half-precision arithmetic lanes (FEAT_FP16)
+//! are refused.
 
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
@@ -196,6 +201,27 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
         if d.count > 1 {
             packed(cx, d, &[n, m], |cx, l, v| {
                 cx.b.vfbin(Type::V128, v[0], v[1], (op, l))
+            });
+            return Ok(());
+        }
+    }
+    if let (Bin::Fused { negate }, Some(m)) = (op, m) {
+        if d.count > 1 {
+            packed(cx, d, &[n, m, d], |cx, l, v| {
+                // FMLS negates the first product operand (FPNeg: the sign
+                // bit, NaNs included).
+                let a = if negate {
+                    let sign = if l == Lanes::I32x4 {
+                        0x8000_0000u128 * 0x0000_0001_0000_0001_0000_0001_0000_0001
+                    } else {
+                        (1u128 << 63) | (1u128 << 127)
+                    };
+                    let sign = cx.b.vconst(Type::V128, sign);
+                    cx.b.vbin(Type::V128, v[0], sign, (VBinOp::Xor, Lanes::I64x2))
+                } else {
+                    v[0]
+                };
+                cx.b.vfma(Type::V128, a, v[1], v[2], l)
             });
             return Ok(());
         }
@@ -497,7 +523,7 @@ mod tests {
             ir.contains("vfbin") && ir.contains("VFBin((Add, I64x2))"),
             "{ir}"
         );
-        assert_eq!(ir.matches(":f32 = fma").count(), 4, "{ir}");
+        assert!(ir.contains("vfma") && ir.contains("Lanes(I32x4)"), "{ir}");
         assert!(ir.contains("Lane((I32x4, 1))"), "{ir}");
         assert_eq!(ir.matches("FBin(MaxNum)").count(), 2, "{ir}");
     }

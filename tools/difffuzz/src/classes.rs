@@ -43,7 +43,45 @@ pub struct Class {
     pub select: Select,
     /// Encoding patterns, drawn uniformly.
     pub patterns: &'static [&'static str],
+    /// Instructions per case (more than one tests flags and values flowing
+    /// between translated instructions).
+    pub seq: usize,
 }
+
+const INT_IMM: &[&str] = &[
+    "xxx 100010 x xxxxxxxxxxxx xxxxx xxxxx",  // add/sub immediate
+    "xxx 100100 x xxxxxx xxxxxx xxxxx xxxxx", // logical immediate
+    "xxx 100101 xx xxxxxxxxxxxxxxxx xxxxx",   // move wide
+    "xxx 100110 x xxxxxx xxxxxx xxxxx xxxxx", // bitfield
+    "x00 100111 x 0 xxxxx xxxxxx xxxxx xxxxx", // extract
+    "xxx 10000 xxxxxxxxxxxxxxxxxxx xxxxx",    // adr, adrp
+];
+
+const INT_REG: &[&str] = &[
+    "xxx 01010 xx x xxxxx xxxxxx xxxxx xxxxx", // logical shifted
+    "xxx 01011 xx 0 xxxxx xxxxxx xxxxx xxxxx", // add/sub shifted
+    "xxx 01011 00 1 xxxxx xxx xxx xxxxx xxxxx", // add/sub extended
+    "xxx 11010000 xxxxx 000000 xxxxx xxxxx",   // adc/sbc
+    "xx1 11010010 xxxxx xxxx x 0 xxxxx 0 xxxx", // ccmp/ccmn
+    "xx0 11010100 xxxxx xxxx 0 x xxxxx xxxxx", // csel family
+    "x10 11010110 00000 000xxx xxxxx xxxxx",   // rbit, rev, clz, cls
+    "x00 11010110 xxxxx 00xxxx xxxxx xxxxx",   // div, shifts
+    "xxx 11011 xxx xxxxx x xxxxx xxxxx xxxxx", // madd ... umulh
+];
+
+/// Integer patterns for sequences (conditional forms consume the flags
+/// earlier words set).
+const INT_ALL: &[&str] = &[
+    "xxx 100010 x xxxxxxxxxxxx xxxxx xxxxx",  // add/sub immediate
+    "xxx 100100 x xxxxxx xxxxxx xxxxx xxxxx", // logical immediate
+    "xxx 100110 x xxxxxx xxxxxx xxxxx xxxxx", // bitfield
+    "xxx 01010 xx x xxxxx xxxxxx xxxxx xxxxx", // logical shifted
+    "xxx 01011 xx 0 xxxxx xxxxxx xxxxx xxxxx", // add/sub shifted
+    "xxx 11010000 xxxxx 000000 xxxxx xxxxx",  // adc/sbc
+    "xx1 11010010 xxxxx xxxx x 0 xxxxx 0 xxxx", // ccmp/ccmn
+    "xx0 11010100 xxxxx xxxx 0 x xxxxx xxxxx", // csel family
+    "xxx 11011 xxx xxxxx x xxxxx xxxxx xxxxx", // madd ... umulh
+];
 
 const SIMD: &[&str] = &[
     "0xx 01110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx",   // three same
@@ -69,30 +107,22 @@ pub const CLASSES: &[Class] = &[
         name: "int-imm",
         kind: Kind::Int,
         select: Select::All,
-        patterns: &[
-            "xxx 100010 x xxxxxxxxxxxx xxxxx xxxxx",  // add/sub immediate
-            "xxx 100100 x xxxxxx xxxxxx xxxxx xxxxx", // logical immediate
-            "xxx 100101 xx xxxxxxxxxxxxxxxx xxxxx",   // move wide
-            "xxx 100110 x xxxxxx xxxxxx xxxxx xxxxx", // bitfield
-            "x00 100111 x 0 xxxxx xxxxxx xxxxx xxxxx", // extract
-            "xxx 10000 xxxxxxxxxxxxxxxxxxx xxxxx",    // adr, adrp
-        ],
+        patterns: INT_IMM,
+        seq: 1,
     },
     Class {
         name: "int-reg",
         kind: Kind::Int,
         select: Select::All,
-        patterns: &[
-            "xxx 01010 xx x xxxxx xxxxxx xxxxx xxxxx", // logical shifted
-            "xxx 01011 xx 0 xxxxx xxxxxx xxxxx xxxxx", // add/sub shifted
-            "xxx 01011 00 1 xxxxx xxx xxx xxxxx xxxxx", // add/sub extended
-            "xxx 11010000 xxxxx 000000 xxxxx xxxxx",   // adc/sbc
-            "xx1 11010010 xxxxx xxxx x 0 xxxxx 0 xxxx", // ccmp/ccmn
-            "xx0 11010100 xxxxx xxxx 0 x xxxxx xxxxx", // csel family
-            "x10 11010110 00000 000xxx xxxxx xxxxx",   // rbit, rev, clz, cls
-            "x00 11010110 xxxxx 00xxxx xxxxx xxxxx",   // div, shifts
-            "xxx 11011 xxx xxxxx x xxxxx xxxxx xxxxx", // madd ... umulh
-        ],
+        patterns: INT_REG,
+        seq: 1,
+    },
+    Class {
+        name: "int-seq",
+        kind: Kind::Int,
+        select: Select::All,
+        patterns: INT_ALL,
+        seq: 4,
     },
     Class {
         name: "branch",
@@ -105,12 +135,14 @@ pub const CLASSES: &[Class] = &[
             "000101 00000000000000000000000010",     // b
             "100101 00000000000000000000000010",     // bl
         ],
+        seq: 1,
     },
     Class {
         name: "crc",
         kind: Kind::Int,
         select: Select::All,
         patterns: &["x00 11010110 xxxxx 010xxx xxxxx xxxxx"],
+        seq: 1,
     },
     Class {
         name: "ldst",
@@ -123,6 +155,7 @@ pub const CLASSES: &[Class] = &[
             "xx 101 x 0 xx x xxxxxxx xxxxx xxxxx xxxxx", // pairs
             "xx 011 x 00 xxxxxxxxxxxxxxxxxxx xxxxx",   // literal
         ],
+        seq: 1,
     },
     Class {
         name: "ldst-simd",
@@ -134,6 +167,7 @@ pub const CLASSES: &[Class] = &[
             "0x 0011010 x x 00000 xxx x xx xxxxx xxxxx", // single structure
             "0x 0011011 x x xxxxx xxx x xx xxxxx xxxxx", // single, post-index
         ],
+        seq: 1,
     },
     Class {
         name: "atomic",
@@ -143,6 +177,7 @@ pub const CLASSES: &[Class] = &[
             "xx 001000 x x x xxxxx x xxxxx xxxxx xxxxx", // exclusive, ordered, CAS
             "xx 111 0 00 x x 1 xxxxx x xxx 00 xxxxx xxxxx", // LSE, LDAPR
         ],
+        seq: 1,
     },
     Class {
         name: "fp",
@@ -159,18 +194,21 @@ pub const CLASSES: &[Class] = &[
             "x00 11110 xx 1 xx xxx 000000 xxxxx xxxxx",  // fp <-> int
             "x00 11110 xx 0 xx xxx xxxxxx xxxxx xxxxx",  // fp <-> fixed
         ],
+        seq: 1,
     },
     Class {
         name: "simd-int",
         kind: Kind::Fp,
         select: Select::NotFp,
         patterns: SIMD,
+        seq: 1,
     },
     Class {
         name: "simd-fp",
         kind: Kind::Fp,
         select: Select::Fp,
         patterns: SIMD,
+        seq: 1,
     },
     Class {
         name: "permute",
@@ -184,6 +222,7 @@ pub const CLASSES: &[Class] = &[
             "01 0 11110000 xxxxx 0 0000 1 xxxxx xxxxx",  // dup (scalar)
             "0xx 0111100000 xxx xxxx x 1 xxxxx xxxxx",   // movi, mvni, orr, bic
         ],
+        seq: 1,
     },
     Class {
         name: "crypto",
@@ -198,6 +237,7 @@ pub const CLASSES: &[Class] = &[
             "110011100 xx xxxxx 0 xxxxx xxxxx xxxxx",   // eor3, bcax
             "0x0 01110 xx 1 xxxxx 1110 00 xxxxx xxxxx", // pmull
         ],
+        seq: 1,
     },
 ];
 

@@ -168,11 +168,20 @@ impl<'a> Generator<'a> {
         None
     }
 
+    /// A random word of one of the class's patterns that decodes.
+    fn draw(&mut self) -> Option<u32> {
+        let (mask, value) = self.patterns[self.rng.usize(..self.patterns.len())];
+        let word = value | (self.rng.u32(..) & !mask);
+        decode::decode(word).map(|_| word)
+    }
+
     fn attempt(&mut self) -> Option<Case> {
+        let mut words = Vec::with_capacity(self.class.seq);
+        for _ in 0..self.class.seq {
+            words.push(self.draw()?);
+        }
+        let word = *words.last().expect("seq >= 1");
         let rng = &mut self.rng;
-        let (mask, value) = self.patterns[rng.usize(..self.patterns.len())];
-        let word = value | (rng.u32(..) & !mask);
-        decode::decode(word)?;
         let m = mnemonic(word);
         match self.class.select {
             Select::Fp if !is_fp_mnemonic(&m) => return None,
@@ -184,7 +193,7 @@ impl<'a> Generator<'a> {
         let mut case = Case {
             class: self.class.name,
             index: self.stats.produced,
-            words: vec![word],
+            words,
             state: State::default(),
             rel: Vec::new(),
             literal: None,

@@ -575,3 +575,82 @@ pub unsafe extern "C" fn vmx_safepoint(cpu: *mut vmxlate_abi::CpuState) {
     // SAFETY: the caller's contract.
     unsafe { deliver(thread::of_cpu(cpu), None) };
 }
+
+/// Before `execve`: hands the signals the runtime recorded but did not
+/// deliver (in practice those the guest blocks) back to the kernel as
+/// pending signals of this thread, with their siginfo, and makes the host
+/// mask the guest mask, so the new program inherits exactly the guest's
+/// mask and pending set. After a failed `execve`, call [`sync_host_mask`].
+pub fn prepare_exec() {
+    block_all_host();
+    // SAFETY: a short borrow of this thread's bookkeeping.
+    let sig = &unsafe { thread::ext() }.sig;
+    let pid = u64::from(std::process::id());
+    let tid = thread::host_tid() as u64;
+    let mut left = sig.deferred.load(Ordering::SeqCst);
+    let mut kept = 0;
+    while left != 0 {
+        let signo = left.trailing_zeros() as i32 + 1;
+        left &= left - 1;
+        let info = sig.take(signo);
+        let args = [pid, tid, signo as u64, info.as_ptr() as u64];
+        // SAFETY: a live 128-byte siginfo; queued to this very thread.
+        let r = unsafe { hostsys::raw(libc::SYS_rt_tgsigqueueinfo, &args) };
+        if r < 0 {
+            // SAFETY: tgkill to this thread with a valid signal.
+            unsafe { hostsys::raw(libc::SYS_tgkill, &[pid, tid, signo as u64]) };
+        }
+        if sig.mask & bit(signo) == 0 {
+            // A race left it unblocked: keep it blocked rather than lose it.
+            kept |= bit(signo);
+        }
+    }
+    set_host_mask(sig.mask | kept);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_hands_recorded_signals_back_to_the_kernel() {
+        std::thread::spawn(|| {
+            // A real-time signal no other test uses.
+            const SIG: i32 = 44;
+            let set = bit(SIG);
+            set_mask(set);
+            let info = fault_info(SIG, -1, 0);
+            // SAFETY: a short borrow of this thread's bookkeeping.
+            unsafe { thread::ext() }.sig.record(SIG, &info);
+            prepare_exec();
+            // SAFETY: as above.
+            assert_eq!(
+                unsafe { thread::ext() }.sig.deferred.load(Ordering::SeqCst),
+                0
+            );
+            let mut pending = 0u64;
+            // SAFETY: a live 8-byte set.
+            unsafe { hostsys::raw(libc::SYS_rt_sigpending, &[&raw mut pending as u64, 8]) };
+            assert_ne!(pending & set, 0);
+            assert_eq!(set_host_mask(set), set);
+            // Take it back out of the kernel.
+            let mut out = [0u8; 128];
+            let ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let args = [
+                &raw const set as u64,
+                out.as_mut_ptr() as u64,
+                &raw const ts as u64,
+                8,
+            ];
+            // SAFETY: live set, buffer and timeout.
+            let got = unsafe { hostsys::raw(libc::SYS_rt_sigtimedwait, &args) };
+            assert_eq!(got, i64::from(SIG));
+            assert_eq!(i32::from_le_bytes(out[8..12].try_into().unwrap()), -1);
+        })
+        .join()
+        .unwrap();
+    }
+}

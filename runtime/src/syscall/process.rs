@@ -12,6 +12,7 @@
 
 use super::Call;
 use crate::host::{self, Errno, SysResult};
+use crate::log;
 use crate::memory::vma;
 use crate::thread::{self, clone};
 
@@ -23,6 +24,10 @@ pub fn exit(c: &mut Call<'_>) -> SysResult {
     let ext = unsafe { thread::ext() };
     if ext.main {
         thread::release_tid_word(ext);
+        if log::syscalls() {
+            // The one line every syscall logs; this one never returns.
+            log::line(format_args!("syscall exit(0x{:x}) = ?", c.arg(0)));
+        }
         host::exit_thread(c.int(0))
     }
     ext.exiting = true;

@@ -18,7 +18,13 @@
 //! (`CpuState::tlb`) inline.
 //!
 //! Safe points: the function entry (entry 0) and every loop header check
-//! `CpuState::pending` (one load, one branch); when set, the guest state is
+//! `CpuState::pending` (one load, one branch). A function that makes no
+//! call or jump to other code skips the entry check: without its loops
+//! (whose headers check) it runs a bounded number of instructions and
+//! returns to a caller that checks again, and every cycle of calls passes
+//! through functions that check; so a signal is still taken in bounded
+//! time at no cost to small leaf functions. When the flag is set, the
+//! guest state is
 //! stored with `pc` = the point's guest address and `vmx_safepoint` runs;
 //! if it redirected `pc` (a signal handler is to run) the function returns
 //! to its caller. So that the interrupted point can be resumed later, loop
@@ -249,6 +255,22 @@ fn safepoint_blocks(f: &Function) -> SecondaryMap<Block, bool> {
     sp
 }
 
+/// Whether the function's entry checks for pending signals: only if it can
+/// leave to other code other than by returning (calls, tail calls, indirect
+/// jumps), since every cycle of calls passes through such functions; a
+/// leaf's own loops have their header checks.
+fn needs_entry_safepoint(f: &Function) -> bool {
+    f.blocks.iter().any(|(_, data)| {
+        matches!(
+            data.term,
+            Terminator::Call { .. }
+                | Terminator::CallIndirect { .. }
+                | Terminator::TailCall { .. }
+                | Terminator::JumpIndirect { .. }
+        )
+    })
+}
+
 /// Every guest address at which the function can be entered, with its
 /// block, in entry-index order: the IR's entries (function start first,
 /// then call return sites), then syscall continuations and safe-point loop
@@ -426,7 +448,7 @@ impl Lowerer<'_, '_> {
         }
         for (i, (eb, pc, b)) in targets.into_iter().enumerate() {
             self.fb.switch_to_block(eb);
-            if i == 0 {
+            if i == 0 && needs_entry_safepoint(self.ir) {
                 // Function entry: every register is in CpuState already.
                 self.safepoint(pc, None);
             }

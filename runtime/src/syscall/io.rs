@@ -117,10 +117,7 @@ mod tests {
         // Printed by an aarch64-linux-gnu-gcc build of linux/fs.h.
         assert_eq!(host("BLKGETSIZE64"), 0x8008_1272);
         assert_eq!(host("FICLONERANGE"), 0x4020_940d);
-        assert_eq!(
-            u64::from(host("FS_IOC_GETFLAGS")),
-            libc::FS_IOC_GETFLAGS as u64
-        );
+        assert_eq!(u64::from(host("FS_IOC_GETFLAGS")), libc::FS_IOC_GETFLAGS);
         assert_eq!(u64::from(host("FICLONE")), libc::FICLONE);
         assert_eq!(u64::from(host("SIOCGIFCONF")), libc::SIOCGIFCONF);
         assert_eq!(u64::from(host("SIOCGIFHWADDR")), libc::SIOCGIFHWADDR);

@@ -10,8 +10,11 @@
 //! A program started by a translated guest `execve` (see
 //! [`crate::syscall::exec`]) is the guest file that `execve` named instead.
 //!
-//! Invariant: set once at start-up by [`init`] or [`init_exec`]; read-only
-//! afterwards.
+//! Opening `/proc/self/exe` reads the guest ELF itself ([`guest_elf`]), as
+//! it would on AArch64 Linux.
+//!
+//! Invariant: set once at start-up by [`init`] or [`init_exec`] (and
+//! [`set_guest_elf`]); read-only afterwards.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -19,6 +22,18 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 static EXE: OnceLock<PathBuf> = OnceLock::new();
+static GUEST_ELF: OnceLock<&'static [u8]> = OnceLock::new();
+
+/// Records the bytes of the guest ELF file (embedded in the executable),
+/// which reads of `/proc/self/exe` return.
+pub fn set_guest_elf(bytes: &'static [u8]) {
+    let _ = GUEST_ELF.set(bytes);
+}
+
+/// The guest ELF file's bytes, once recorded.
+pub fn guest_elf() -> Option<&'static [u8]> {
+    GUEST_ELF.get().copied()
+}
 
 /// Records the guest executable path: ours, else resolved from `argv0`.
 pub fn init(argv0: &[u8]) {

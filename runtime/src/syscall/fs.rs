@@ -248,6 +248,13 @@ mod tests {
     }
 
     #[test]
+    fn open_how_matches_the_uapi() {
+        // linux/openat2.h: three __u64, the same on both (OPEN_HOW_SIZE_VER0).
+        assert_eq!(size_of::<OpenHow>(), 24);
+        assert_eq!(core::mem::offset_of!(OpenHow, resolve), 16);
+    }
+
+    #[test]
     fn openat2_converts_flags_and_checks_size() {
         let mem = guest_pages(1, PROT_READ | PROT_WRITE);
         let path = mem + 512;

@@ -103,6 +103,11 @@ pub unsafe extern "C" fn main(
             image.version
         ));
     }
+    if let Ok(len) = usize::try_from(image.elf_len) {
+        // SAFETY: the translator embeds the guest file at `elf`, `elf_len`
+        // bytes long, in read-only data that lives as long as the process.
+        exe_path::set_guest_elf(unsafe { core::slice::from_raw_parts(image.elf, len) });
+    }
     // SAFETY: the translator emits every code offset relative to
     // `code_base`, each naming one of the translated functions it links in.
     unsafe { dispatch::init(pc_map, image.code_base, image.code_len as usize, faults) };

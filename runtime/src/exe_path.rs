@@ -1,14 +1,20 @@
 //! The path the guest sees as its own executable (`/proc/self/exe`).
 //!
-//! It is the host `argv[0]` resolved the way the kernel found the program:
-//! made absolute and canonical if it names a path, else searched in `PATH`;
-//! if neither works, the host's own `/proc/self/exe`.
+//! It is the host's own `/proc/self/exe` (the translated executable is the
+//! guest program), which stays right when `argv[0]` is not a path to it (a
+//! multi-call program re-executed through `/proc/self/exe` with
+//! `argv[0]` = `sort`); if that cannot be read, `argv[0]` resolved the way
+//! the kernel found the program: made absolute and canonical if it names a
+//! path, else searched in `PATH`.
 //!
 //! A program started by a translated guest `execve` (see
 //! [`crate::syscall::exec`]) is the guest file that `execve` named instead.
 //!
-//! Invariant: set once at start-up by [`init`] or [`init_exec`]; read-only
-//! afterwards.
+//! Opening `/proc/self/exe` reads the guest ELF itself ([`guest_elf`]), as
+//! it would on AArch64 Linux.
+//!
+//! Invariant: set once at start-up by [`init`] or [`init_exec`] (and
+//! [`set_guest_elf`]); read-only afterwards.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -16,11 +22,24 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 static EXE: OnceLock<PathBuf> = OnceLock::new();
+static GUEST_ELF: OnceLock<&'static [u8]> = OnceLock::new();
 
-/// Resolves and records the guest executable path from `argv0`.
+/// Records the bytes of the guest ELF file (embedded in the executable),
+/// which reads of `/proc/self/exe` return.
+pub fn set_guest_elf(bytes: &'static [u8]) {
+    let _ = GUEST_ELF.set(bytes);
+}
+
+/// The guest ELF file's bytes, once recorded.
+pub fn guest_elf() -> Option<&'static [u8]> {
+    GUEST_ELF.get().copied()
+}
+
+/// Records the guest executable path: ours, else resolved from `argv0`.
 pub fn init(argv0: &[u8]) {
-    let path = resolve(argv0, std::env::var_os("PATH").as_deref())
-        .or_else(|| std::fs::read_link("/proc/self/exe").ok())
+    let path = std::fs::read_link("/proc/self/exe")
+        .ok()
+        .or_else(|| resolve(argv0, std::env::var_os("PATH").as_deref()))
         .unwrap_or_else(|| PathBuf::from(OsStr::from_bytes(argv0)));
     let _ = EXE.set(path);
 }

@@ -8,7 +8,8 @@
 //! it (this binary's and the runtime archive's size and modification time,
 //! and the crate version), so a rebuilt translator never reuses stale code.
 //! An entry appears atomically (written to a temporary file, then renamed),
-//! so concurrent runs at worst translate twice.
+//! and is made under an exclusive lock on `ENTRY.lock`, so concurrent runs
+//! of one program translate it once.
 //!
 //! The translation is then executed in place of this process with
 //! `argv[0]` = NAME (default: PROGRAM as given), `VMXLATE` = this binary
@@ -117,6 +118,16 @@ pub fn cached_translation(program: &Path, dir: &Path) -> Result<PathBuf, String>
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create cache directory {}: {e}", dir.display()))?;
+    // One translation per entry at a time: concurrent runs of the same
+    // program wait for the first instead of translating it again.
+    let lock_path = entry.with_extension("lock");
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    if entry.is_file() {
+        return Ok(entry);
+    }
     // `translate` writes through a temporary file and renames it into
     // place, so the entry is complete whenever it exists.
     let opts = Options {

@@ -1,7 +1,8 @@
 //! File-system syscalls that need more than forwarding: `openat`,
 //! `openat2`, `open_by_handle_at`, `fanotify_init` and `fcntl` (flag
 //! encodings differ), `fstat`/`newfstatat` (`struct stat` differs) and
-//! `readlinkat` (`/proc/self/exe` names the guest program).
+//! `readlinkat` and `openat` of `/proc/self/exe` (it names and reads as the
+//! guest program).
 //!
 //! Invariant: paths and buffers the host kernel can read directly are passed
 //! through untouched (identity memory); only converted data goes through
@@ -14,9 +15,20 @@ use super::Call;
 use crate::exe_path;
 use crate::host::{self, Errno, SysResult};
 
-/// `openat(dirfd, path, flags, mode)`.
+/// `openat(dirfd, path, flags, mode)`. The program's own `exe`, opened
+/// read-only, is the guest ELF (see [`open_guest_elf`]).
 pub fn openat(c: &mut Call<'_>) -> SysResult {
-    let flags = open_to_host(c.int(2)) as u64;
+    let guest_flags = c.int(2);
+    if guest_flags & libc::O_ACCMODE == libc::O_RDONLY {
+        if let Ok(path) = uaccess::c_str(c.arg(1)) {
+            if path.to_bytes().starts_with(b"/proc/") && is_self_exe(path.to_bytes()) {
+                if let Some(elf) = exe_path::guest_elf() {
+                    return open_guest_elf(elf, guest_flags & libc::O_CLOEXEC);
+                }
+            }
+        }
+    }
+    let flags = open_to_host(guest_flags) as u64;
     // SAFETY: the path is guest memory the host kernel reads and checks.
     unsafe { host::call(libc::SYS_openat, &[c.arg(0), c.arg(1), flags, c.arg(3)]) }
 }
@@ -119,6 +131,46 @@ pub fn newfstatat(c: &mut Call<'_>) -> SysResult {
     store_stat(c.arg(2), &h)
 }
 
+/// A read-only descriptor whose contents are `elf`: a sealed memfd,
+/// reopened read-only through `/proc/self/fd`.
+fn open_guest_elf(elf: &[u8], cloexec: i32) -> SysResult {
+    let name = c"vmxlate-guest-exe";
+    let flags = (libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) as u64;
+    // SAFETY: `name` is a NUL-terminated string.
+    let mfd = unsafe { host::call(libc::SYS_memfd_create, &[name.as_ptr() as u64, flags])? };
+    let fill = || -> SysResult {
+        let mut done = 0;
+        while done < elf.len() {
+            let rest = &elf[done..];
+            let args = [mfd as u64, rest.as_ptr() as u64, rest.len() as u64];
+            // SAFETY: the kernel reads `rest`, a live slice.
+            done += unsafe { host::call(libc::SYS_write, &args)? } as usize;
+        }
+        let seals = (libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK) as u64;
+        // SAFETY: integer arguments on our own descriptor.
+        unsafe {
+            host::call(
+                libc::SYS_fcntl,
+                &[mfd as u64, libc::F_ADD_SEALS as u64, seals],
+            )?
+        };
+        let path = format!("/proc/self/fd/{mfd}\0");
+        let oflags = (libc::O_RDONLY | cloexec) as u64;
+        let at_fdcwd = libc::AT_FDCWD as u64;
+        // SAFETY: `path` is NUL-terminated and outlives the call.
+        unsafe {
+            host::call(
+                libc::SYS_openat,
+                &[at_fdcwd, path.as_ptr() as u64, oflags, 0],
+            )
+        }
+    };
+    let r = fill();
+    // SAFETY: closing our own descriptor.
+    unsafe { libc::close(mfd as i32) };
+    r
+}
+
 /// Whether `path` names the running program through `/proc`.
 fn is_self_exe(path: &[u8]) -> bool {
     if path == b"/proc/self/exe" || path == b"/proc/thread-self/exe" {
@@ -196,6 +248,13 @@ mod tests {
     }
 
     #[test]
+    fn open_how_matches_the_uapi() {
+        // linux/openat2.h: three __u64, the same on both (OPEN_HOW_SIZE_VER0).
+        assert_eq!(size_of::<OpenHow>(), 24);
+        assert_eq!(core::mem::offset_of!(OpenHow, resolve), 16);
+    }
+
+    #[test]
     fn openat2_converts_flags_and_checks_size() {
         let mem = guest_pages(1, PROT_READ | PROT_WRITE);
         let path = mem + 512;
@@ -224,6 +283,27 @@ mod tests {
             call_with(&[at_fdcwd, path, mem, 32], openat2),
             Err(Errno(libc::E2BIG))
         );
+    }
+
+    #[test]
+    fn opening_proc_self_exe_reads_the_guest_elf() {
+        static ELF: &[u8] = b"\x7fELF\x02\x01\x01 pretend guest";
+        exe_path::set_guest_elf(ELF);
+        let mem = guest_pages(1, PROT_READ | PROT_WRITE);
+        uaccess::write_bytes(mem, b"/proc/self/exe\0").unwrap();
+        let at_fdcwd = libc::AT_FDCWD as u64;
+        let fd = call_with(&[at_fdcwd, mem, libc::O_CLOEXEC as u64, 0], openat).unwrap();
+        let mut buf = [0u8; 64];
+        // SAFETY: reading into a local buffer from our descriptor.
+        let n = unsafe { libc::read(fd as i32, buf.as_mut_ptr().cast(), 64) };
+        assert_eq!(&buf[..n as usize], ELF);
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { libc::write(fd as i32, buf.as_ptr().cast(), 1) },
+            -1
+        );
+        // SAFETY: our own descriptor.
+        unsafe { libc::close(fd as i32) };
     }
 
     #[test]

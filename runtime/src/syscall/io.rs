@@ -34,8 +34,46 @@ const SHARED_IOCTLS: &[(u32, &str)] = &[
     (0x5450, "FIONCLEX"),
     (0x5451, "FIOCLEX"),
     (0x5452, "FIOASYNC"),
+    (0x540c, "TIOCEXCL"),
+    (0x540d, "TIOCNXCL"),
+    (0x5415, "TIOCMGET"),
+    (0x5416, "TIOCMBIS"),
+    (0x5417, "TIOCMBIC"),
+    (0x5418, "TIOCMSET"),
+    (0x5441, "TIOCGPTPEER"),
     (0x8004_5430, "TIOCGPTN"),
     (0x4004_5431, "TIOCSPTLCK"),
+    (0x8004_5432, "TIOCGDEV"),
+    (0x802c_542a, "TCGETS2"),
+    (0x402c_542b, "TCSETS2"),
+    (0x402c_542c, "TCSETSW2"),
+    (0x402c_542d, "TCSETSF2"),
+    // Files and block devices (`linux/fs.h`): longs and u64s, the same on
+    // both 64-bit ABIs.
+    (0x0001, "FIBMAP"),
+    (0x0002, "FIGETBSZ"),
+    (0x1268, "BLKSSZGET"),
+    (0x8008_1272, "BLKGETSIZE64"),
+    (0x8008_6601, "FS_IOC_GETFLAGS"),
+    (0x4008_6602, "FS_IOC_SETFLAGS"),
+    (0x8008_7601, "FS_IOC_GETVERSION"),
+    (0x4004_9409, "FICLONE"),
+    (0x4020_940d, "FICLONERANGE"),
+    // Sockets (`linux/sockios.h`): `struct ifreq` (40 bytes) and
+    // `struct ifconf` (int, then a pointer at offset 8) are the same on
+    // both 64-bit ABIs.
+    (0x8905, "SIOCATMARK"),
+    (0x8910, "SIOCGIFNAME"),
+    (0x8912, "SIOCGIFCONF"),
+    (0x8913, "SIOCGIFFLAGS"),
+    (0x8915, "SIOCGIFADDR"),
+    (0x8917, "SIOCGIFDSTADDR"),
+    (0x8919, "SIOCGIFBRDADDR"),
+    (0x891b, "SIOCGIFNETMASK"),
+    (0x8921, "SIOCGIFMTU"),
+    (0x8927, "SIOCGIFHWADDR"),
+    (0x8933, "SIOCGIFINDEX"),
+    (0x8942, "SIOCGIFTXQLEN"),
 ];
 
 /// `ioctl(fd, request, arg)`.
@@ -74,6 +112,19 @@ mod tests {
         assert_eq!(u64::from(host("TIOCGWINSZ")), libc::TIOCGWINSZ);
         assert_eq!(u64::from(host("FIONREAD")), libc::FIONREAD);
         assert_eq!(u64::from(host("TIOCGPTN")), libc::TIOCGPTN);
+        assert_eq!(u64::from(host("TCGETS2")), libc::TCGETS2);
+        assert_eq!(u64::from(host("TIOCMGET")), libc::TIOCMGET);
+        // Printed by an aarch64-linux-gnu-gcc build of linux/fs.h.
+        assert_eq!(host("BLKGETSIZE64"), 0x8008_1272);
+        assert_eq!(host("FICLONERANGE"), 0x4020_940d);
+        assert_eq!(u64::from(host("FS_IOC_GETFLAGS")), libc::FS_IOC_GETFLAGS);
+        assert_eq!(u64::from(host("FICLONE")), libc::FICLONE);
+        assert_eq!(u64::from(host("SIOCGIFCONF")), libc::SIOCGIFCONF);
+        assert_eq!(u64::from(host("SIOCGIFHWADDR")), libc::SIOCGIFHWADDR);
+        assert_eq!(u64::from(host("SIOCGIFINDEX")), libc::SIOCGIFINDEX);
+        // struct ifreq and struct termios2 sizes (arm64: 40 and 44).
+        assert_eq!(size_of::<libc::ifreq>(), 40);
+        assert_eq!(size_of::<libc::termios2>(), 44);
     }
 
     #[test]

@@ -57,6 +57,19 @@ pub fn find(nr: u64) -> Option<&'static Syscall> {
         .map(|i| &SYSCALLS[i])
 }
 
+/// x86-64 numbers of host syscalls the `libc` crate does not name yet
+/// (`arch/x86/entry/syscalls/syscall_64.tbl`).
+mod host_nr {
+    use libc::c_long;
+    pub const IO_PGETEVENTS: c_long = 333;
+    pub const CACHESTAT: c_long = 451;
+    pub const STATMOUNT: c_long = 457;
+    pub const LISTMOUNT: c_long = 458;
+    pub const LSM_GET_SELF_ATTR: c_long = 459;
+    pub const LSM_SET_SELF_ATTR: c_long = 460;
+    pub const LSM_LIST_MODULES: c_long = 461;
+}
+
 macro_rules! syscall_table {
     ($($nr:literal $name:ident $(($argc:literal) => $kind:ident($target:path))?;)*) => {
         /// Every AArch64 Linux syscall, sorted by number.
@@ -352,7 +365,7 @@ syscall_table! {
     289 pkey_alloc(2) => Fail(libc::ENOSPC);
     290 pkey_free(1) => Fail(libc::EINVAL);
     291 statx(5) => Pass(libc::SYS_statx);
-    292 io_pgetevents;
+    292 io_pgetevents(6) => Pass(host_nr::IO_PGETEVENTS);
     293 rseq(4) => Fail(libc::ENOSYS);
     294 kexec_file_load;
     424 pidfd_send_signal(4) => Pass(libc::SYS_pidfd_send_signal);
@@ -382,17 +395,17 @@ syscall_table! {
     448 process_mrelease(2) => Pass(libc::SYS_process_mrelease);
     449 futex_waitv;
     450 set_mempolicy_home_node(4) => Pass(libc::SYS_set_mempolicy_home_node);
-    451 cachestat;
+    451 cachestat(4) => Pass(host_nr::CACHESTAT);
     452 fchmodat2(4) => Pass(libc::SYS_fchmodat2);
     453 map_shadow_stack;
     454 futex_wake;
     455 futex_wait;
     456 futex_requeue;
-    457 statmount;
-    458 listmount;
-    459 lsm_get_self_attr;
-    460 lsm_set_self_attr;
-    461 lsm_list_modules;
+    457 statmount(4) => Pass(host_nr::STATMOUNT);
+    458 listmount(4) => Pass(host_nr::LISTMOUNT);
+    459 lsm_get_self_attr(4) => Pass(host_nr::LSM_GET_SELF_ATTR);
+    460 lsm_set_self_attr(4) => Pass(host_nr::LSM_SET_SELF_ATTR);
+    461 lsm_list_modules(3) => Pass(host_nr::LSM_LIST_MODULES);
     462 mseal(3) => Pass(libc::SYS_mseal);
 }
 

@@ -232,10 +232,13 @@ impl HostExec {
         self.argv.push(0);
         self.envp.push(0);
         let args = [path, self.argv.as_ptr() as u64, self.envp.as_ptr() as u64];
+        // The new program inherits the guest's signal mask and pending set.
+        crate::signal::prepare_exec();
         // SAFETY: `path` and every pointer in the arrays are NUL-terminated
         // strings in guest memory or in `self.owned`, both alive for the
         // call; the arrays are NULL-terminated.
         let r = unsafe { host::call(libc::SYS_execve, &args) };
+        crate::signal::sync_host_mask();
         drop(self.owned);
         r
     }
@@ -325,8 +328,11 @@ fn exec_common(c: &Call<'_>, dirfd: u64, path: u64, argv: u64, envp: u64, flags:
                 e.envp.as_ptr() as u64,
                 c.arg(4),
             ];
+            crate::signal::prepare_exec();
             // SAFETY: as in `HostExec::exec`.
-            unsafe { host::call(libc::SYS_execveat, &args) }
+            let r = unsafe { host::call(libc::SYS_execveat, &args) };
+            crate::signal::sync_host_mask();
+            r
         }
     }
 }

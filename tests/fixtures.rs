@@ -206,3 +206,8 @@ fn compute() {
 fn threads() {
     check_binary("threads");
 }
+
+#[test]
+fn jit() {
+    check_binary("jit");
+}

@@ -20,6 +20,8 @@ pub mod exe_path;
 pub mod fatal;
 pub mod helpers;
 pub mod host;
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod loader;
 pub mod log;
 pub mod memory;

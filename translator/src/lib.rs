@@ -7,5 +7,7 @@ pub mod backend;
 pub mod driver;
 pub mod elf;
 pub mod frontend;
+pub mod inspect;
 pub mod ir;
 pub mod link;
+pub mod profile;

@@ -218,6 +218,13 @@ pub mod sym {
     pub const BRK: &str = "vmx_brk";
     /// `extern "C" fn() -> u64`: CNTVCT_EL0.
     pub const CNTVCT: &str = "vmx_cntvct";
+    /// `extern "C" fn()`: installs the run-time JIT (the translator puts it
+    /// in `.init_array` of outputs that may JIT-compile code discovery
+    /// missed).
+    pub const JIT_INIT: &str = "vmx_jit_init";
+    /// As [`JIT_INIT`], for outputs translated with `--strict-flags`: the
+    /// JIT keeps NZCV across calls and returns too.
+    pub const JIT_INIT_STRICT_FLAGS: &str = "vmx_jit_init_strict_flags";
 }
 
 /// Block size DC ZVA clears, as advertised in DCZID_EL0 (log2 words = 4).

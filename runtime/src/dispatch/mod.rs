@@ -3,7 +3,8 @@
 //!
 //! Lookup order: the inline-probed code TLB ([`tlb`]), then the code map
 //! ([`code_map`]: the translator's sorted PC map, then code registered at
-//! run time). A hit in the code map refills the TLB slot.
+//! run time). A hit in the code map refills the TLB slot. A PC found in
+//! neither goes to the miss handler (the JIT, when linked in).
 //!
 //! Invariants: a guest PC with no translation is fatal (reported through
 //! [`crate::fatal`]); the dispatcher loop resets `depth` to 0 before every
@@ -32,6 +33,26 @@ pub unsafe fn init(aot: &'static [PcMapEntry], code_base: *const u8) {
     let _ = CODE.set(unsafe { CodeMap::new(aot, code_base) });
 }
 
+/// Translates code found only at run time (the JIT): given a guest PC with
+/// no translation, compiles and registers code for it and returns it.
+pub type MissHandler = fn(u64) -> Option<Target>;
+
+static MISS: OnceLock<MissHandler> = OnceLock::new();
+
+/// Installs the handler for PCs with no translation (once; later calls are
+/// ignored). Without one, such a PC is fatal.
+pub fn set_miss_handler(h: MissHandler) {
+    let _ = MISS.set(h);
+}
+
+/// Registers code translated at run time for `pc` (see
+/// [`CodeMap::register`]); ignored before [`init`].
+pub fn register(pc: u64, target: Target) {
+    if let Some(code) = CODE.get() {
+        code.register(pc, target);
+    }
+}
+
 /// The translation that starts at guest address `pc`, if any.
 pub fn lookup(pc: u64) -> Option<Target> {
     if let Some(t) = tlb::probe(pc) {
@@ -54,7 +75,11 @@ pub fn run(cpu: &mut CpuState) -> ! {
 /// Looks up `cpu.pc` and runs its translation once.
 fn enter(cpu: &mut CpuState) {
     let pc = cpu.pc;
-    let Some(t) = lookup(pc) else {
+    let Some(t) = lookup(pc).or_else(|| {
+        let t = MISS.get()?(pc)?;
+        tlb::fill(pc, t);
+        Some(t)
+    }) else {
         fatal::no_translation(pc)
     };
     // SAFETY: `t` comes from the translator's PC map (or a registered

@@ -13,7 +13,11 @@
 //! code memory, the profile file) is behind one [`Mutex`]; a compilation
 //! runs with it held, so each PC is compiled at most once (a thread that
 //! waited re-checks the code map first). Guest code never runs with the
-//! lock held. Registration goes through the code map's own lock.
+//! lock held. Registration goes through the code map's own lock. The
+//! compilation itself runs on a short-lived host thread with a 64 MiB
+//! stack (the guest thread that missed waits for it), so a miss deep in
+//! nested translated calls or on a small guest-thread stack cannot
+//! overflow.
 //!
 //! Environment: `VMXLATE_PROFILE=FILE` appends each compiled PC to FILE in
 //! the format of `vmxlate::profile` (for `vmxlate --profile FILE`);
@@ -53,6 +57,9 @@ struct Jit {
 static STATE: Mutex<Option<Jit>> = Mutex::new(None);
 static STRICT_FLAGS: AtomicBool = AtomicBool::new(false);
 
+/// Stack of the compiler thread.
+const COMPILE_STACK: usize = 64 << 20;
+
 /// Installs the JIT as the dispatcher's miss handler.
 #[no_mangle]
 pub extern "C" fn vmx_jit_init() {
@@ -86,10 +93,29 @@ fn miss(pc: u64) -> Option<Target> {
     if !jit.image.is_code(pc) {
         return None;
     }
-    let c = match jit
-        .compiler
-        .compile(&jit.image, &jit.known, &mut jit.mem, pc)
-    {
+    let started = std::time::Instant::now();
+    // Compile on a helper thread with a known, large stack: a miss can come
+    // deep inside nested translated calls, or on a small guest-thread stack.
+    let Jit {
+        image,
+        known,
+        compiler,
+        mem,
+        ..
+    } = jit;
+    let result = std::thread::scope(|s| {
+        let job = std::thread::Builder::new()
+            .name("vmxlate-jit".into())
+            .stack_size(COMPILE_STACK)
+            .spawn_scoped(s, || compiler.compile(image, known, mem, pc));
+        match job {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err("the compiler panicked".into())),
+            Err(e) => Err(format!("cannot start the compiler thread: {e}")),
+        }
+    });
+    let c = match result {
         Ok(c) => c,
         Err(e) => {
             log::line(format_args!("JIT cannot compile guest PC {pc:#x}: {e}"));
@@ -98,10 +124,11 @@ fn miss(pc: u64) -> Option<Target> {
     };
     if jit.log {
         log::line(format_args!(
-            "jit: {pc:#x}: {} instructions, {} bytes, {} entries",
+            "jit: {pc:#x}: {} instructions, {} bytes, {} entries, {} us",
             c.insts,
             c.code_bytes,
-            c.entries.len()
+            c.entries.len(),
+            started.elapsed().as_micros()
         ));
     }
     if let Some(f) = &mut jit.profile {

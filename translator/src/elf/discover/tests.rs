@@ -401,3 +401,50 @@ fn covers_the_symbolised_text_of_a_fixture() {
         ratio * 100.0
     );
 }
+
+/// The routines of fixtures/src/jit.c that only computed pointers reach:
+/// not found by discovery, found by `discover_region` from their entry
+/// (as the runtime's JIT does), jump table included.
+#[test]
+fn regions_from_run_time_entries() {
+    let Some(file) = fixture("jit") else {
+        return;
+    };
+    let image = GuestImage::parse(file).expect("parse");
+    let map = discover(&image);
+    let anchor = symbol(&image, "jit_anchor");
+    let offsets = image
+        .read(symbol(&image, "jit_offsets"), 12)
+        .expect("offsets");
+    let entry = |i: usize| {
+        let o = i32::from_le_bytes(offsets[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+        anchor.wrapping_add_signed(i64::from(o))
+    };
+    let known: FxHashSet<u64> = map.functions.keys().copied().collect();
+    for i in 0..3 {
+        let pc = entry(i);
+        assert!(
+            map.functions
+                .values()
+                .all(|f| f.blocks.iter().all(|b| pc < b.start || pc >= b.end)),
+            "discovery does not find hidden routine {i} at {pc:#x}"
+        );
+        let region = discover_region(&image, pc, &known).expect("a region");
+        assert_eq!(region.functions.len(), 1);
+        let f = &region.functions[&pc];
+        assert_eq!(f.blocks[0].start, pc);
+        assert_eq!(region.jump_tables.len(), usize::from(i == 1), "routine {i}");
+    }
+    let pick = &region_table(&image, entry(1), &known);
+    assert_eq!(pick.targets.len(), 4);
+    assert!(
+        discover_region(&image, anchor + 2, &known).is_none(),
+        "unaligned"
+    );
+    assert!(discover_region(&image, 0x10, &known).is_none(), "not code");
+}
+
+fn region_table(image: &GuestImage, pc: u64, known: &FxHashSet<u64>) -> JumpTable {
+    let region = discover_region(image, pc, known).expect("a region");
+    region.jump_tables.values().next().expect("a table").clone()
+}

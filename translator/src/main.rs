@@ -20,6 +20,7 @@ use vmxlate::backend::{CpuLevel, Options};
     about,
     long_about = None,
     args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
     subcommand_negates_reqs = true
 )]
 struct Cli {

@@ -251,3 +251,8 @@ fn sysproc() {
 fn sysio() {
     check_binary("sysio");
 }
+
+#[test]
+fn jit() {
+    check_binary("jit");
+}

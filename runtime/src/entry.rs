@@ -5,8 +5,9 @@
 //! forever. It never returns: the guest leaves through `exit_group`.
 //!
 //! Invariant: this is the only module that touches the translator-emitted
-//! `vmx_image` symbol (absent from the runtime's own test binaries, where
-//! this module is not compiled).
+//! `vmx_image` symbol besides the JIT, which reads the embedded ELF and PC
+//! map from it (absent from the runtime's own test binaries, where neither
+//! reference is compiled).
 
 use core::ffi::{c_char, c_int, CStr};
 

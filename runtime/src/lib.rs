@@ -25,6 +25,8 @@ pub mod fatal;
 pub mod fpu;
 pub mod helpers;
 pub mod host;
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod loader;
 pub mod log;
 pub mod memory;

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::backend::{self, Options};
 use crate::bind;
-use crate::elf::{discover, GuestImage};
+use crate::elf::{discover_with, CodeMap, GuestImage};
 use crate::frontend::a64::{lift_function, table_loads, LiftStats};
 use crate::ir::{verify::verify, Function};
 
@@ -23,6 +23,8 @@ pub struct Report {
     pub traps: usize,
     /// Functions bound to host libc routines.
     pub bound: usize,
+    /// `BR`s that are not recognised jump tables.
+    pub unresolved_branches: usize,
     /// Host code bytes.
     pub code_bytes: usize,
     /// Time per phase.
@@ -38,13 +40,18 @@ pub fn load(input: &Path) -> Result<GuestImage, String> {
 
 /// Lifts every discovered function.
 pub fn lift_all(image: &GuestImage) -> (Vec<Function>, Vec<LiftStats>) {
-    let code = discover(image);
-    let loads = table_loads(&code);
+    lift_code(image, &discover_with(image, &[]))
+}
+
+/// Lifts every function of `code` (discovered in `image`), in parallel,
+/// binding the known libc routines to host code.
+pub fn lift_code(image: &GuestImage, code: &CodeMap) -> (Vec<Function>, Vec<LiftStats>) {
+    let loads = table_loads(code);
     let funcs: Vec<&crate::elf::FuncInfo> = code.functions.values().collect();
     funcs
         .par_iter()
         .map(|info| {
-            let (mut func, mut stats) = lift_function(image, &code, &loads, info);
+            let (mut func, mut stats) = lift_function(image, code, &loads, info);
             if let Some(routine) = bind::recognise(image, info) {
                 bind::bind(&mut func, routine);
                 stats.bound = Some(routine);
@@ -56,12 +63,25 @@ pub fn lift_all(image: &GuestImage) -> (Vec<Function>, Vec<LiftStats>) {
 
 /// Translates `input` into the executable `output`.
 pub fn translate(input: &Path, output: &Path, opts: Options) -> Result<Report, String> {
+    translate_with(input, output, opts, &[])
+}
+
+/// Translates `input` into `output`, seeding discovery with `seeds` (guest
+/// PCs from a profile) besides what the image itself shows.
+pub fn translate_with(
+    input: &Path,
+    output: &Path,
+    opts: Options,
+    seeds: &[u64],
+) -> Result<Report, String> {
     let mut report = Report::default();
     let t = Instant::now();
     let image = load(input)?;
     report.phases.push(("load", t.elapsed()));
     let t = Instant::now();
-    let (funcs, stats) = lift_all(&image);
+    let code = discover_with(&image, seeds);
+    report.unresolved_branches = code.unresolved.len();
+    let (funcs, stats) = lift_code(&image, &code);
     report.phases.push(("discover+lift", t.elapsed()));
     if cfg!(debug_assertions) || opts.verify {
         for f in &funcs {

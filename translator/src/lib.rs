@@ -8,6 +8,8 @@ pub mod bind;
 pub mod driver;
 pub mod elf;
 pub mod frontend;
+pub mod inspect;
 pub mod ir;
 pub mod link;
+pub mod profile;
 pub mod run;

@@ -1,23 +1,61 @@
 //! `vmxlate`: the command-line front end.
 //!
+//! `vmxlate PROG -o OUT` translates; `vmxlate inspect PROG` reports what
+//! translation finds without writing anything; `vmxlate run PROG ARGS...`
+//! translates (through a cache) and runs.
+//!
 //! Exit status: 0 on success, 1 on an error (one line on stderr), 2 on bad
 //! usage (clap's convention).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use vmxlate::backend::{CpuLevel, Options};
 
 /// Translate a static AArch64 Linux program into an x86-64 Linux executable.
 #[derive(Parser)]
-#[command(name = "vmxlate", version, about, long_about = None)]
+#[command(
+    name = "vmxlate",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    translate: Translate,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report what translation finds in PROG: functions, instructions, code
+    /// coverage and its gaps, unresolved indirect branches, and the
+    /// instructions that would become traps.
+    Inspect {
+        /// The AArch64 ELF executable to inspect.
+        input: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Seed discovery with the PCs of this profile, as translation would.
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct Translate {
     /// The AArch64 ELF executable to translate (static, ET_EXEC or static-pie).
-    input: PathBuf,
+    #[arg(required = true)]
+    input: Option<PathBuf>,
     /// Where to write the x86-64 executable.
-    #[arg(short, long)]
-    output: PathBuf,
+    #[arg(short, long, required = true)]
+    output: Option<PathBuf>,
     /// CPU level the output may assume.
     #[arg(long, value_enum, default_value = "v2")]
     cpu: Cpu,
@@ -30,6 +68,14 @@ struct Cli {
     /// Run the Cranelift verifier on every function (slower).
     #[arg(long)]
     verify: bool,
+    /// Leave the run-time JIT out: code that discovery missed is then a
+    /// fatal "no translation" error when reached (smaller output).
+    #[arg(long)]
+    no_jit: bool,
+    /// Seed discovery with the guest PCs a translated run JIT-compiled
+    /// (written where VMXLATE_PROFILE pointed it).
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
     /// Print the IR of the function with this symbol name or address, then
     /// continue.
     #[arg(long, value_name = "FUNCTION")]
@@ -56,33 +102,16 @@ fn main() -> ExitCode {
         return ExitCode::from(vmxlate::run::CANNOT_EXECUTE);
     }
     let cli = Cli::parse();
-    if let Some(name) = &cli.dump_ir {
-        if let Err(e) = dump_ir(&cli.input, name) {
-            eprintln!("vmxlate: error: {e}");
-            return ExitCode::from(1);
-        }
-    }
-    let opts = Options {
-        cpu: match cli.cpu {
-            Cpu::V2 => CpuLevel::V2,
-            Cpu::V3 => CpuLevel::V3,
-        },
-        strict_abi: cli.strict_abi,
-        verify: cli.verify,
+    let result = match cli.command {
+        Some(Command::Inspect {
+            input,
+            json,
+            profile,
+        }) => inspect(&input, json, profile.as_deref()),
+        None => translate(&cli.translate),
     };
-    match vmxlate::driver::translate(&cli.input, &cli.output, opts) {
-        Ok(r) => {
-            if cli.verbose {
-                eprintln!(
-                    "vmxlate: {} functions ({} bound to host libc routines), {} instructions ({} untranslatable), {} bytes of code",
-                    r.functions, r.bound, r.insts, r.traps, r.code_bytes
-                );
-                for (phase, d) in &r.phases {
-                    eprintln!("vmxlate: {phase}: {:.1} ms", d.as_secs_f64() * 1e3);
-                }
-            }
-            ExitCode::SUCCESS
-        }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("vmxlate: error: {e}");
             ExitCode::from(1)
@@ -90,7 +119,65 @@ fn main() -> ExitCode {
     }
 }
 
-fn dump_ir(input: &std::path::Path, name: &str) -> Result<(), String> {
+fn seeds(profile: Option<&Path>) -> Result<Vec<u64>, String> {
+    Ok(match profile {
+        Some(p) => vmxlate::profile::read(p)?.jit,
+        None => Vec::new(),
+    })
+}
+
+fn inspect(input: &Path, json: bool, profile: Option<&Path>) -> Result<(), String> {
+    let seeds = seeds(profile)?;
+    let image = vmxlate::driver::load(input)?;
+    let report = vmxlate::inspect::inspect(&image, &seeds);
+    let text = if json {
+        report.to_json()
+    } else {
+        report.to_text()
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = out.write_all(text.as_bytes());
+    Ok(())
+}
+
+fn translate(cli: &Translate) -> Result<(), String> {
+    let (Some(input), Some(output)) = (&cli.input, &cli.output) else {
+        unreachable!("clap requires INPUT and --output without a subcommand")
+    };
+    if let Some(name) = &cli.dump_ir {
+        dump_ir(input, name)?;
+    }
+    let seeds = seeds(cli.profile.as_deref())?;
+    let opts = Options {
+        cpu: match cli.cpu {
+            Cpu::V2 => CpuLevel::V2,
+            Cpu::V3 => CpuLevel::V3,
+        },
+        strict_abi: cli.strict_abi,
+        verify: cli.verify,
+        jit: !cli.no_jit,
+    };
+    let r = vmxlate::driver::translate_with(input, output, opts, &seeds)?;
+    if cli.verbose {
+        eprintln!(
+            "vmxlate: {} functions ({} bound to host libc routines), {} instructions ({} untranslatable), {} bytes of code",
+            r.functions, r.bound, r.insts, r.traps, r.code_bytes
+        );
+        eprintln!(
+            "vmxlate: {} indirect branches (BR) not resolved to jump tables; {} profile seeds",
+            r.unresolved_branches,
+            seeds.len()
+        );
+        for (phase, d) in &r.phases {
+            eprintln!("vmxlate: {phase}: {:.1} ms", d.as_secs_f64() * 1e3);
+        }
+    }
+    Ok(())
+}
+
+fn dump_ir(input: &Path, name: &str) -> Result<(), String> {
     let image = vmxlate::driver::load(input)?;
     let (funcs, _) = vmxlate::driver::lift_all(&image);
     let addr = u64::from_str_radix(name.trim_start_matches("0x"), 16).ok();

@@ -134,6 +134,7 @@ pub fn cached_translation(program: &Path, dir: &Path) -> Result<PathBuf, String>
         cpu: CpuLevel::V2,
         strict_abi: false,
         verify: false,
+        jit: true,
     };
     crate::driver::translate(program, &entry, opts)?;
     Ok(entry)

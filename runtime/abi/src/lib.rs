@@ -300,6 +300,13 @@ pub mod sym {
     /// FRECPE, FRSQRTE or FRECPX ([`super::FP_EST_RECPE`]...) of the
     /// single (`kind | FP_KIND_SINGLE`) or double held in `bits`.
     pub const FP_ESTIMATE: &str = "vmx_fp_estimate";
+    /// `extern "C" fn()`: installs the run-time JIT (the translator puts it
+    /// in `.init_array` of outputs that may JIT-compile code discovery
+    /// missed).
+    pub const JIT_INIT: &str = "vmx_jit_init";
+    /// As [`JIT_INIT`], for outputs translated with `--strict-abi`: the
+    /// JIT keeps NZCV across calls and returns too.
+    pub const JIT_INIT_STRICT_ABI: &str = "vmx_jit_init_strict_abi";
 }
 
 /// Guest libc routines the translator may bind to host implementations.

@@ -3,7 +3,8 @@
 //!
 //! Lookup order: the thread's inline-probed code TLB ([`tlb`]), then the
 //! code map ([`code_map`]: the translator's sorted PC map, then code
-//! registered at run time). A hit in the code map refills the TLB slot.
+//! registered at run time). A hit in the code map refills the TLB slot. A
+//! PC found in neither goes to the miss handler (the JIT, when linked in).
 //!
 //! The loop is also a safe point: pending signals are delivered before each
 //! entry. A PC with no translation that holds `svc #0`, or `mov x8, #n;
@@ -43,6 +44,32 @@ pub unsafe fn init(
 ) {
     // SAFETY: forwarded to the caller.
     let _ = CODE.set(unsafe { CodeMap::new(aot, code_base, code_len, faults) });
+}
+
+/// Translates code found only at run time (the JIT): given a guest PC with
+/// no translation, compiles and registers code for it and returns it.
+pub type MissHandler = fn(u64) -> Option<Target>;
+
+static MISS: OnceLock<MissHandler> = OnceLock::new();
+
+/// Installs the handler for PCs with no translation (once; later calls are
+/// ignored). Without one, such a PC is fatal.
+pub fn set_miss_handler(h: MissHandler) {
+    let _ = MISS.set(h);
+}
+
+/// Registers code translated at run time for `pc` (see
+/// [`CodeMap::register`]); ignored before [`init`].
+pub fn register(pc: u64, target: Target) {
+    if let Some(code) = CODE.get() {
+        code.register(pc, target);
+    }
+}
+
+/// The translation that starts at guest address `pc` in the code map, if
+/// any (no TLB: for callers outside a guest thread's dispatch).
+pub fn lookup_code(pc: u64) -> Option<Target> {
+    CODE.get()?.lookup(pc)
 }
 
 /// The translation that starts at guest address `pc`, if any, cached in
@@ -116,7 +143,12 @@ fn interpret_svc(cpu: &mut CpuState) -> bool {
 /// Looks up `cpu.pc` and runs its translation once.
 fn enter(t: *mut Thread, cpu: &mut CpuState) {
     let pc = cpu.pc;
-    let Some(target) = lookup(t, pc) else {
+    let Some(target) = lookup(t, pc).or_else(|| {
+        let target = MISS.get()?(pc)?;
+        // SAFETY: as in `lookup`.
+        tlb::fill(unsafe { &mut (*t).tlb }, pc, target);
+        Some(target)
+    }) else {
         if interpret_svc(cpu) {
             return;
         }

@@ -101,6 +101,8 @@ pub fn translate(elf: &Path, exe: &Path) -> Result<(), String> {
         cpu: CpuLevel::V2,
         strict_abi: false,
         verify: false,
+        // Every case is found ahead of time; a miss must fail loudly.
+        jit: false,
     };
     match catch_unwind(AssertUnwindSafe(|| {
         vmxlate::driver::translate(elf, exe, opts)

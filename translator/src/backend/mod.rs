@@ -41,6 +41,9 @@ pub struct Options {
     pub strict_abi: bool,
     /// Run the Cranelift verifier on every function.
     pub verify: bool,
+    /// Link the run-time JIT (`vmx_jit_init` in `.init_array`), so code
+    /// discovery missed is compiled when reached instead of being fatal.
+    pub jit: bool,
 }
 
 /// What compilation produced.
@@ -92,6 +95,33 @@ fn symbol_name(f: &Function) -> String {
     format!("g_{}_{:x}", clean, f.entry_pc)
 }
 
+/// The disassembly of every untranslatable instruction in `funcs`, as one
+/// blob of NUL-terminated strings (ending with an empty one), and each
+/// string's offset by guest PC (the `trap_text` data of [`Env`]).
+pub fn trap_texts(funcs: &[Function]) -> (Vec<u8>, FxHashMap<u64, u32>) {
+    let mut text = Vec::new();
+    let mut trap_offsets = FxHashMap::default();
+    for f in funcs {
+        for (_, b) in f.blocks.iter() {
+            if let Terminator::Trap {
+                pc,
+                kind: TrapKind::Undefined(t),
+                ..
+            } = &b.term
+            {
+                trap_offsets.entry(*pc).or_insert_with(|| {
+                    let off = text.len() as u32;
+                    text.extend_from_slice(t.as_bytes());
+                    text.push(0);
+                    off
+                });
+            }
+        }
+    }
+    text.push(0);
+    (text, trap_offsets)
+}
+
 /// Compiles lifted functions and the guest image into one object file.
 pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<Compiled, String> {
     let isa = isa::build(opts.cpu, opts.verify)?;
@@ -123,27 +153,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
             .map_err(err)?;
     }
 
-    // Trap texts, NUL-terminated, one blob.
-    let mut text = Vec::new();
-    let mut trap_offsets = FxHashMap::default();
-    for f in funcs {
-        for (_, b) in f.blocks.iter() {
-            if let Terminator::Trap {
-                pc,
-                kind: TrapKind::Undefined(t),
-                ..
-            } = &b.term
-            {
-                trap_offsets.entry(*pc).or_insert_with(|| {
-                    let off = text.len() as u32;
-                    text.extend_from_slice(t.as_bytes());
-                    text.push(0);
-                    off
-                });
-            }
-        }
-    }
-    text.push(0);
+    let (text, trap_offsets) = trap_texts(funcs);
     let trap_text = module
         .declare_data("vmx_trap_text", Linkage::Local, false, false)
         .map_err(err)?;
@@ -206,6 +216,6 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
             .map_err(err)?;
     }
     let product = module.finish();
-    let object = object::finish(product, image, funcs, &ids, &faults)?;
+    let object = object::finish(product, image, funcs, &ids, &faults, opts)?;
     Ok(Compiled { object, code_bytes })
 }

@@ -50,13 +50,15 @@ fn local_data(
     })
 }
 
-/// Adds the guest image, PC map and descriptor; returns the object bytes.
+/// Adds the guest image, PC map and descriptor (and with `opts.jit` the
+/// JIT's initialiser); returns the object bytes.
 pub fn finish(
     product: ObjectProduct,
     image: &GuestImage,
     funcs: &[Function],
     ids: &FxHashMap<u64, FuncId>,
     faults: &[Vec<(u32, u64)>],
+    opts: super::Options,
 ) -> Result<Vec<u8>, String> {
     let mut rows: Vec<(u64, u32, u32)> = Vec::new();
     let mut fault_rows: Vec<(u32, u64)> = Vec::new();
@@ -173,5 +175,40 @@ pub fn finish(
         obj.add_relocation(data, abs64(desc_off + field as u64, sym))
             .map_err(|e| e.to_string())?;
     }
+    if opts.jit {
+        add_jit_init(&mut obj, opts.strict_abi)?;
+    }
     obj.write().map_err(|e| e.to_string())
+}
+
+/// Adds an `.init_array` entry calling the runtime's JIT initialiser. It is
+/// the only reference to the JIT, so without it the linker leaves the JIT
+/// (and Cranelift) out of the executable.
+fn add_jit_init(obj: &mut Object<'static>, strict_abi: bool) -> Result<(), String> {
+    let name = if strict_abi {
+        abi::sym::JIT_INIT_STRICT_ABI
+    } else {
+        abi::sym::JIT_INIT
+    };
+    let init = obj.add_symbol(Symbol {
+        name: name.as_bytes().to_vec(),
+        value: 0,
+        size: 0,
+        kind: SymbolKind::Text,
+        scope: SymbolScope::Unknown,
+        weak: false,
+        section: SymbolSection::Undefined,
+        flags: SymbolFlags::None,
+    });
+    let sec = obj.add_section(
+        Vec::new(),
+        b".init_array".to_vec(),
+        object::SectionKind::Elf(object::elf::SHT_INIT_ARRAY),
+    );
+    obj.section_mut(sec).flags = object::SectionFlags::Elf {
+        sh_flags: u64::from(object::elf::SHF_ALLOC | object::elf::SHF_WRITE),
+    };
+    let off = obj.append_section_data(sec, &[0u8; 8], 8);
+    obj.add_relocation(sec, abs64(off, init))
+        .map_err(|e| e.to_string())
 }

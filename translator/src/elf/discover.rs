@@ -2,11 +2,13 @@
 //! blocks, and jump tables.
 //!
 //! Seeds are the ELF entry, `Func` symbols, `.eh_frame` FDE starts (and
-//! their landing pads, as extra entries), BL targets, tail-call targets, and code addresses found in data (pointer
-//! scan for ET_EXEC, RELATIVE relocations for static-pie) or built in
-//! registers by ADR / ADRP+ADD. Each function is traversed recursively
-//! (`traverse`); discovery repeats until no new entry, extra entry or
-//! split appears.
+//! their landing pads, as extra entries), BL targets, tail-call targets,
+//! code addresses found in data (pointer scan for ET_EXEC, RELATIVE
+//! relocations for static-pie) or built in registers by ADR / ADRP+ADD, and
+//! profile-supplied PCs ([`discover_with`]). Each function is traversed
+//! recursively (`traverse`); discovery repeats until no new entry, extra
+//! entry or split appears. [`discover_region`] traverses one function from
+//! a single entry, for code found only at run time.
 //!
 //! Invariants of the resulting [`CodeMap`]:
 //! - Every function's blocks are sorted, non-overlapping and contain only
@@ -24,6 +26,7 @@
 
 mod decode;
 mod jump_table;
+mod region;
 mod seeds;
 #[cfg(test)]
 mod tests;
@@ -35,6 +38,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use seeds::CodeRanges;
 use std::collections::{BTreeMap, BTreeSet};
 use traverse::{traverse, Extent, Traversal};
+
+pub use region::discover_region;
 
 /// A basic block: the instructions `start..end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +95,10 @@ pub struct CodeMap {
     pub jump_tables: FxHashMap<u64, JumpTable>,
     /// Number of distinct undecodable instruction words inside blocks.
     pub undecodable: usize,
+    /// Addresses of `BR`s inside blocks that are not recognised jump tables
+    /// (indirect jumps resolved only at run time, through the code TLB),
+    /// sorted.
+    pub unresolved: Vec<u64>,
 }
 
 /// Discovery state of one function entry.
@@ -116,12 +125,24 @@ struct Discovery<'a> {
     /// Code addresses from data or registers not yet classified.
     pending: Vec<u64>,
     classified: FxHashSet<u64>,
+    /// Code addresses known to execute (profile seeds): new functions
+    /// without the plausibility test.
+    trusted: FxHashSet<u64>,
 }
 
 /// Finds the functions, blocks and jump tables of `image`.
 pub fn discover(image: &GuestImage) -> CodeMap {
+    discover_with(image, &[])
+}
+
+/// Like [`discover`], with extra code addresses (from a profile: PCs the
+/// JIT compiled in an earlier run), classified like code pointers found in
+/// data: an extra entry of the function whose blocks hold it, else a new
+/// function.
+pub fn discover_with(image: &GuestImage, extra_seeds: &[u64]) -> CodeMap {
     let ranges = CodeRanges::new(image);
-    let pending = seeds::data_pointers(image, &ranges);
+    let mut pending = seeds::data_pointers(image, &ranges);
+    pending.extend_from_slice(extra_seeds);
     let mut d = Discovery {
         image,
         code: CodeCache::new(image),
@@ -132,6 +153,7 @@ pub fn discover(image: &GuestImage) -> CodeMap {
         queued: FxHashSet::default(),
         pending,
         classified: FxHashSet::default(),
+        trusted: extra_seeds.iter().copied().collect(),
     };
     d.add_entry(image.entry);
     for sym in &image.symbols {
@@ -253,7 +275,9 @@ impl Discovery<'_> {
                 });
             match owner {
                 Some(func) => self.add_extra(func, addr),
-                None if seeds::plausible(&mut self.code, addr) => self.add_entry(addr),
+                None if self.trusted.contains(&addr) || seeds::plausible(&mut self.code, addr) => {
+                    self.add_entry(addr)
+                }
                 None => {}
             }
         }
@@ -295,8 +319,14 @@ impl Discovery<'_> {
             let Some(t) = e.result else { continue };
             for b in &t.blocks {
                 let last = b.end - 4;
-                if self.code.flow(last) == Some(Flow::Undecodable) {
-                    undecodable.insert(last);
+                match self.code.flow(last) {
+                    Some(Flow::Undecodable) => {
+                        undecodable.insert(last);
+                    }
+                    Some(Flow::JumpIndirect) if !t.tables.iter().any(|j| j.br_addr == last) => {
+                        map.unresolved.push(last);
+                    }
+                    _ => {}
                 }
             }
             for table in t.tables {
@@ -318,6 +348,8 @@ impl Discovery<'_> {
             );
         }
         map.undecodable = undecodable.len();
+        map.unresolved.sort_unstable();
+        map.unresolved.dedup();
         map
     }
 }

@@ -9,5 +9,7 @@ pub mod load;
 #[cfg(test)]
 mod test_util;
 
-pub use discover::{discover, BlockInfo, CodeMap, FuncInfo, JumpTable};
+pub use discover::{
+    discover, discover_region, discover_with, BlockInfo, CodeMap, FuncInfo, JumpTable,
+};
 pub use load::{GuestImage, ImageKind, LoadError, Section, Segment, Symbol, SymbolKind};

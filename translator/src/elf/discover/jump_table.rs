@@ -385,6 +385,10 @@ fn address_in(path: &Path<'_>, from: usize, reg: u8, slice: &mut Vec<u64>) -> Op
             Some(addr.wrapping_add(off as u64))
         }
         (
+            Opcode::LDR | Opcode::LDUR,
+            [Operand::Register(SizeCode::X, _), Operand::RegPreIndex(SP, off, false), ..],
+        ) => spilled_address(path, addr, off, slice),
+        (
             Opcode::ADD,
             [Operand::RegisterOrSP(SizeCode::X, _), Operand::RegisterOrSP(SizeCode::X, src), Operand::Immediate(imm), Operand::Nothing],
         ) => {
@@ -419,8 +423,15 @@ fn hoisted_address(path: &Path<'_>, reg: u8, user: u64, slice: &mut Vec<u64>) ->
     let defs: Vec<_> = path
         .body_defs(reg, user)
         .into_iter()
-        .filter(|(_, i)| matches!(i.opcode, Opcode::ADR | Opcode::ADRP | Opcode::ADD))
+        .filter(|(_, i)| {
+            matches!(i.opcode, Opcode::ADR | Opcode::ADRP | Opcode::ADD) || stack_load(i).is_some()
+        })
         .collect();
+    if let [(load, inst)] = defs.as_slice() {
+        if let Some(off) = stack_load(inst) {
+            return spilled_address(path, *load, off, slice);
+        }
+    }
     let adrp_page = |(addr, inst): &(u64, Instruction)| match (inst.opcode, inst.operands) {
         (Opcode::ADRP, [_, Operand::PCOffset(off), ..]) => {
             Some((addr & !0xfff).wrapping_add(off as u64))
@@ -465,6 +476,176 @@ fn hoisted_address(path: &Path<'_>, reg: u8, user: u64, slice: &mut Vec<u64>) ->
     }
 }
 
+/// Register number of SP in a base-register operand.
+const SP: u16 = 31;
+
+/// Instructions searched backwards from a spill for the address it stores.
+const SPILL_WINDOW: u64 = 12;
+
+/// The stack-slot offset of `ldr xT, [sp, #off]` (or LDUR).
+fn stack_load(inst: &Instruction) -> Option<i32> {
+    match (inst.opcode, inst.operands) {
+        (
+            Opcode::LDR | Opcode::LDUR,
+            [Operand::Register(SizeCode::X, _), Operand::RegPreIndex(SP, off, false), ..],
+        ) => Some(off),
+        _ => None,
+    }
+}
+
+/// What a store does to the 8-byte stack slot at `[sp, #off]`.
+enum SlotWrite {
+    /// Does not touch it.
+    None,
+    /// Stores 64-bit register `r` in it.
+    Reg(u8),
+    /// Writes part of it or something unknown.
+    Clobber,
+}
+
+fn slot_write(inst: &Instruction, off: i32) -> SlotWrite {
+    let name = inst.opcode.to_string();
+    if !name.starts_with("st") {
+        return SlotWrite::None;
+    }
+    let (regs, mem): (&[Operand], Operand) = match inst.operands {
+        [_, mem @ Operand::RegPreIndex(..), ..] => (&inst.operands[..1], mem),
+        [_, _, mem @ Operand::RegPreIndex(..), ..] => (&inst.operands[..2], mem),
+        _ => return SlotWrite::None,
+    };
+    let Operand::RegPreIndex(base, at, wb) = mem else {
+        return SlotWrite::None;
+    };
+    if base != SP {
+        return SlotWrite::None;
+    }
+    let width = match regs[0] {
+        Operand::Register(SizeCode::X, _) => 8,
+        Operand::Register(SizeCode::W, _) => 4,
+        _ => 16, // vector registers: up to a Q register each
+    };
+    let len = width * regs.len() as i32;
+    if at + len <= off || off + 8 <= at {
+        return SlotWrite::None;
+    }
+    if wb || width != 8 || (off - at) % 8 != 0 {
+        return SlotWrite::Clobber;
+    }
+    match regs[((off - at) / 8) as usize] {
+        Operand::Register(SizeCode::X, r) => {
+            u8::try_from(r).map_or(SlotWrite::Clobber, SlotWrite::Reg)
+        }
+        _ => SlotWrite::Clobber,
+    }
+}
+
+/// The constant address in the stack slot `[sp, #off]` that the load at
+/// `load` reads: gcc computed a table address once, spilled it, and
+/// reloads it before each use. Every store to the slot in the function
+/// that can reach the load must store a register holding the same
+/// `adr` / `adrp`+`add` address, computed in the few instructions before
+/// the store. Optimistic like the rest (stores through other pointers and
+/// SP changes are not seen): the lifter checks the target at run time.
+fn spilled_address(path: &Path<'_>, load: u64, off: i32, slice: &mut Vec<u64>) -> Option<u64> {
+    let reach = path.body.reaching(load);
+    let mut addrs: Vec<u64> = path.body.insns.iter().copied().collect();
+    addrs.sort_unstable();
+    let mut value = None;
+    for at in addrs {
+        if at == load || !path.body.flows_into(at, &reach) {
+            continue;
+        }
+        let Some(inst) = decode_at(path.image, at) else {
+            continue;
+        };
+        let reg = match slot_write(&inst, off) {
+            SlotWrite::None => continue,
+            // Prologue saves before the frame is allocated address another
+            // SP.
+            _ if sp_changes_after(path, at) => continue,
+            SlotWrite::Clobber => return None,
+            SlotWrite::Reg(r) => r,
+        };
+        let v = local_address(path, at, reg, slice)?;
+        if value.replace(v).is_some_and(|old| old != v) {
+            return None;
+        }
+    }
+    value
+}
+
+/// Whether SP changes in the straight-line code shortly after `at` (then a
+/// store at `at` is part of a prologue, relative to another SP than the
+/// function body).
+fn sp_changes_after(path: &Path<'_>, at: u64) -> bool {
+    (1..=SPILL_WINDOW)
+        .map(|k| at.wrapping_add(4 * k))
+        .take_while(|a| path.body.insns.contains(a))
+        .filter_map(|a| decode_at(path.image, a))
+        .take_while(|i| !matches!(i.opcode, Opcode::B | Opcode::BL | Opcode::RET | Opcode::BR))
+        .any(|i| writes_sp(&i))
+}
+
+/// Whether `inst` writes SP (ADD/SUB to SP, or a writeback on SP).
+fn writes_sp(inst: &Instruction) -> bool {
+    let to_sp = matches!(inst.opcode, Opcode::ADD | Opcode::SUB)
+        && matches!(inst.operands[0], Operand::RegisterOrSP(_, SP));
+    to_sp
+        || inst.operands.iter().any(|op| {
+            matches!(
+                *op,
+                Operand::RegPreIndex(SP, _, true) | Operand::RegPostIndex(SP, _)
+            )
+        })
+}
+
+/// The `adr reg, a` or `adrp r, page; add reg, r, #lo12` address in `reg`
+/// just before `user`, searching back [`SPILL_WINDOW`] instructions of the
+/// function.
+fn local_address(path: &Path<'_>, user: u64, reg: u8, slice: &mut Vec<u64>) -> Option<u64> {
+    let writer = |from: u64, r: u8| {
+        (1..=SPILL_WINDOW)
+            .map(|k| from.wrapping_sub(4 * k))
+            .take_while(|a| path.body.insns.contains(a))
+            .find_map(|a| {
+                let inst = decode_at(path.image, a)?;
+                writes(&inst, r).then_some((a, inst))
+            })
+    };
+    let (at, inst) = writer(user, reg)?;
+    match (inst.opcode, inst.operands) {
+        (Opcode::ADR, [_, Operand::PCOffset(o), ..]) => {
+            slice.push(at);
+            Some(at.wrapping_add(o as u64))
+        }
+        (
+            Opcode::ADD,
+            [Operand::RegisterOrSP(SizeCode::X, _), Operand::RegisterOrSP(SizeCode::X, src), Operand::Immediate(imm), Operand::Nothing],
+        ) => {
+            let src = u8::try_from(src).ok()?;
+            // The page is often formed once for several addresses, further
+            // back: then it must be the only definition reaching the add.
+            let (pat, page) =
+                writer(at, src).or_else(|| match path.body_defs(src, at).as_slice() {
+                    [only] => Some(*only),
+                    _ => None,
+                })?;
+            match (page.opcode, page.operands) {
+                (Opcode::ADRP, [_, Operand::PCOffset(o), ..]) => {
+                    slice.extend([pat, at]);
+                    Some(
+                        (pat & !0xfff)
+                            .wrapping_add(o as u64)
+                            .wrapping_add(u64::from(imm)),
+                    )
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Number of table entries proven by a `cmp index, #N` and the conditional
 /// branch the path took after it, searching from path position `from`.
 fn bound(path: &Path<'_>, from: usize, index: u8, index_is_w: bool) -> Option<u64> {
@@ -489,7 +670,9 @@ fn bound(path: &Path<'_>, from: usize, index: u8, index_is_w: bool) -> Option<u6
         (
             Opcode::SUBS,
             [Operand::Register(_, 31), Operand::RegisterOrSP(size, r), Operand::Immediate(n), Operand::Nothing],
-        ) if u16::from(index) == r => (size, u64::from(n)),
+        ) if u16::from(index) == r || copied_from(path, stop, i_cmp, index, r) => {
+            (size, u64::from(n))
+        }
         _ => return None,
     };
     if size == SizeCode::W && !index_is_w {
@@ -501,6 +684,28 @@ fn bound(path: &Path<'_>, from: usize, index: u8, index_is_w: bool) -> Option<u6
         (3, true) | (2, false) => Some(n),
         _ => None,
     }
+}
+
+/// Whether the instruction at path position `i_mov` is `mov index, r`
+/// (32-bit) and `r` is not written between it and the comparison at
+/// `i_cmp`: gcc compares the source of the copy (`mov w1, w0; cmp w0, #N;
+/// b.hi ...; ldrb w2, [x2, w1, uxtw]`).
+fn copied_from(path: &Path<'_>, i_mov: usize, i_cmp: usize, index: u8, r: u16) -> bool {
+    let Some(mov) = path.inst(i_mov) else {
+        return false;
+    };
+    let src = match (mov.opcode, mov.operands) {
+        (
+            Opcode::ORR,
+            [Operand::Register(SizeCode::W, d), Operand::Register(_, 31), Operand::Register(SizeCode::W, src)
+            | Operand::RegShift(ShiftStyle::LSL, 0, SizeCode::W, src), Operand::Nothing],
+        ) if d == u16::from(index) => src,
+        _ => return false,
+    };
+    let Ok(r8) = u8::try_from(r) else {
+        return false;
+    };
+    src == r && r != 31 && path.def(i_cmp + 1, r8).is_none_or(|d| d >= i_mov)
 }
 
 /// Whether `inst` writes NZCV.

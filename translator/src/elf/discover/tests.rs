@@ -225,6 +225,72 @@ fn hand_written_tables_match_their_case_labels() {
     }
 }
 
+/// Jump tables in the shapes gcc emits under register pressure: the table
+/// address spilled to a stack slot (after a prologue that saves registers
+/// at the same offsets relative to the caller's SP) and reloaded before
+/// the load; the index compared through the source of a copy.
+const ASM_SPILLED: &str = r#"
+int jt_spill(unsigned *, unsigned);
+int jt_copy(unsigned);
+asm(".text\n.p2align 2\n"
+    ".globl jt_spill\n.type jt_spill, %function\njt_spill:\n"
+    "  stp x19, x20, [sp, #-64]!\n  stp x21, x22, [sp, #16]\n"
+    "  stp x25, x26, [sp, #48]\n  sub sp, sp, #0x40\n"
+    "  adrp x3, jts_tab\n  add x3, x3, :lo12:jts_tab\n  str x3, [sp, #56]\n"
+    "  mov w2, #0\n"
+    "2: cbz w1, 8f\n  ldr w3, [x0], #4\n  sub w1, w1, #1\n  cmp w3, #2\n  b.hi 2b\n"
+    "  ldr x4, [sp, #56]\n  ldrh w3, [x4, w3, uxtw #1]\n  adr x5, jts_base\n"
+    "  add x3, x5, w3, sxth #2\n  br x3\n"
+    "jts_base:\n"
+    "jts_c0: add w2, w2, #1\n  b 2b\n"
+    "jts_c1: add w2, w2, #2\n  b 2b\n"
+    "jts_c2: add w2, w2, #4\n  b 2b\n"
+    "8: mov w0, w2\n  add sp, sp, #0x40\n  ldp x21, x22, [sp, #16]\n"
+    "  ldp x25, x26, [sp, #48]\n  ldp x19, x20, [sp], #64\n  ret\n"
+    ".size jt_spill, .-jt_spill\n"
+
+    ".globl jt_copy\n.type jt_copy, %function\njt_copy:\n"
+    "  mov w1, w0\n  cmp w0, #2\n  b.hi 9f\n"
+    "  adrp x2, jtc_tab\n  add x2, x2, :lo12:jtc_tab\n"
+    "  ldrb w2, [x2, w1, uxtw]\n  adr x1, jtc_c0\n  add x2, x1, w2, sxtb #2\n  br x2\n"
+    "jtc_c0: mov w0, #30\n  ret\n"
+    "jtc_c1: mov w0, #31\n  ret\n"
+    "jtc_c2: mov w0, #32\n  ret\n"
+    "9: mov w0, #-1\n  ret\n"
+    ".size jt_copy, .-jt_copy\n"
+
+    ".section .rodata\n"
+    ".p2align 1\njts_tab: .hword (jts_c2-jts_base)/4, (jts_c0-jts_base)/4, (jts_c1-jts_base)/4\n"
+    "jtc_tab: .byte (jtc_c1-jtc_c0)/4, 0, (jtc_c2-jtc_c0)/4\n"
+    ".text\n");
+int main(int argc, char **argv) {
+  unsigned idx[2] = { 1, 0 };
+  (void)argv;
+  return jt_spill(idx, 2) + jt_copy(argc);
+}
+"#;
+
+#[test]
+fn spilled_table_addresses_and_copied_indices() {
+    let Some(file) = compile(ASM_SPILLED, &["-O2", "-static"]) else {
+        return;
+    };
+    let image = GuestImage::parse(file).expect("parse");
+    let map = discover(&image);
+    check_invariants(&image, &map);
+    let s = |n: &str| symbol(&image, n);
+    let spill = table_in(&map, &image, "jt_spill");
+    assert_eq!(spill.targets, [s("jts_c2"), s("jts_c0"), s("jts_c1")]);
+    assert_eq!((spill.index_reg, spill.target_reg), (3, 3));
+    let copy = table_in(&map, &image, "jt_copy");
+    assert_eq!(copy.targets, [s("jtc_c1"), s("jtc_c0"), s("jtc_c2")]);
+    assert_eq!(copy.index_reg, 1);
+    for f in ["jt_spill", "jt_copy"] {
+        let br = table_in(&map, &image, f).br_addr;
+        assert!(!map.unresolved.contains(&br), "{f}: BR resolved");
+    }
+}
+
 #[test]
 fn gcc_switches_and_function_pointers() {
     let Some(file) = compile(C_SWITCHES, &["-O2", "-static"]) else {
@@ -334,4 +400,51 @@ fn covers_the_symbolised_text_of_a_fixture() {
         "discovery covers {:.1}% of symbolised .text",
         ratio * 100.0
     );
+}
+
+/// The routines of fixtures/src/jit.c that only computed pointers reach:
+/// not found by discovery, found by `discover_region` from their entry
+/// (as the runtime's JIT does), jump table included.
+#[test]
+fn regions_from_run_time_entries() {
+    let Some(file) = fixture("jit") else {
+        return;
+    };
+    let image = GuestImage::parse(file).expect("parse");
+    let map = discover(&image);
+    let anchor = symbol(&image, "jit_anchor");
+    let offsets = image
+        .read(symbol(&image, "jit_offsets"), 12)
+        .expect("offsets");
+    let entry = |i: usize| {
+        let o = i32::from_le_bytes(offsets[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+        anchor.wrapping_add_signed(i64::from(o))
+    };
+    let known: FxHashSet<u64> = map.functions.keys().copied().collect();
+    for i in 0..3 {
+        let pc = entry(i);
+        assert!(
+            map.functions
+                .values()
+                .all(|f| f.blocks.iter().all(|b| pc < b.start || pc >= b.end)),
+            "discovery does not find hidden routine {i} at {pc:#x}"
+        );
+        let region = discover_region(&image, pc, &known).expect("a region");
+        assert_eq!(region.functions.len(), 1);
+        let f = &region.functions[&pc];
+        assert_eq!(f.blocks[0].start, pc);
+        assert_eq!(region.jump_tables.len(), usize::from(i == 1), "routine {i}");
+    }
+    let pick = &region_table(&image, entry(1), &known);
+    assert_eq!(pick.targets.len(), 4);
+    assert!(
+        discover_region(&image, anchor + 2, &known).is_none(),
+        "unaligned"
+    );
+    assert!(discover_region(&image, 0x10, &known).is_none(), "not code");
+}
+
+fn region_table(image: &GuestImage, pc: u64, known: &FxHashSet<u64>) -> JumpTable {
+    let region = discover_region(image, pc, known).expect("a region");
+    region.jump_tables.values().next().expect("a table").clone()
 }

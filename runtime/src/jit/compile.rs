@@ -21,11 +21,11 @@ use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{DataId, FuncId};
 use rustc_hash::{FxHashMap, FxHashSet};
 use vmxlate::backend::env::{Env, Helper, HELPERS};
-use vmxlate_abi::Routine;
 use vmxlate::backend::{lower::lower_function, trap_texts};
 use vmxlate::elf::{discover_region, GuestImage};
 use vmxlate::frontend::a64::{lift_function, table_loads};
 use vmxlate::ir::Terminator;
+use vmxlate_abi::Routine;
 
 use super::memory::CodeMemory;
 use crate::dispatch::{self, code_map::Target};

@@ -408,7 +408,10 @@ impl Lowerer<'_, '_> {
                     v
                 } else if is_scalar_fp(inst.op) {
                     lower_fp::lower(&mut self.fb, &mut host, inst, args)
-                } else if matches!(inst.op, Opcode::VFBin | Opcode::VFsqrt | Opcode::VFma) {
+                } else if matches!(
+                    inst.op,
+                    Opcode::VFBin | Opcode::VFsqrt | Opcode::VFma | Opcode::VFCmp
+                ) {
                     lower_vfp::lower(&mut self.fb, &mut host, inst, args)
                 } else {
                     lower_vec::lower(&mut self.fb, inst, args)

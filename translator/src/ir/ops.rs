@@ -221,6 +221,10 @@ define_ops! {
     VFsqrt "vfsqrt" fn vfsqrt(a) imm Lanes(Lanes) => value, Pure;
     /// Fused `a * b + c` on every lane of a float vector (as `Fma`).
     VFma "vfma" fn vfma(a, b, c) imm Lanes(Lanes) => value, Pure;
+    /// Compare every lane of two float vectors: all-ones or zero lanes.
+    /// `Eq` signals invalid for signalling NaNs only, the others for any
+    /// NaN (FCMEQ vs FCMGE/FCMGT...).
+    VFCmp "vfcmp" fn vfcmp(a, b) imm VFCmp((FloatCC, Lanes)) => value, Pure;
 
     // ---- vectors ----
     /// Lane-wise binary operation.

@@ -411,3 +411,42 @@ fn packed_arithmetic_fixes_nan_lanes() {
     f(c, input.as_ptr(), out.as_mut_ptr());
     assert_eq!((out[0], bits(out[1])), (3.0, 0x7ff8_0000_0000_0000));
 }
+
+#[test]
+fn packed_compares_give_masks_and_arm_flags() {
+    use crate::ir::FloatCC;
+    let cmp = |cc: FloatCC| {
+        let code = compile(&[types::I64, types::I64, types::I64], &[], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
+            let flags = cranelift_codegen::ir::MemFlagsData::trusted();
+            let a = fb.ins().load(types::I8X16, flags, args[1], 0);
+            let b = fb.ins().load(types::I8X16, flags, args[1], 16);
+            let i = inst(Opcode::VFCmp, Type::V128, Imm::VFCmp((cc, Lanes::I32x4)));
+            let r = crate::backend::lower_vfp::lower(fb, &mut host, &i, &[a, b]);
+            fb.ins().store(flags, r, args[2], 0);
+            fb.ins().return_(&[]);
+        });
+        // SAFETY: compiled with exactly this signature.
+        unsafe {
+            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, *const f32, *mut u32)>(
+                code,
+            )
+        }
+    };
+    let c = &mut CpuState::default();
+    let input = [1.0f32, f32::NAN, -0.0, 3.0, 2.0, 1.0, 0.0, 3.0];
+    let mut out = [0u32; 4];
+    // FCMEQ: quiet for a quiet NaN; -0 == +0.
+    clear_mxcsr_flags();
+    cmp(FloatCC::Eq)(c, input.as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 0, !0, !0]);
+    assert_eq!(mxcsr() & 1, 0);
+    // FCMGT: signals invalid for the quiet NaN.
+    cmp(FloatCC::Gt)(c, input.as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 0, 0, 0]);
+    assert_eq!(mxcsr() & 1, 1);
+    clear_mxcsr_flags();
+    cmp(FloatCC::Ge)(c, input.as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 0, !0, !0]);
+    clear_mxcsr_flags();
+}

@@ -410,7 +410,12 @@ impl Lowerer<'_, '_> {
                     lower_fp::lower(&mut self.fb, &mut host, inst, args)
                 } else if matches!(
                     inst.op,
-                    Opcode::VFBin | Opcode::VFsqrt | Opcode::VFma | Opcode::VFCmp
+                    Opcode::VFBin
+                        | Opcode::VFsqrt
+                        | Opcode::VFma
+                        | Opcode::VFCmp
+                        | Opcode::VIntToF
+                        | Opcode::VFcvtToInt
                 ) {
                     lower_vfp::lower(&mut self.fb, &mut host, inst, args)
                 } else {

@@ -108,6 +108,21 @@ pub fn lower(
             };
             fb.ins().fcmp(cc, a, b)
         }
+        (Opcode::VIntToF, Imm::Lanes(Lanes::I32x4)) => {
+            let a = fb.ins().bitcast(types::I32X4, le(), args[0]);
+            fb.ins().fcvt_from_sint(types::F32X4, a)
+        }
+        (Opcode::VFcvtToInt, Imm::Lanes(Lanes::I32x4)) => {
+            // CVTTPS2DQ signals invalid (out of range) and inexact as Arm
+            // does; Cranelift's saturating sequence zeroes NaN lanes before
+            // it, so a NaN lane's IOC is raised here.
+            let a = fb.ins().bitcast(types::F32X4, le(), args[0]);
+            let r = fb.ins().fcvt_to_sint_sat(types::I32X4, a);
+            let nan = fb.ins().fcmp(ClFCC::Unordered, a, a);
+            let any = fb.ins().vany_true(nan);
+            super::lower_fp::lower_raise(fb, host, any, u64::from(vmxlate_abi::FPSR_IOC));
+            r
+        }
         (op, imm) => unreachable!("not a packed FP op: {op:?} {imm:?}"),
     };
     fb.ins().bitcast(types::I8X16, le(), r)

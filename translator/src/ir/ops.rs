@@ -225,6 +225,11 @@ define_ops! {
     /// `Eq` signals invalid for signalling NaNs only, the others for any
     /// NaN (FCMEQ vs FCMGE/FCMGT...).
     VFCmp "vfcmp" fn vfcmp(a, b) imm VFCmp((FloatCC, Lanes)) => value, Pure;
+    /// SCVTF of every signed integer lane (`I32x4` only).
+    VIntToF "vint_to_f" fn vint_to_f(a) imm Lanes(Lanes) => value, Pure;
+    /// FCVTZS of every float lane (`I32x4` only): truncating, saturating,
+    /// NaN gives 0; IOC and IXC as Arm signals them.
+    VFcvtToInt "vfcvt_to_int" fn vfcvt_to_int(a) imm Lanes(Lanes) => value, Pure;
 
     // ---- vectors ----
     /// Lane-wise binary operation.

@@ -450,3 +450,28 @@ fn packed_compares_give_masks_and_arm_flags() {
     assert_eq!(out, [0, 0, !0, !0]);
     clear_mxcsr_flags();
 }
+
+#[test]
+fn packed_fcvtzs_saturates_and_flags_nan_lanes() {
+    let code = compile(&[types::I64, types::I64, types::I64], &[], |fb, args| {
+        let mut host = TestHost { cpu: args[0] };
+        let flags = cranelift_codegen::ir::MemFlagsData::trusted();
+        let a = fb.ins().load(types::I8X16, flags, args[1], 0);
+        let i = inst(Opcode::VFcvtToInt, Type::V128, Imm::Lanes(Lanes::I32x4));
+        let r = crate::backend::lower_vfp::lower(fb, &mut host, &i, &[a]);
+        fb.ins().store(flags, r, args[2], 0);
+        fb.ins().return_(&[]);
+    });
+    // SAFETY: compiled with exactly this signature.
+    let f = unsafe {
+        std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, *const f32, *mut i32)>(code)
+    };
+    let c = &mut CpuState::default();
+    let mut out = [0i32; 4];
+    f(c, [1.5f32, -2.5, 3e9, -3e9].as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [1, -2, i32::MAX, i32::MIN]);
+    assert_eq!(c.fpsr, 0);
+    f(c, [f32::NAN, 7.0, 0.0, -0.0].as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 7, 0, 0]);
+    assert_eq!(c.fpsr, FPSR_IOC);
+}

@@ -416,6 +416,22 @@ fn unary(cx: &mut Ctx, i: &Instruction, op: Un) -> Lift {
         }
         return Ok(());
     }
+    // SCVTF and FCVTZS on `.4s`: CVTDQ2PS and CVTTPS2DQ (plus saturation).
+    if ty == Type::F32 && d.count == 4 && fbits == 0 {
+        match op {
+            Un::FromInt(true) => {
+                packed(cx, d, &[n], |cx, l, v| cx.b.vint_to_f(Type::V128, v[0], l));
+                return Ok(());
+            }
+            Un::ToInt(true, Round::Trunc) => {
+                packed(cx, d, &[n], |cx, l, v| {
+                    cx.b.vfcvt_to_int(Type::V128, v[0], l)
+                });
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
     let ity = Type::int(ty.bits());
     let scale = |cx: &mut Ctx, e: i32| {
         let bits = if ty == Type::F32 {

@@ -259,6 +259,9 @@ pub mod sym {
     /// FRECPE, FRSQRTE or FRECPX ([`super::FP_EST_RECPE`]...) of the
     /// single (`kind | FP_KIND_SINGLE`) or double held in `bits`.
     pub const FP_ESTIMATE: &str = "vmx_fp_estimate";
+    /// `extern "C" fn(cpu: *mut CpuState, bits: u64) -> u64`: FJCVTZS of
+    /// the double `bits`: the W result in bits 31:0, the Z flag in bit 32.
+    pub const FJCVTZS: &str = "vmx_fjcvtzs";
 }
 
 /// FPCR.RMode: bits 23:22 (0 nearest, 1 towards +inf, 2 towards -inf,
@@ -317,9 +320,10 @@ pub const MIDR_EL1: u64 = 0x410f_d0c0;
 pub const CNTFRQ_EL0: u64 = 1_000_000_000;
 
 /// `AT_HWCAP` the runtime advertises to the guest: exactly the features the
-/// translator implements (`HWCAP_FP` bit 0, `HWCAP_ASIMD` bit 1). Widen it
-/// only together with the lifter.
-pub const HWCAP: u64 = (1 << 0) | (1 << 1);
+/// translator implements (`HWCAP_FP` bit 0, `HWCAP_ASIMD` bit 1,
+/// `HWCAP_JSCVT` bit 13 for FJCVTZS). Widen it only together with the
+/// lifter.
+pub const HWCAP: u64 = (1 << 0) | (1 << 1) | (1 << 13);
 /// `AT_HWCAP2` the runtime advertises to the guest (none yet).
 pub const HWCAP2: u64 = 0;
 

@@ -199,6 +199,7 @@ fn is_scalar_fp(op: Opcode) -> bool {
             | Opcode::FEstimate
             | Opcode::HalfToF
             | Opcode::FToHalf
+            | Opcode::Fjcvt
     )
 }
 

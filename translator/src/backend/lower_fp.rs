@@ -123,7 +123,10 @@ pub fn lower(
 ) -> ClValue {
     let ty = cl_type(inst.ty);
     let guarded;
-    let args = if matches!(inst.op, Opcode::Fneg | Opcode::Fabs | Opcode::Fcmp) {
+    let args = if matches!(
+        inst.op,
+        Opcode::Fneg | Opcode::Fabs | Opcode::Fcmp | Opcode::Fjcvt
+    ) {
         args
     } else {
         guarded = unfoldable(fb, host, args);
@@ -209,6 +212,12 @@ pub fn lower(
             let cpu = host.cpu();
             let r = host.call(fb, Helper::F64ToF16, &[cpu, x]);
             fb.ins().ireduce(types::I16, r.expect("helper result"))
+        }
+        (Opcode::Fjcvt, _) => {
+            let bits = fb.ins().bitcast(types::I64, le(), args[0]);
+            let cpu = host.cpu();
+            let r = host.call(fb, Helper::Fjcvtzs, &[cpu, bits]);
+            r.expect("helper result")
         }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }

@@ -212,6 +212,9 @@ define_ops! {
     HalfToF "half_to_f" fn half_to_f(a) imm None => value, Pure;
     /// f32/f64 to half precision (the bits, an i16), rounded per FPCR.
     FToHalf "f_to_half" fn f_to_half(a) imm None => value, Pure;
+    /// FJCVTZS of an f64: the W result in bits 31:0 of the i64 result, Z
+    /// in bit 32.
+    Fjcvt "fjcvt" fn fjcvt(a) imm None => value, Pure;
     /// Sets the FPSR cumulative bits `imm` when `c` (i8) is non-zero.
     FpRaise "fp_raise" fn fp_raise(c) imm U64(u64) => none, WriteState;
     /// `FBin` Add/Sub/Mul/Div on every lane of a float vector (`I32x4`

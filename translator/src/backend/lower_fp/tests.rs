@@ -206,18 +206,35 @@ fn smallest_normal_results_reach_the_tininess_helper() {
 
 #[test]
 fn rounding_by_fpcr_mode() {
-    let f = f64_fn(Opcode::Fround, Imm::Round(Round::CurrentExact), 1);
+    // FRINTX rounds in the host MXCSR mode (which mirrors FPCR), FRINTI
+    // reads FPCR.RMode: set both.
+    let x_fn = f64_fn(Opcode::Fround, Imm::Round(Round::CurrentExact), 1);
+    let i_fn = f64_fn(Opcode::Fround, Imm::Round(Round::Current), 1);
     let c = &mut CpuState::default();
     for (mode, x, want) in [
-        (0, 2.5, 2.0),
+        (0u32, 2.5, 2.0),
         (0, 3.5, 4.0),
+        (0, -0.3, -0.0),
         (1, 2.1, 3.0),
         (2, -2.1, -3.0),
+        (2, 0.3, 0.0),
         (3, -2.9, -2.0),
         (1, -0.5, -0.0),
+        (1, 4503599627370495.5, 4503599627370496.0),
+        (0, f64::INFINITY, f64::INFINITY),
     ] {
         c.fpcr = mode << FPCR_RMODE_SHIFT;
-        assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "mode {mode} x {x}");
+        let rc = [0u32, 2, 1, 3][mode as usize];
+        let csr = (mxcsr() & !(3 << 13)) | (rc << 13);
+        // SAFETY: MXCSR with only the rounding control changed.
+        unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &csr) };
+        let got_x = x_fn(c, x, 0.0, 0.0);
+        let got_i = i_fn(c, x, 0.0, 0.0);
+        let csr = mxcsr() & !(3 << 13);
+        // SAFETY: back to round to nearest.
+        unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &csr) };
+        assert_eq!(bits(got_x), bits(want), "frintx mode {mode} x {x}");
+        assert_eq!(bits(got_i), bits(want), "frinti mode {mode} x {x}");
     }
 }
 

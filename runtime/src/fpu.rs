@@ -413,6 +413,71 @@ pub unsafe extern "C" fn vmx_fp_estimate(cpu: *mut CpuState, kind: u32, bits: u6
     r
 }
 
+/// FJCVTZS (`FPToFixedJS`): the double truncated to an integer, wrapped to
+/// 32 bits; Z is set when the conversion is exact and in range (and the
+/// input is not -0). Invalid for NaN, infinity and out-of-range values,
+/// inexact otherwise when the value has a fraction.
+///
+/// # Safety
+/// `cpu` points to the running thread's `CpuState`.
+#[no_mangle]
+pub unsafe extern "C" fn vmx_fjcvtzs(cpu: *mut CpuState, bits: u64) -> u64 {
+    // SAFETY: per the contract.
+    let cpu = unsafe { &mut *cpu };
+    let (r, z, flags) = fjcvtzs(bits, cpu.fpcr);
+    cpu.fpsr |= flags;
+    u64::from(r) | (u64::from(z) << 32)
+}
+
+/// The W result, Z and FPSR flags of FJCVTZS.
+fn fjcvtzs(bits: u64, fpcr: u32) -> (u32, bool, u32) {
+    let f = Fmt::D;
+    let (bits, idc) = f.flush(bits, fpcr);
+    let negative = f.sign(bits) == 1;
+    let exp = f.exp(bits);
+    let frac = f.frac(bits);
+    if exp == f.max_exp() {
+        // NaN or infinity: 0, invalid.
+        return (0, false, idc | FPSR_IOC);
+    }
+    if exp == 0 && frac == 0 {
+        return (0, !negative, idc);
+    }
+    // |value| = m * 2^e.
+    let m = if exp == 0 { frac } else { frac | (1 << 52) };
+    let e = if exp == 0 { -1074 } else { exp as i64 - 1075 };
+    let (magnitude_low32, inexact, big) = if e >= 0 {
+        let low = if e >= 32 { 0 } else { (m << e) as u32 };
+        // m >= 2^52 for normals: anything shifted left is out of range.
+        (low, false, true)
+    } else if e <= -64 {
+        (0, true, false)
+    } else {
+        let t = m >> -e;
+        let inexact = t << -e != m;
+        (t as u32, inexact, t > u64::from(u32::MAX))
+    };
+    let t_small = if e < 0 && e > -64 { m >> -e } else { 0 };
+    let out_of_range = big
+        || if negative {
+            t_small > 1 << 31
+        } else {
+            t_small > (1 << 31) - 1
+        };
+    let r = if negative {
+        magnitude_low32.wrapping_neg()
+    } else {
+        magnitude_low32
+    };
+    if out_of_range {
+        (r, false, idc | FPSR_IOC)
+    } else if inexact {
+        (r, false, idc | FPSR_IXC)
+    } else {
+        (r, true, idc)
+    }
+}
+
 /// A binary FP format: exponent and fraction widths.
 #[derive(Clone, Copy)]
 struct Fmt {
@@ -667,6 +732,25 @@ mod tests {
         assert_eq!((r, f), (0x7fc0_0000, FPSR_IOC));
         let (r, f) = est(FP_EST_RSQRTE | FP_KIND_SINGLE, 0);
         assert_eq!((r, f), (0x7f80_0000, FPSR_DZC));
+    }
+
+    #[test]
+    fn fjcvtzs_follows_fptofixedjs() {
+        let j = |x: f64| fjcvtzs(x.to_bits(), 0);
+        assert_eq!(j(1.0), (1, true, 0));
+        assert_eq!(j(-1.5), ((-1i32) as u32, false, FPSR_IXC));
+        assert_eq!(j(-0.0), (0, false, 0));
+        assert_eq!(j(0.0), (0, true, 0));
+        assert_eq!(j(2147483647.0), (0x7fff_ffff, true, 0));
+        assert_eq!(j(-2147483648.0), (0x8000_0000, true, 0));
+        // Out of range: wrapped modulo 2^32, invalid.
+        assert_eq!(j(4294967297.0), (1, false, FPSR_IOC));
+        assert_eq!(j(2147483648.0), (0x8000_0000, false, FPSR_IOC));
+        assert_eq!(j(-4294967295.5), (1, false, FPSR_IOC));
+        assert_eq!(j(1e300), (0, false, FPSR_IOC));
+        assert_eq!(j(f64::NAN), (0, false, FPSR_IOC));
+        assert_eq!(j(f64::NEG_INFINITY), (0, false, FPSR_IOC));
+        assert_eq!(j(5e-324), (0, false, FPSR_IXC));
     }
 
     #[test]

@@ -307,6 +307,9 @@ pub mod sym {
     /// As [`JIT_INIT`], for outputs translated with `--strict-abi`: the
     /// JIT keeps NZCV across calls and returns too.
     pub const JIT_INIT_STRICT_ABI: &str = "vmx_jit_init_strict_abi";
+    /// `extern "C" fn(cpu: *mut CpuState, bits: u64) -> u64`: FJCVTZS of
+    /// the double `bits`: the W result in bits 31:0, the Z flag in bit 32.
+    pub const FJCVTZS: &str = "vmx_fjcvtzs";
 }
 
 /// Guest libc routines the translator may bind to host implementations.
@@ -432,9 +435,10 @@ pub const MIDR_EL1: u64 = 0x410f_d0c0;
 pub const CNTFRQ_EL0: u64 = 1_000_000_000;
 
 /// `AT_HWCAP` the runtime advertises to the guest: exactly the features the
-/// translator implements (`HWCAP_FP` bit 0, `HWCAP_ASIMD` bit 1). Widen it
-/// only together with the lifter.
-pub const HWCAP: u64 = (1 << 0) | (1 << 1);
+/// translator implements (`HWCAP_FP` bit 0, `HWCAP_ASIMD` bit 1,
+/// `HWCAP_JSCVT` bit 13 for FJCVTZS). Widen it only together with the
+/// lifter.
+pub const HWCAP: u64 = (1 << 0) | (1 << 1) | (1 << 13);
 /// `AT_HWCAP2` the runtime advertises to the guest (none yet).
 pub const HWCAP2: u64 = 0;
 

@@ -48,6 +48,8 @@ pub enum Helper {
     F64ToF16,
     /// `vmx_fp_estimate(cpu, kind, bits) -> u64`.
     FpEstimate,
+    /// `vmx_fjcvtzs(cpu, bits) -> u64`.
+    Fjcvtzs,
 }
 
 /// Every helper, in discriminant order.
@@ -66,6 +68,7 @@ pub const HELPERS: [Helper; 14] = [
     Helper::F16ToF64,
     Helper::F64ToF16,
     Helper::FpEstimate,
+    Helper::Fjcvtzs,
 ];
 
 impl Helper {
@@ -96,6 +99,7 @@ impl Helper {
             Helper::F16ToF64 => (sym::F16_TO_F64, sig(&[I64, I32], &[F64])),
             Helper::F64ToF16 => (sym::F64_TO_F16, sig(&[I64, F64], &[I32])),
             Helper::FpEstimate => (sym::FP_ESTIMATE, sig(&[I64, I32, I64], &[I64])),
+            Helper::Fjcvtzs => (sym::FJCVTZS, sig(&[I64, I64], &[I64])),
         }
     }
 }

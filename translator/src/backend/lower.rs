@@ -225,6 +225,7 @@ fn is_scalar_fp(op: Opcode) -> bool {
             | Opcode::FEstimate
             | Opcode::HalfToF
             | Opcode::FToHalf
+            | Opcode::Fjcvt
     )
 }
 
@@ -562,7 +563,15 @@ impl Lowerer<'_, '_> {
                     v
                 } else if is_scalar_fp(inst.op) {
                     lower_fp::lower(&mut self.fb, &mut host, inst, args)
-                } else if matches!(inst.op, Opcode::VFBin | Opcode::VFsqrt | Opcode::VFma) {
+                } else if matches!(
+                    inst.op,
+                    Opcode::VFBin
+                        | Opcode::VFsqrt
+                        | Opcode::VFma
+                        | Opcode::VFCmp
+                        | Opcode::VIntToF
+                        | Opcode::VFcvtToInt
+                ) {
                     lower_vfp::lower(&mut self.fb, &mut host, inst, args)
                 } else {
                     lower_vec::lower(&mut self.fb, inst, args)

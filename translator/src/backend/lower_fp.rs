@@ -123,7 +123,10 @@ pub fn lower(
 ) -> ClValue {
     let ty = cl_type(inst.ty);
     let guarded;
-    let args = if matches!(inst.op, Opcode::Fneg | Opcode::Fabs | Opcode::Fcmp) {
+    let args = if matches!(
+        inst.op,
+        Opcode::Fneg | Opcode::Fabs | Opcode::Fcmp | Opcode::Fjcvt
+    ) {
         args
     } else {
         guarded = unfoldable(fb, host, args);
@@ -138,7 +141,7 @@ pub fn lower(
         (Opcode::Fround, Imm::Round(mode)) => {
             let a = args[0];
             let r = match mode {
-                Round::CurrentExact => round(fb, host, mode, a),
+                Round::CurrentExact => round(fb, mode, a),
                 _ => round_quiet(fb, host, mode, a),
             };
             checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
@@ -151,7 +154,7 @@ pub fn lower(
             let r = if mode == Round::Trunc {
                 args[0]
             } else {
-                round(fb, host, mode, args[0])
+                round(fb, mode, args[0])
             };
             if signed {
                 fb.ins().fcvt_to_sint_sat(ty, r)
@@ -209,6 +212,12 @@ pub fn lower(
             let cpu = host.cpu();
             let r = host.call(fb, Helper::F64ToF16, &[cpu, x]);
             fb.ins().ireduce(types::I16, r.expect("helper result"))
+        }
+        (Opcode::Fjcvt, _) => {
+            let bits = fb.ins().bitcast(types::I64, le(), args[0]);
+            let cpu = host.cpu();
+            let r = host.call(fb, Helper::Fjcvtzs, &[cpu, bits]);
+            r.expect("helper result")
         }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }
@@ -819,12 +828,7 @@ fn round_quiet(
 /// Rounds to an integral value (as a float) in `mode`, signalling inexact
 /// as ROUNDSD does (FRINTX, and the FP->int conversions, where Arm
 /// signals IXC too).
-pub(super) fn round(
-    fb: &mut FunctionBuilder,
-    host: &mut dyn FpHost,
-    mode: Round,
-    x: ClValue,
-) -> ClValue {
+pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValue {
     match mode {
         Round::Nearest => fb.ins().nearest(x),
         Round::Ceil => fb.ins().ceil(x),
@@ -843,21 +847,28 @@ pub(super) fn round(
             let away = fb.ins().fadd(t, step);
             fb.ins().select(up, away, t)
         }
-        // ROUNDSD raises inexact, which is FRINTX's rule.
+        // FRINTX: `(x + c) - c` with `c = ±2^52` (2^23 for f32) rounds in
+        // the host's MXCSR mode, which is FPCR's, and signals inexact
+        // exactly when the result differs from `x`; the sign of a zero
+        // result is `x`'s. Values at least `c` in magnitude, infinities and
+        // NaNs are integral already (the adds quieten a signalling NaN).
         Round::Current | Round::CurrentExact => {
-            let fpcr = fpcr(fb, host);
-            let rm = fb.ins().ushr_imm_u(fpcr, i64::from(abi::FPCR_RMODE_SHIFT));
-            let rm = fb.ins().band_imm_u(rm, 3);
-            let n = fb.ins().nearest(x);
-            let p = fb.ins().ceil(x);
-            let m = fb.ins().floor(x);
-            let z = fb.ins().trunc(x);
-            let is_p = fb.ins().icmp_imm_u(ClCC::Equal, rm, 1);
-            let is_m = fb.ins().icmp_imm_u(ClCC::Equal, rm, 2);
-            let is_n = fb.ins().icmp_imm_u(ClCC::Equal, rm, 0);
-            let r = fb.ins().select(is_m, m, z);
-            let r = fb.ins().select(is_p, p, r);
-            fb.ins().select(is_n, n, r)
+            let f = Fmt::of_value(fb, x);
+            let big = f.constant(
+                fb,
+                if f.ty == types::F32 {
+                    8388608.0
+                } else {
+                    4503599627370496.0
+                },
+            );
+            let c = fb.ins().fcopysign(big, x);
+            let t = fb.ins().fadd(x, c);
+            let t = fb.ins().fsub(t, c);
+            let t = fb.ins().fcopysign(t, x);
+            let ax = fb.ins().fabs(x);
+            let small = fb.ins().fcmp(ClFCC::LessThan, ax, big);
+            fb.ins().select(small, t, x)
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Lowering of packed FP ops (`VFBin`, `VFsqrt`, `VFma`) to SSE packed
-//! arithmetic (FMA only at x86-64-v3; below it, `VFma` is lane by lane).
+//! Lowering of packed FP ops (`VFBin`, `VFsqrt`, `VFma`, `VFCmp`) to SSE
+//! packed arithmetic (FMA only at x86-64-v3; below it, `VFma` is lane by
+//! lane).
 //!
 //! Packed ADDPS/SUBPS/MULPS/DIVPS/SQRTPS (and the PD forms) round and flag
 //! exactly as the scalar forms do under the MXCSR that mirrors FPCR, so
@@ -19,7 +20,7 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::fp_fma;
 use super::lower_fp::{binary, checked_sqrt, le, Fmt, FpHost};
-use crate::ir::{FBinOp, Imm, InstData, Lanes, Opcode};
+use crate::ir::{FBinOp, FloatCC, Imm, InstData, Lanes, Opcode};
 
 /// The Cranelift float vector type of a lane shape (32 or 64-bit lanes).
 fn fvty(l: Lanes) -> ClType {
@@ -30,7 +31,8 @@ fn fvty(l: Lanes) -> ClType {
     }
 }
 
-/// Lowers `VFBin`, `VFsqrt` or `VFma`; `args` are its lowered operands.
+/// Lowers `VFBin`, `VFsqrt`, `VFma` or `VFCmp`; `args` are its lowered
+/// operands.
 pub fn lower(
     fb: &mut FunctionBuilder,
     host: &mut dyn FpHost,
@@ -88,6 +90,38 @@ pub fn lower(
                 }
                 r
             }
+        }
+        (Opcode::VFCmp, Imm::VFCmp((cc, l))) => {
+            // CMPPS/CMPPD predicates EQ_OQ (quiet), LT_OS and LE_OS
+            // (signalling) are Arm's FCMEQ and FCMGT/FCMGE rules;
+            // Cranelift swaps the operands for greater-than.
+            let vt = fvty(l);
+            let a = fb.ins().bitcast(vt, le(), args[0]);
+            let b = fb.ins().bitcast(vt, le(), args[1]);
+            let cc = match cc {
+                FloatCC::Eq => ClFCC::Equal,
+                FloatCC::Lt => ClFCC::LessThan,
+                FloatCC::Le => ClFCC::LessThanOrEqual,
+                FloatCC::Gt => ClFCC::GreaterThan,
+                FloatCC::Ge => ClFCC::GreaterThanOrEqual,
+                FloatCC::Unordered => ClFCC::Unordered,
+            };
+            fb.ins().fcmp(cc, a, b)
+        }
+        (Opcode::VIntToF, Imm::Lanes(Lanes::I32x4)) => {
+            let a = fb.ins().bitcast(types::I32X4, le(), args[0]);
+            fb.ins().fcvt_from_sint(types::F32X4, a)
+        }
+        (Opcode::VFcvtToInt, Imm::Lanes(Lanes::I32x4)) => {
+            // CVTTPS2DQ signals invalid (out of range) and inexact as Arm
+            // does; Cranelift's saturating sequence zeroes NaN lanes before
+            // it, so a NaN lane's IOC is raised here.
+            let a = fb.ins().bitcast(types::F32X4, le(), args[0]);
+            let r = fb.ins().fcvt_to_sint_sat(types::I32X4, a);
+            let nan = fb.ins().fcmp(ClFCC::Unordered, a, a);
+            let any = fb.ins().vany_true(nan);
+            super::lower_fp::lower_raise(fb, host, any, u64::from(vmxlate_abi::FPSR_IOC));
+            r
         }
         (op, imm) => unreachable!("not a packed FP op: {op:?} {imm:?}"),
     };

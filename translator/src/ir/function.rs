@@ -74,6 +74,8 @@ define_imms! {
     FEst(FEst),
     /// A binary FP op on every lane of a float vector shape.
     VFBin((FBinOp, Lanes)),
+    /// An FP compare on every lane of a float vector shape.
+    VFCmp((FloatCC, Lanes)),
     /// A binary vector op and shape.
     VBin((VBinOp, Lanes)),
     /// A unary vector op and shape.

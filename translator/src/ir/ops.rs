@@ -212,6 +212,9 @@ define_ops! {
     HalfToF "half_to_f" fn half_to_f(a) imm None => value, Pure;
     /// f32/f64 to half precision (the bits, an i16), rounded per FPCR.
     FToHalf "f_to_half" fn f_to_half(a) imm None => value, Pure;
+    /// FJCVTZS of an f64: the W result in bits 31:0 of the i64 result, Z
+    /// in bit 32.
+    Fjcvt "fjcvt" fn fjcvt(a) imm None => value, Pure;
     /// Sets the FPSR cumulative bits `imm` when `c` (i8) is non-zero.
     FpRaise "fp_raise" fn fp_raise(c) imm U64(u64) => none, WriteState;
     /// `FBin` Add/Sub/Mul/Div on every lane of a float vector (`I32x4`
@@ -221,6 +224,15 @@ define_ops! {
     VFsqrt "vfsqrt" fn vfsqrt(a) imm Lanes(Lanes) => value, Pure;
     /// Fused `a * b + c` on every lane of a float vector (as `Fma`).
     VFma "vfma" fn vfma(a, b, c) imm Lanes(Lanes) => value, Pure;
+    /// Compare every lane of two float vectors: all-ones or zero lanes.
+    /// `Eq` signals invalid for signalling NaNs only, the others for any
+    /// NaN (FCMEQ vs FCMGE/FCMGT...).
+    VFCmp "vfcmp" fn vfcmp(a, b) imm VFCmp((FloatCC, Lanes)) => value, Pure;
+    /// SCVTF of every signed integer lane (`I32x4` only).
+    VIntToF "vint_to_f" fn vint_to_f(a) imm Lanes(Lanes) => value, Pure;
+    /// FCVTZS of every float lane (`I32x4` only): truncating, saturating,
+    /// NaN gives 0; IOC and IXC as Arm signals them.
+    VFcvtToInt "vfcvt_to_int" fn vfcvt_to_int(a) imm Lanes(Lanes) => value, Pure;
 
     // ---- vectors ----
     /// Lane-wise binary operation.

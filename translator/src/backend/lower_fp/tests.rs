@@ -206,18 +206,35 @@ fn smallest_normal_results_reach_the_tininess_helper() {
 
 #[test]
 fn rounding_by_fpcr_mode() {
-    let f = f64_fn(Opcode::Fround, Imm::Round(Round::CurrentExact), 1);
+    // FRINTX rounds in the host MXCSR mode (which mirrors FPCR), FRINTI
+    // reads FPCR.RMode: set both.
+    let x_fn = f64_fn(Opcode::Fround, Imm::Round(Round::CurrentExact), 1);
+    let i_fn = f64_fn(Opcode::Fround, Imm::Round(Round::Current), 1);
     let c = &mut CpuState::default();
     for (mode, x, want) in [
-        (0, 2.5, 2.0),
+        (0u32, 2.5, 2.0),
         (0, 3.5, 4.0),
+        (0, -0.3, -0.0),
         (1, 2.1, 3.0),
         (2, -2.1, -3.0),
+        (2, 0.3, 0.0),
         (3, -2.9, -2.0),
         (1, -0.5, -0.0),
+        (1, 4503599627370495.5, 4503599627370496.0),
+        (0, f64::INFINITY, f64::INFINITY),
     ] {
         c.fpcr = mode << FPCR_RMODE_SHIFT;
-        assert_eq!(bits(f(c, x, 0.0, 0.0)), bits(want), "mode {mode} x {x}");
+        let rc = [0u32, 2, 1, 3][mode as usize];
+        let csr = (mxcsr() & !(3 << 13)) | (rc << 13);
+        // SAFETY: MXCSR with only the rounding control changed.
+        unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &csr) };
+        let got_x = x_fn(c, x, 0.0, 0.0);
+        let got_i = i_fn(c, x, 0.0, 0.0);
+        let csr = mxcsr() & !(3 << 13);
+        // SAFETY: back to round to nearest.
+        unsafe { core::arch::asm!("ldmxcsr [{}]", in(reg) &csr) };
+        assert_eq!(bits(got_x), bits(want), "frintx mode {mode} x {x}");
+        assert_eq!(bits(got_i), bits(want), "frinti mode {mode} x {x}");
     }
 }
 
@@ -410,4 +427,68 @@ fn packed_arithmetic_fixes_nan_lanes() {
     let input = [1.0, f64::INFINITY, 2.0, f64::NEG_INFINITY];
     f(c, input.as_ptr(), out.as_mut_ptr());
     assert_eq!((out[0], bits(out[1])), (3.0, 0x7ff8_0000_0000_0000));
+}
+
+#[test]
+fn packed_compares_give_masks_and_arm_flags() {
+    use crate::ir::FloatCC;
+    let cmp = |cc: FloatCC| {
+        let code = compile(&[types::I64, types::I64, types::I64], &[], |fb, args| {
+            let mut host = TestHost { cpu: args[0] };
+            let flags = cranelift_codegen::ir::MemFlagsData::trusted();
+            let a = fb.ins().load(types::I8X16, flags, args[1], 0);
+            let b = fb.ins().load(types::I8X16, flags, args[1], 16);
+            let i = inst(Opcode::VFCmp, Type::V128, Imm::VFCmp((cc, Lanes::I32x4)));
+            let r = crate::backend::lower_vfp::lower(fb, &mut host, &i, &[a, b]);
+            fb.ins().store(flags, r, args[2], 0);
+            fb.ins().return_(&[]);
+        });
+        // SAFETY: compiled with exactly this signature.
+        unsafe {
+            std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, *const f32, *mut u32)>(
+                code,
+            )
+        }
+    };
+    let c = &mut CpuState::default();
+    let input = [1.0f32, f32::NAN, -0.0, 3.0, 2.0, 1.0, 0.0, 3.0];
+    let mut out = [0u32; 4];
+    // FCMEQ: quiet for a quiet NaN; -0 == +0.
+    clear_mxcsr_flags();
+    cmp(FloatCC::Eq)(c, input.as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 0, !0, !0]);
+    assert_eq!(mxcsr() & 1, 0);
+    // FCMGT: signals invalid for the quiet NaN.
+    cmp(FloatCC::Gt)(c, input.as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 0, 0, 0]);
+    assert_eq!(mxcsr() & 1, 1);
+    clear_mxcsr_flags();
+    cmp(FloatCC::Ge)(c, input.as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 0, !0, !0]);
+    clear_mxcsr_flags();
+}
+
+#[test]
+fn packed_fcvtzs_saturates_and_flags_nan_lanes() {
+    let code = compile(&[types::I64, types::I64, types::I64], &[], |fb, args| {
+        let mut host = TestHost { cpu: args[0] };
+        let flags = cranelift_codegen::ir::MemFlagsData::trusted();
+        let a = fb.ins().load(types::I8X16, flags, args[1], 0);
+        let i = inst(Opcode::VFcvtToInt, Type::V128, Imm::Lanes(Lanes::I32x4));
+        let r = crate::backend::lower_vfp::lower(fb, &mut host, &i, &[a]);
+        fb.ins().store(flags, r, args[2], 0);
+        fb.ins().return_(&[]);
+    });
+    // SAFETY: compiled with exactly this signature.
+    let f = unsafe {
+        std::mem::transmute::<*const u8, extern "C" fn(*mut CpuState, *const f32, *mut i32)>(code)
+    };
+    let c = &mut CpuState::default();
+    let mut out = [0i32; 4];
+    f(c, [1.5f32, -2.5, 3e9, -3e9].as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [1, -2, i32::MAX, i32::MIN]);
+    assert_eq!(c.fpsr, 0);
+    f(c, [f32::NAN, 7.0, 0.0, -0.0].as_ptr(), out.as_mut_ptr());
+    assert_eq!(out, [0, 7, 0, 0]);
+    assert_eq!(c.fpsr, FPSR_IOC);
 }

@@ -62,6 +62,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         FCVTNU => float_to_int(cx, i, false, Round::Nearest),
         FCVTPS => float_to_int(cx, i, true, Round::Ceil),
         FCVTPU => float_to_int(cx, i, false, Round::Ceil),
+        FJCVTZS => js_convert(cx, i),
         _ => unsupported(format!("{:?}", i.opcode)),
     }
 }
@@ -446,6 +447,28 @@ fn float_to_int(cx: &mut Ctx, i: &Instruction, signed: bool, mode: Round) -> Lif
             let r = cx.b.fcvt_to_int(ity, a, (signed, mode));
             write_scalar(cx, d, r);
         }
+    }
+    Ok(())
+}
+
+/// FJCVTZS: JavaScript's ToInt32 (truncate, wrap modulo 2^32); Z says
+/// whether the conversion was exact, N, C and V are cleared.
+fn js_convert(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let (Operand::Register(SizeCode::W, d), Operand::SIMDRegister(SIMDSizeCode::D, n)) =
+        (i.operands[0], i.operands[1])
+    else {
+        return unsupported("fjcvtzs form");
+    };
+    let x = read_scalar(cx, n, Type::F64);
+    let r = cx.b.fjcvt(Type::I64, x);
+    let w = cx.b.trunc(Type::I32, r);
+    cx.set_reg(d, w);
+    let sh = cx.iconst(Type::I64, 32);
+    let z = cx.b.lshr(Type::I64, r, sh);
+    let z = cx.b.trunc(Type::I8, z);
+    let zero = cx.iconst(Type::I8, 0);
+    for f in Flag::ALL {
+        cx.b.set_flag(if f == Flag::Z { z } else { zero }, f);
     }
     Ok(())
 }

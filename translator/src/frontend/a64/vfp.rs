@@ -205,19 +205,28 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
             return Ok(());
         }
     }
+    if let Bin::Cmp(cc, abs) = op {
+        if d.count > 1 {
+            let zero = FOp { reg: u16::MAX, ..d };
+            let srcs = [n, m.unwrap_or(zero)];
+            packed(cx, d, &srcs, |cx, l, v| {
+                let (a, b) = if abs {
+                    (sign_op(cx, v[0], l, true), sign_op(cx, v[1], l, true))
+                } else {
+                    (v[0], v[1])
+                };
+                cx.b.vfcmp(Type::V128, a, b, (cc, l))
+            });
+            return Ok(());
+        }
+    }
     if let (Bin::Fused { negate }, Some(m)) = (op, m) {
         if d.count > 1 {
             packed(cx, d, &[n, m, d], |cx, l, v| {
                 // FMLS negates the first product operand (FPNeg: the sign
                 // bit, NaNs included).
                 let a = if negate {
-                    let sign = if l == Lanes::I32x4 {
-                        0x8000_0000u128 * 0x0000_0001_0000_0001_0000_0001_0000_0001
-                    } else {
-                        (1u128 << 63) | (1u128 << 127)
-                    };
-                    let sign = cx.b.vconst(Type::V128, sign);
-                    cx.b.vbin(Type::V128, v[0], sign, (VBinOp::Xor, Lanes::I64x2))
+                    sign_op(cx, v[0], l, false)
                 } else {
                     v[0]
                 };
@@ -281,7 +290,12 @@ fn binary(cx: &mut Ctx, i: &Instruction, op: Bin) -> Lift {
 /// upper lanes (which raises no exception in any packed op).
 fn packed_operand(cx: &mut Ctx, op: FOp, d: FOp) -> Value {
     let l = lanes(op.ty);
-    let v = cx.b.get_v(Type::V128, op.reg as u8);
+    // `reg == u16::MAX`: the `#0.0` operand of a compare.
+    let v = if op.reg == u16::MAX {
+        cx.b.vconst(Type::V128, 0)
+    } else {
+        cx.b.get_v(Type::V128, op.reg as u8)
+    };
     let v = match op.elem {
         Some(k) => {
             let x = cx.b.vextract(Type::int(op.ty.bits()), v, (l, k));
@@ -300,6 +314,19 @@ fn packed_operand(cx: &mut Ctx, op: FOp, d: FOp) -> Value {
     let low = cx.b.vzero_high(Type::V128, v);
     let ones = cx.b.vconst(Type::V128, one << 64);
     cx.b.vbin(Type::V128, low, ones, (VBinOp::Or, Lanes::I64x2))
+}
+
+/// FABS (`abs`) or FNEG of every lane: the sign bits cleared or flipped
+/// (NaNs included, as Arm's FPAbs/FPNeg do).
+fn sign_op(cx: &mut Ctx, v: Value, l: Lanes, abs: bool) -> Value {
+    let sign = if l == Lanes::I32x4 {
+        0x8000_0000u128 * 0x0000_0001_0000_0001_0000_0001_0000_0001
+    } else {
+        (1u128 << 63) | (1u128 << 127)
+    };
+    let sign = cx.b.vconst(Type::V128, sign);
+    let op = if abs { VBinOp::AndNot } else { VBinOp::Xor };
+    cx.b.vbin(Type::V128, v, sign, (op, Lanes::I64x2))
 }
 
 /// A packed FP op on whole registers (`op` builds it from the operands and
@@ -381,9 +408,29 @@ fn unary(cx: &mut Ctx, i: &Instruction, op: Un) -> Lift {
         return unsupported("vector FP unary form");
     }
     let ty = d.ty;
-    if matches!(op, Un::Basic) && i.opcode == Opcode::FSQRT && d.count > 1 {
-        packed(cx, d, &[n], |cx, l, v| cx.b.vfsqrt(Type::V128, v[0], l));
+    if matches!(op, Un::Basic) && d.count > 1 {
+        match i.opcode {
+            Opcode::FSQRT => packed(cx, d, &[n], |cx, l, v| cx.b.vfsqrt(Type::V128, v[0], l)),
+            Opcode::FABS => packed(cx, d, &[n], |cx, l, v| sign_op(cx, v[0], l, true)),
+            _ => packed(cx, d, &[n], |cx, l, v| sign_op(cx, v[0], l, false)),
+        }
         return Ok(());
+    }
+    // SCVTF and FCVTZS on `.4s`: CVTDQ2PS and CVTTPS2DQ (plus saturation).
+    if ty == Type::F32 && d.count == 4 && fbits == 0 {
+        match op {
+            Un::FromInt(true) => {
+                packed(cx, d, &[n], |cx, l, v| cx.b.vint_to_f(Type::V128, v[0], l));
+                return Ok(());
+            }
+            Un::ToInt(true, Round::Trunc) => {
+                packed(cx, d, &[n], |cx, l, v| {
+                    cx.b.vfcvt_to_int(Type::V128, v[0], l)
+                });
+                return Ok(());
+            }
+            _ => {}
+        }
     }
     let ity = Type::int(ty.bits());
     let scale = |cx: &mut Ctx, e: i32| {
@@ -572,7 +619,7 @@ mod tests {
         ]);
         assert!(!ir.contains("trap"), "{ir}");
         assert!(ir.contains("FBin(Add)"), "{ir}");
-        assert_eq!(ir.matches("FloatCC(Gt)").count(), 4, "{ir}");
+        assert!(ir.contains("VFCmp((Gt, I32x4))"), "{ir}");
         assert!(ir.contains(":i64 = fcvt_to_int"), "{ir}");
         assert_eq!(ir.matches("fconvert").count(), 4, "{ir}");
     }

@@ -63,3 +63,44 @@ fn differential_fuzz_all_classes() {
         report.failures.join("\n")
     );
 }
+
+/// Regression: a data word equal to an address inside a function makes
+/// discovery split the function there; the flags set before the split
+/// must reach the code after it (fuzzer finding, `msr nzcv; mov x2, x1`).
+#[test]
+fn flags_survive_a_function_split() {
+    use difffuzz::gen::Case;
+    use difffuzz::layout::State;
+    const MOV_X2_X1: u32 = 0xaa01_03e2;
+    const NZCV: u64 = 0x9000_0000; // N and V, set by the case's MSR NZCV
+    let case = |x5: u64| Case {
+        class: "split",
+        index: 0,
+        words: vec![MOV_X2_X1],
+        state: {
+            let mut s = State::default();
+            s.nzcv = NZCV;
+            s.x[5] = x5;
+            s
+        },
+        rel: vec![],
+        literal: None,
+        clrex: false,
+    };
+    let elf = difffuzz::program::build(&[case(0)], &[0], false).elf;
+    let at = elf
+        .windows(4)
+        .position(|w| w == MOV_X2_X1.to_le_bytes())
+        .expect("the case's instruction");
+    let addr = difffuzz::program::TEXT + at as u64;
+    for x5 in [0, addr, addr + 4] {
+        let p = difffuzz::program::build(&[case(x5)], &[0], false);
+        let dir = tempfile::tempdir().unwrap();
+        let (elf, exe) = (dir.path().join("a.elf"), dir.path().join("a"));
+        std::fs::write(&elf, &p.elf).unwrap();
+        difffuzz::exec::translate(&elf, &exe).unwrap();
+        let out = std::process::Command::new(&exe).output().unwrap();
+        let s = State::from_bytes(&out.stdout);
+        assert_eq!(s.nzcv, NZCV, "x5 = {x5:#x}");
+    }
+}

@@ -78,9 +78,20 @@ fn fpsr_of_csr(csr: u32) -> u32 {
     f
 }
 
-/// Sets the host FPU for a thread starting with `cpu`'s FPCR, flags clear.
+/// Sets the host FPU for `cpu`'s FPCR with the host flags clear (`cpu.fpsr`
+/// then holds the whole sticky state): for a thread starting, and after
+/// `rt_sigreturn` restored both registers.
 pub fn enter(cpu: &CpuState) {
     setcsr(csr_for(cpu.fpcr));
+}
+
+/// Folds the host's sticky flags into `cpu.fpsr` and clears them, so that
+/// `cpu.fpcr`/`cpu.fpsr` hold the whole FP control state (for a signal
+/// frame). MRS FPSR reads the same value before and after.
+pub fn save(cpu: &mut CpuState) {
+    let csr = getcsr();
+    cpu.fpsr |= fpsr_of_csr(csr);
+    setcsr(csr & !CSR_FLAGS);
 }
 
 /// MSR FPCR.

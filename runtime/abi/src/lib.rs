@@ -435,10 +435,57 @@ pub const MIDR_EL1: u64 = 0x410f_d0c0;
 pub const CNTFRQ_EL0: u64 = 1_000_000_000;
 
 /// `AT_HWCAP` the runtime advertises to the guest: exactly the features the
-/// translator implements (`HWCAP_FP` bit 0, `HWCAP_ASIMD` bit 1,
-/// `HWCAP_JSCVT` bit 13 for FJCVTZS). Widen it only together with the
-/// lifter.
-pub const HWCAP: u64 = (1 << 0) | (1 << 1) | (1 << 13);
+/// translator implements and the differential fuzzer and fixtures check
+/// against qemu-aarch64 (bit numbers from the arm64 `asm/hwcap.h`). Widen
+/// it only together with the lifter. Not advertised: EVTSTRM, FPHP and
+/// ASIMDHP (half-precision arithmetic), CPUID (ID register emulation),
+/// FCMA, DCPOP, SM3/SM4, SVE, ASIMDFHM, PAC and the rest.
+pub const HWCAP: u64 = hwcap::FP
+    | hwcap::ASIMD
+    | hwcap::AES
+    | hwcap::PMULL
+    | hwcap::SHA1
+    | hwcap::SHA2
+    | hwcap::CRC32
+    | hwcap::ATOMICS
+    | hwcap::ASIMDRDM
+    | hwcap::JSCVT
+    | hwcap::LRCPC
+    | hwcap::SHA3
+    | hwcap::ASIMDDP
+    | hwcap::SHA512;
+
+/// `AT_HWCAP` bits (arm64 `asm/hwcap.h`) of the features in [`HWCAP`].
+pub mod hwcap {
+    /// Scalar FP.
+    pub const FP: u64 = 1 << 0;
+    /// Advanced SIMD.
+    pub const ASIMD: u64 = 1 << 1;
+    /// AESE/AESD/AESMC/AESIMC.
+    pub const AES: u64 = 1 << 3;
+    /// PMULL/PMULL2 of 64-bit lanes.
+    pub const PMULL: u64 = 1 << 4;
+    /// SHA1 instructions.
+    pub const SHA1: u64 = 1 << 5;
+    /// SHA256 instructions.
+    pub const SHA2: u64 = 1 << 6;
+    /// CRC32/CRC32C.
+    pub const CRC32: u64 = 1 << 7;
+    /// LSE atomics (CAS, LDADD, SWP...).
+    pub const ATOMICS: u64 = 1 << 8;
+    /// SQRDMLAH/SQRDMLSH.
+    pub const ASIMDRDM: u64 = 1 << 12;
+    /// FJCVTZS.
+    pub const JSCVT: u64 = 1 << 13;
+    /// LDAPR.
+    pub const LRCPC: u64 = 1 << 15;
+    /// EOR3/BCAX/RAX1/XAR.
+    pub const SHA3: u64 = 1 << 17;
+    /// SDOT/UDOT.
+    pub const ASIMDDP: u64 = 1 << 20;
+    /// SHA512 instructions.
+    pub const SHA512: u64 = 1 << 21;
+}
 /// `AT_HWCAP2` the runtime advertises to the guest (none yet).
 pub const HWCAP2: u64 = 0;
 

@@ -219,6 +219,7 @@ fn helper(h: Helper) -> usize {
         Helper::F16ToF64 => fpu::vmx_f16_to_f64 as *const () as usize,
         Helper::F64ToF16 => fpu::vmx_f64_to_f16 as *const () as usize,
         Helper::FpEstimate => fpu::vmx_fp_estimate as *const () as usize,
+        Helper::Fjcvtzs => fpu::vmx_fjcvtzs as *const () as usize,
     }
 }
 

@@ -153,6 +153,8 @@ pub unsafe fn enter_handler(
         stack: (alt.sp, stack_flags, alt.size),
         fault_address,
     };
+    // The live FPSR is partly in the host's flags (see `crate::fpu`).
+    crate::fpu::save(cpu);
     let Ok(placed) = frame::write(cpu, top, &input) else {
         fatal::die_by_signal(libc::SIGSEGV)
     };
@@ -196,6 +198,7 @@ pub unsafe fn sigreturn(t: *mut Thread) {
     let Ok(r) = frame::restore(cpu, frame) else {
         fatal::die_by_signal(libc::SIGSEGV)
     };
+    crate::fpu::enter(cpu);
     ext.sig.mask = r.mask & !UNBLOCKABLE;
     let (sp, flags, size) = r.stack;
     let on_alt = {

@@ -26,7 +26,7 @@ use crate::layout::{State, OFF_FPCR, OFF_NZCV, OFF_SP, OFF_V, OFF_X, REC};
 /// Address of the first ELF byte (the text segment). Above 4 GiB, so that
 /// no random 32-bit register or memory value looks like a code pointer:
 /// discovery would take it for a function entry and split a case there.
-const TEXT: u64 = 0x2_0000_0000;
+pub const TEXT: u64 = 0x2_0000_0000;
 /// Address of the first instruction.
 pub const CODE: u64 = TEXT + 0x1000;
 /// Address of the data segment (control block first).

@@ -53,7 +53,7 @@ pub enum Helper {
 }
 
 /// Every helper, in discriminant order.
-pub const HELPERS: [Helper; 14] = [
+pub const HELPERS: [Helper; 15] = [
     Helper::Syscall,
     Helper::Dispatch,
     Helper::Undefined,

@@ -118,7 +118,11 @@ fn usage(f: &Function, strict: bool) -> Usage {
             data.term,
             Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. }
         );
-        if strict && exits {
+        // A direct B to another function's entry keeps the flags even
+        // without `strict`: discovery splits a function where data points
+        // into it, and the code after the split may read flags set before.
+        let tail = matches!(data.term, Terminator::TailCall { .. });
+        if (strict && exits) || tail {
             gen[b] |= 0xf & !kill[b];
         }
     }
@@ -828,7 +832,8 @@ impl Lowerer<'_, '_> {
                 self.check_return(*ret, *cont, true);
             }
             Terminator::TailCall { target } => {
-                self.spill(exit_flags);
+                // Flags are live here (see `usage`): defined, so stored.
+                self.spill(0xf);
                 self.call_direct(*target);
                 self.fb.ins().return_(&[]);
             }

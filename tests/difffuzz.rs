@@ -78,10 +78,13 @@ fn flags_survive_a_function_split() {
         index: 0,
         words: vec![MOV_X2_X1],
         state: {
-            let mut s = State::default();
-            s.nzcv = NZCV;
-            s.x[5] = x5;
-            s
+            let mut x = [0; 31];
+            x[5] = x5;
+            State {
+                nzcv: NZCV,
+                x,
+                ..Default::default()
+            }
         },
         rel: vec![],
         literal: None,

@@ -60,9 +60,8 @@ struct Translate {
     #[arg(long, value_enum, default_value = "v2")]
     cpu: Cpu,
     /// Assume nothing of called functions beyond the architecture: keep
-    /// the NZCV flags across calls and returns and reload callee-saved
-    /// registers after calls (for hand-written assembly that breaks
-    /// AAPCS64).
+    /// the NZCV flags across calls and returns (for hand-written assembly
+    /// that breaks AAPCS64).
     #[arg(long, alias = "strict-flags")]
     strict_abi: bool,
     /// Run the Cranelift verifier on every function (slower).

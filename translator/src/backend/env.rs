@@ -118,8 +118,7 @@ pub struct Env<'a> {
     /// Offset of each trap's string in `trap_text`, by guest PC.
     pub trap_offsets: &'a FxHashMap<u64, u32>,
     /// Assume nothing of callees beyond the architecture (for hand-written
-    /// assembly that breaks AAPCS64): keep NZCV across calls and returns,
-    /// and reload callee-saved registers after calls.
+    /// assembly that breaks AAPCS64): keep NZCV across calls and returns.
     pub strict_abi: bool,
     /// The host has fused multiply-add (x86-64-v3).
     pub host_fma: bool,

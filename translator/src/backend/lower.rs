@@ -4,9 +4,11 @@
 //! They are loaded from `CpuState` only at entry points and after calls
 //! and syscalls, and stored back only at exits, calls, syscalls and traps:
 //! - loaded: every register the function mentions (so stores at exits always
-//!   store a current value), except that after a call that returned to its
-//!   return address the callee-saved X19-X29 and SP keep their values
-//!   (AAPCS64 requires callees to preserve them) unless `strict_abi`;
+//!   store a current value). After a call that returned to its return
+//!   address every one is reloaded too: the callee-saved ones cannot be
+//!   kept, because a different frame of the same function can arrive there
+//!   (an exception landing pad right after a `BL` to a noreturn function,
+//!   in a recursive function: the `cxa_throw_landing_pad` regression);
 //! - stored: every register the function writes;
 //! - flags: loaded where live on entry; not kept across calls and returns
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
@@ -48,9 +50,6 @@ use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPER
 use super::lower_fp::FpHost;
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
-
-/// X19-X29 and SP (X31): the registers an AAPCS64 callee preserves.
-const CALLEE_SAVED_X: u32 = 0x3ff << 19 | 1 << 31;
 
 /// Flags for `CpuState` accesses: never trap, aligned.
 fn cpu_mem() -> MemFlagsData {
@@ -373,13 +372,8 @@ impl Lowerer<'_, '_> {
     /// Loads guest state into the variables, for an entry or resume point
     /// whose first block has flags `flag_mask` live.
     fn reload(&mut self, flag_mask: u8) {
-        self.reload_except(flag_mask, 0);
-    }
-
-    /// [`Self::reload`], keeping the variables of the X registers in `keep`.
-    fn reload_except(&mut self, flag_mask: u8, keep: u32) {
         for r in 0..32 {
-            if self.use_.mentioned_x & !keep & (1 << r) != 0 {
+            if self.use_.mentioned_x & (1 << r) != 0 {
                 let val = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
                 self.fb.def_var(self.x[r], val);
             }
@@ -760,9 +754,8 @@ impl Lowerer<'_, '_> {
     /// After a call: continue at `cont` if the guest returned to `ret`,
     /// else leave this function.
     /// After a call or syscall: continue at `cont` if the guest returned to
-    /// `ret`, else return to the caller. `abi_call`: the callee was a guest
-    /// function, which preserves X19-X29 and SP.
-    fn check_return(&mut self, ret: u64, cont: Block, abi_call: bool) {
+    /// `ret`, else return to the caller.
+    fn check_return(&mut self, ret: u64, cont: Block) {
         let pc = self.cpu_load(types::I64, abi::OFF_PC);
         let ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
         let resume = self.fb.create_block();
@@ -773,12 +766,7 @@ impl Lowerer<'_, '_> {
         self.fb.ins().return_(&[]);
         self.fb.switch_to_block(resume);
         let mask = self.resume_flags(cont);
-        let keep = if abi_call && !self.env.strict_abi {
-            CALLEE_SAVED_X
-        } else {
-            0
-        };
-        self.reload_except(mask, keep);
+        self.reload(mask);
         let c = self.block(cont);
         self.fb.ins().jump(c, &[]);
     }
@@ -823,13 +811,13 @@ impl Lowerer<'_, '_> {
             Terminator::Call { target, ret, cont } => {
                 self.spill(exit_flags);
                 self.call_direct(*target);
-                self.check_return(*ret, *cont, true);
+                self.check_return(*ret, *cont);
             }
             Terminator::CallIndirect { target, ret, cont } => {
                 let t = self.value(*target);
                 self.spill(exit_flags);
                 self.call_indirect(t);
-                self.check_return(*ret, *cont, true);
+                self.check_return(*ret, *cont);
             }
             Terminator::TailCall { target } => {
                 // Flags are live here (see `usage`): defined, so stored.
@@ -857,7 +845,7 @@ impl Lowerer<'_, '_> {
                 let f = self.helper(Helper::Syscall);
                 let cpu = self.cpu;
                 self.fb.ins().call(f, &[cpu]);
-                self.check_return(*next, *cont, false);
+                self.check_return(*next, *cont);
             }
             Terminator::Trap { pc, word, kind } => {
                 self.spill(exit_flags);

@@ -37,7 +37,7 @@ pub struct Options {
     /// Target CPU level.
     pub cpu: CpuLevel,
     /// Assume nothing of callees beyond the architecture: keep NZCV across
-    /// calls and returns, and reload callee-saved registers after calls.
+    /// calls and returns.
     pub strict_abi: bool,
     /// Run the Cranelift verifier on every function.
     pub verify: bool,

@@ -17,8 +17,8 @@
 #
 # Needs: gcc, aarch64-linux-gnu-gcc, aarch64-linux-gnu-g++ (C++ workload),
 # qemu-aarch64 (qemu-user), python3, curl, dpkg-deb; valgrind for
-# --callgrind. Takes about 10-15 minutes with qemu and N=5, plus a one-time
-# 5-7 minutes to build the workloads.
+# --callgrind. Takes about 6 minutes with qemu and N=5 on a quiet machine,
+# plus a one-time 5-7 minutes to build the workloads.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

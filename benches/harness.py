@@ -91,7 +91,9 @@ def run(cmd, workdir, timeout, stdout_path=None):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     with open(os.path.join(workdir, "stderr"), "rb") as f:
-        first = f.read(400).decode("utf-8", "replace").strip().splitlines()
+        # The first line that is not valgrind's (`==PID== ...`).
+        first = [ln for ln in f.read(8192).decode("utf-8", "replace").splitlines()
+                 if ln.strip() and not ln.startswith("==")]
     return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, text, h.hexdigest(),
                first[0] if first else "")
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the C sources that the benchmarks build, as the crates.io packages
-# that bundle them (pinned versions, checked against pinned SHA-256 sums, the
-# `cksum` of crates.io's index), and unpacks each into $DIR/NAME-VERSION/:
+# that bundle them, with cargo (pinned versions; each .crate file is checked
+# against a pinned SHA-256, the `cksum` of the crates.io index), and unpacks
+# each into $DIR/NAME-VERSION/:
 #   lua-src         Lua 5.4 interpreter (lua-5.4.9/)
 #   libsqlite3-sys  the SQLite amalgamation (sqlite3/sqlite3.c)
 #   zstd-sys        Zstandard (zstd/lib/)
@@ -12,8 +13,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir=${1:-target/thirdparty/crates}
-# The download endpoint that cargo itself uses for crates.io packages.
-base=${CRATES_DL:-https://static.crates.io/crates}
 crates=(
     "lua-src 551.1.0 41d22b201501a536c0f5a96c7589b268b559172b20fb029064434e38ddcecb1f"
     "libsqlite3-sys 0.39.1 14a5f01b87b92705d07b433c06f96cbc764637d81a0bffb5734ce17cf0f9a2b3"
@@ -22,19 +21,39 @@ crates=(
     "lzma-sys 0.1.20 5fda04ab3764e6cde78b9974eec4f779acaba7c4e84b36eca3cf77c581b85d27"
 )
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+missing=()
 for line in "${crates[@]}"; do
+    read -r name version _ <<<"$line"
+    [ -f "$dir/$name-$version/.complete" ] || missing+=("$line")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "$dir"; exit 0; }
+
+# A throw-away package that depends on the pinned crates: `cargo fetch`
+# downloads them (and their small build dependencies) into cargo's cache.
+pkg=$(mktemp -d "$dir/fetch.XXXXXX")
+trap 'rm -rf "$pkg"' EXIT
+mkdir -p "$pkg/src"
+touch "$pkg/src/lib.rs"
+{
+    printf '[package]\nname = "vmxlate-bench-sources"\nversion = "0.0.0"\nedition = "2021"\n\n'
+    printf '[workspace]\n\n[dependencies]\n'
+    for line in "${missing[@]}"; do
+        read -r name version _ <<<"$line"
+        printf '%s = "=%s"\n' "$name" "$version"
+    done
+} >"$pkg/Cargo.toml"
+cargo fetch --quiet --manifest-path "$pkg/Cargo.toml"
+
+cache=${CARGO_HOME:-$HOME/.cargo}/registry/cache
+for line in "${missing[@]}"; do
     read -r name version sum <<<"$line"
-    out="$dir/$name-$version"
-    [ -f "$out/.complete" ] && continue
-    file="$dir/$name-$version.crate"
-    if ! echo "$sum  $file" | sha256sum -c --status 2>/dev/null; then
-        curl -fsSL --retry 3 -o "$file.part" "$base/$name/$name-$version.crate"
-        echo "$sum  $file.part" | sha256sum -c --status ||
-            { echo "error: checksum mismatch for $file" >&2; exit 1; }
-        mv "$file.part" "$file"
-    fi
-    rm -rf "$out"
+    file=$(ls "$cache"/*/"$name-$version.crate" 2>/dev/null | head -1)
+    [ -n "$file" ] || { echo "error: cargo fetched no $name-$version.crate" >&2; exit 1; }
+    echo "$sum  $file" | sha256sum -c --status ||
+        { echo "error: checksum mismatch for $file" >&2; exit 1; }
+    rm -rf "${dir:?}/$name-$version"
     tar -xzf "$file" -C "$dir"
-    touch "$out/.complete"
+    touch "$dir/$name-$version/.complete"
 done
 echo "$dir"

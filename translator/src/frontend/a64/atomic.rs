@@ -10,7 +10,7 @@
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SizeCode};
 
 use super::ctx::{int_ty, unsupported, Ctx, Lift};
-use crate::ir::{IntCC, Lanes, MemAccess, RmwOp, SysReg, Type};
+use crate::ir::{IntCC, Lanes, MemAccess, RmwOp, SysReg, Type, Value};
 
 fn access_bytes(op: Opcode, size: SizeCode) -> u8 {
     match op {
@@ -89,14 +89,7 @@ pub fn store_exclusive(cx: &mut Ctx, i: &Instruction) -> Lift {
     let store = cx.b.select(Type::I64, matches, newv, expected);
     let old = cx.b.cas(Type::I64, a.addr, expected, store, mem(bytes));
     let same = cx.b.icmp(Type::I8, old, expected, IntCC::Eq);
-    let ok = cx.b.and(Type::I8, same, matches);
-    let one = cx.iconst(Type::I8, 1);
-    let fail = cx.b.xor(Type::I8, ok, one);
-    let status = cx.fit(fail, Type::I32, false);
-    let clear = cx.iconst(Type::I64, u64::MAX);
-    cx.b.set_sys(clear, SysReg::ExclAddr);
-    cx.set_reg(rs, status);
-    Ok(())
+    exclusive_status(cx, rs, same, matches)
 }
 
 /// LDXP, LDAXP: load a pair and arm the monitor with what was seen. A W
@@ -170,14 +163,7 @@ pub fn store_exclusive_pair(cx: &mut Ctx, i: &Instruction) -> Lift {
         let old = cx.b.cas(Type::I64, a.addr, e_lo, store, mem(8));
         cx.b.icmp(Type::I8, old, e_lo, IntCC::Eq)
     };
-    let ok = cx.b.and(Type::I8, same, matches);
-    let one = cx.iconst(Type::I8, 1);
-    let fail = cx.b.xor(Type::I8, ok, one);
-    let status = cx.fit(fail, Type::I32, false);
-    let clear = cx.iconst(Type::I64, u64::MAX);
-    cx.b.set_sys(clear, SysReg::ExclAddr);
-    cx.set_reg(rs, status);
-    Ok(())
+    exclusive_status(cx, rs, same, matches)
 }
 
 /// LDAR, LDAPR, LDLAR (all sizes).
@@ -255,5 +241,18 @@ pub fn rmw(cx: &mut Ctx, i: &Instruction) -> Lift {
     let v = cx.reg(size, rs);
     let old = cx.b.atomic_rmw(ty, a.addr, v, (op, mem(bytes)));
     cx.set_reg(rt, old);
+    Ok(())
+}
+
+/// Ends a store-exclusive: Rs = 0 when the monitor matched and the memory
+/// still held the value the load saw (`same`), else 1; the monitor clears.
+fn exclusive_status(cx: &mut Ctx, rs: u16, same: Value, matches: Value) -> Lift {
+    let ok = cx.b.and(Type::I8, same, matches);
+    let one = cx.iconst(Type::I8, 1);
+    let fail = cx.b.xor(Type::I8, ok, one);
+    let status = cx.fit(fail, Type::I32, false);
+    let clear = cx.iconst(Type::I64, u64::MAX);
+    cx.b.set_sys(clear, SysReg::ExclAddr);
+    cx.set_reg(rs, status);
     Ok(())
 }

@@ -267,19 +267,24 @@ fn sqrdmulh_vector(cx: &mut Ctx, i: &Instruction, d: Vx) -> Lift {
     let min = cx.b.vconst(Type::V128, super::simd::replicate(0x8000, 16));
     let am = cx.b.vbin(Type::V128, a, min, (VBinOp::CmpEq, l));
     let bm = cx.b.vbin(Type::V128, b, min, (VBinOp::CmpEq, l));
-    let mut both = cx.b.vbin(Type::V128, am, bm, (VBinOp::And, l));
+    let both = cx.b.vbin(Type::V128, am, bm, (VBinOp::And, l));
+    qc_if_any_lane(cx, d, both);
+    put(cx, d, r);
+    Ok(())
+}
+
+/// Sets FPSR.QC when any lane of `mask` (within `d`'s width) is non-zero.
+fn qc_if_any_lane(cx: &mut Ctx, d: Vx, mut mask: Value) {
     if !d.full() {
-        both = cx.b.vzero_high(Type::V128, both);
+        mask = cx.b.vzero_high(Type::V128, mask);
     }
     let any =
-        cx.b.vreduce(Type::I8, both, (VReduceOp::Umax, Lanes::I8x16));
+        cx.b.vreduce(Type::I8, mask, (VReduceOp::Umax, Lanes::I8x16));
     let zero = cx.iconst(Type::I8, 0);
     let sat = cx.b.icmp(Type::I8, any, zero, IntCC::Ne);
     let mut qc = Qc::default();
     qc.add(cx, sat);
     qc.finish(cx);
-    put(cx, d, r);
-    Ok(())
 }
 
 /// SQADD/UQADD/SQSUB/UQSUB on byte and halfword vectors, as x86's
@@ -300,17 +305,8 @@ fn add_sat_vector(cx: &mut Ctx, i: &Instruction, d: Vx) -> Lift {
     let r = cx.b.vbin(Type::V128, a, b, (sat_op, l));
     let w = cx.b.vbin(Type::V128, a, b, (wrap_op, l));
     let same = cx.b.vbin(Type::V128, r, w, (VBinOp::CmpEq, l));
-    let mut differs = cx.b.vun(Type::V128, same, (VUnOp::Not, l));
-    if !d.full() {
-        differs = cx.b.vzero_high(Type::V128, differs);
-    }
-    let any =
-        cx.b.vreduce(Type::I8, differs, (VReduceOp::Umax, Lanes::I8x16));
-    let zero = cx.iconst(Type::I8, 0);
-    let sat = cx.b.icmp(Type::I8, any, zero, IntCC::Ne);
-    let mut qc = Qc::default();
-    qc.add(cx, sat);
-    qc.finish(cx);
+    let differs = cx.b.vun(Type::V128, same, (VUnOp::Not, l));
+    qc_if_any_lane(cx, d, differs);
     put(cx, d, r);
     Ok(())
 }

@@ -275,7 +275,11 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         DMB(_) | DSB(_) | ISB => system::barrier(cx, i),
         CLREX => system::clrex(cx),
         SYS(_) => system::sys(cx),
-        HINT | PRFM | PRFUM | XPACLRI => Ok(()),
+        HINT | PRFM | PRFUM => Ok(()),
+        // Pointer authentication in the HINT space: a NOP on a CPU without
+        // FEAT_PAuth, which is what HWCAP describes (no PACA/PACG).
+        XPACLRI | PACIASP | PACIAZ | PACIA1716 | PACIBSP | PACIBZ | PACIB1716 | AUTIASP
+        | AUTIAZ | AUTIA1716 | AUTIBSP | AUTIBZ | AUTIB1716 => Ok(()),
         _ if crypto::handles(i) => crypto::lift(cx, i),
         _ => fp::lift(cx, i)
             .or_else(|_| vfp::lift(cx, i))

@@ -127,3 +127,27 @@ pub fn sys(cx: &mut Ctx) -> Lift {
         _ => unsupported("sys operation"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::words::test_util::lift_words;
+
+    #[test]
+    fn pointer_authentication_hints_are_nops_without_pauth() {
+        // paciasp, autiasp, pacia1716, autia1716, autib1716, paciaz,
+        // autibsp, xpaclri (Arm ARM: HINT space, NOP without FEAT_PAuth).
+        let words = [
+            0xd503_233f,
+            0xd503_23bf,
+            0xd503_211f,
+            0xd503_219f,
+            0xd503_21df,
+            0xd503_231f,
+            0xd503_23ff,
+            0xd503_20ff,
+        ];
+        let text = lift_words(&words);
+        assert!(!text.contains("trap"), "{text}");
+        assert!(!text.contains("set_reg"), "{text}");
+    }
+}

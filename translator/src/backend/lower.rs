@@ -41,7 +41,7 @@ use cranelift_codegen::ir::{
     MemFlagsData, SourceLoc, Value as ClValue,
 };
 use cranelift_entity::SecondaryMap;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
 use cranelift_module::{DataId, FuncId};
 use rustc_hash::FxHashMap;
 use vmxlate_abi as abi;
@@ -120,7 +120,12 @@ fn usage(f: &Function, strict: bool) -> Usage {
         // A direct B to another function's entry keeps the flags even
         // without `strict`: discovery splits a function where data points
         // into it, and the code after the split may read flags set before.
-        let tail = matches!(data.term, Terminator::TailCall { .. });
+        // So does an indirect jump, which may continue at one of this
+        // function's own entries with the flags in variables (`jump_local`).
+        let tail = matches!(
+            data.term,
+            Terminator::TailCall { .. } | Terminator::JumpIndirect { .. }
+        );
         if (strict && exits) || tail {
             gen[b] |= 0xf & !kill[b];
         }
@@ -751,6 +756,37 @@ impl Lowerer<'_, '_> {
         });
     }
 
+    /// An indirect jump to one of this function's own entry points (a
+    /// computed `goto`, as interpreters dispatch) continues there directly,
+    /// with the guest state still in variables: no host call, no frame.
+    /// Like a loop back edge it is a safe point and a sequence point. Other
+    /// targets fall through to the code after this.
+    fn jump_local(&mut self, t: ClValue) {
+        let mut switch = Switch::new();
+        for (pc, b) in entry_points(self.ir) {
+            switch.set_entry(u128::from(pc), self.block(b));
+        }
+        let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
+        let check = self.fb.create_block();
+        let deliver = self.fb.create_block();
+        let elsewhere = self.fb.create_block();
+        self.fb.ins().brif(pending, deliver, &[], check, &[]);
+        // A pending signal: leave through the dispatcher, which delivers it
+        // and then enters `t` (an entry point) with the stored state.
+        self.fb.set_cold_block(deliver);
+        self.fb.switch_to_block(deliver);
+        self.spill(0xf);
+        self.store_pc(t);
+        let f = self.helper(Helper::Safepoint);
+        let cpu = self.cpu;
+        self.fb.ins().call(f, &[cpu]);
+        self.fb.ins().return_(&[]);
+        self.fb.switch_to_block(check);
+        self.fb.ins().sequence_point();
+        switch.emit(&mut self.fb, t, elsewhere);
+        self.fb.switch_to_block(elsewhere);
+    }
+
     /// After a call: continue at `cont` if the guest returned to `ret`,
     /// else leave this function.
     /// After a call or syscall: continue at `cont` if the guest returned to
@@ -827,6 +863,7 @@ impl Lowerer<'_, '_> {
             }
             Terminator::JumpIndirect { target } => {
                 let t = self.value(*target);
+                self.jump_local(t);
                 self.spill(exit_flags);
                 self.call_indirect(t);
                 self.fb.ins().return_(&[]);

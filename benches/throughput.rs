@@ -26,8 +26,9 @@ fn inputs() -> Vec<PathBuf> {
 fn throughput(c: &mut Criterion) {
     let opts = Options {
         cpu: CpuLevel::V2,
-        strict_flags: false,
+        strict_abi: false,
         verify: false,
+        jit: true,
     };
     for path in inputs() {
         let name = path.file_name().map_or_else(

@@ -165,6 +165,8 @@ struct Lowerer<'a, 'b> {
     values: SecondaryMap<Value, Option<ClValue>>,
     loop_headers: SecondaryMap<Block, bool>,
     safepoints: SecondaryMap<Block, bool>,
+    /// [`entry_points`] of `ir`, in entry-index order.
+    entries: Vec<(u64, Block)>,
     refs: Refs,
 }
 
@@ -347,6 +349,7 @@ pub fn lower_function(
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
         safepoints: safepoint_blocks(ir),
+        entries: entry_points(ir),
         refs: Refs::default(),
     };
     for b in ir.blocks.keys() {
@@ -429,7 +432,7 @@ impl Lowerer<'_, '_> {
 
     fn entry_switch(&mut self, entry_idx: ClValue) {
         let mut targets = Vec::new();
-        for (pc, b) in entry_points(self.ir) {
+        for (pc, b) in self.entries.clone() {
             let eb = self.fb.create_block();
             targets.push((eb, pc, b));
         }
@@ -763,7 +766,7 @@ impl Lowerer<'_, '_> {
     /// targets fall through to the code after this.
     fn jump_local(&mut self, t: ClValue) {
         let mut switch = Switch::new();
-        for (pc, b) in entry_points(self.ir) {
+        for &(pc, b) in &self.entries {
             switch.set_entry(u128::from(pc), self.block(b));
         }
         let pending = self.cpu_load(types::I32, abi::OFF_PENDING);

@@ -16,7 +16,7 @@
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand, SIMDSizeCode};
 
 use super::ctx::{int_ty, unsupported, Ctx, Lift, Unsupported};
-use super::simd_lanes::operand_or_element;
+use super::simd_lanes::{lanes_of, operand_or_element};
 use super::simd_wide::{concat_low, widen};
 use super::{simd_misc, simd_sat, simd_wide};
 use crate::ir::{Lanes, Type, VBinOp, VReduceOp, VShiftOp, VUnOp, Value};
@@ -112,16 +112,6 @@ struct VOp {
     reg: u16,
     full: bool,
     lanes: Lanes,
-}
-
-fn lanes_of(esize: SIMDSizeCode) -> Result<Lanes, Unsupported> {
-    match esize {
-        SIMDSizeCode::B => Ok(Lanes::I8x16),
-        SIMDSizeCode::H => Ok(Lanes::I16x8),
-        SIMDSizeCode::S => Ok(Lanes::I32x4),
-        SIMDSizeCode::D => Ok(Lanes::I64x2),
-        SIMDSizeCode::Q => unsupported("128-bit lanes"),
-    }
 }
 
 /// Decodes a vector operand; a scalar `D` register is a 64-bit vector of

@@ -1,15 +1,18 @@
 //! Lowering of one IR function to a Cranelift function.
 //!
 //! Guest registers, flags and vector registers are Cranelift `Variable`s.
-//! They are loaded from `CpuState` only at entry points and after calls
-//! and syscalls, and stored back only at exits, calls, syscalls and traps:
-//! - loaded: every register the function mentions (so stores at exits always
-//!   store a current value). After a call that returned to its return
-//!   address every one is reloaded too: the callee-saved ones cannot be
-//!   kept, because a different frame of the same function can arrive there
-//!   (an exception landing pad right after a `BL` to a noreturn function,
-//!   in a recursive function: the `cxa_throw_landing_pad` regression);
-//! - stored: every register the function writes;
+//! They move to and from `CpuState` only where something outside the
+//! function can observe them, and only as much as needed
+//! ([`StateFlow`](super::state_flow)):
+//! - stored at exits (calls, syscalls, returns, traps, safe points): only
+//!   the registers written since the last point where variables and
+//!   `CpuState` agreed;
+//! - loaded at entry and resume points: only the registers live there.
+//!   After a call that returned to its return address the live ones are
+//!   reloaded, never kept: a different frame of the same function can
+//!   arrive there (an exception landing pad right after a `BL` to a
+//!   noreturn function, in a recursive function: the
+//!   `cxa_throw_landing_pad` regression);
 //! - flags: loaded where live on entry; not kept across calls and returns
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!
@@ -48,6 +51,7 @@ use vmxlate_abi as abi;
 
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
 use super::lower_fp::FpHost;
+use super::state_flow::StateFlow;
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
 
@@ -70,88 +74,6 @@ fn sys_slot(s: SysReg) -> Option<(i32, bool)> {
     }
 }
 
-/// Which guest state a function touches.
-struct Usage {
-    mentioned_x: u32,
-    written_x: u32,
-    mentioned_v: u32,
-    written_v: u32,
-    /// Flags live on entry to each block (bit i = `Flag::ALL[i]`).
-    flags_live_in: SecondaryMap<Block, u8>,
-}
-
-fn usage(f: &Function, strict: bool) -> Usage {
-    let mut u = Usage {
-        mentioned_x: 0,
-        written_x: 0,
-        mentioned_v: 0,
-        written_v: 0,
-        flags_live_in: SecondaryMap::new(),
-    };
-    let mut gen: SecondaryMap<Block, u8> = SecondaryMap::new();
-    let mut kill: SecondaryMap<Block, u8> = SecondaryMap::new();
-    for (b, data) in f.blocks.iter() {
-        for inst in &data.insts {
-            match (inst.op, inst.imm) {
-                (Opcode::GetReg, Imm::Reg(r)) => u.mentioned_x |= 1 << r,
-                (Opcode::SetReg, Imm::Reg(r)) => {
-                    u.mentioned_x |= 1 << r;
-                    u.written_x |= 1 << r;
-                }
-                (Opcode::GetV, Imm::Reg(r)) => u.mentioned_v |= 1 << r,
-                (Opcode::SetV, Imm::Reg(r)) => {
-                    u.mentioned_v |= 1 << r;
-                    u.written_v |= 1 << r;
-                }
-                (Opcode::GetFlag, Imm::Flag(fl)) => {
-                    let bit = 1u8 << fl.index();
-                    if kill[b] & bit == 0 {
-                        gen[b] |= bit;
-                    }
-                }
-                (Opcode::SetFlag, Imm::Flag(fl)) => kill[b] |= 1 << fl.index(),
-                _ => {}
-            }
-        }
-        let exits = !matches!(
-            data.term,
-            Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. }
-        );
-        // A direct B to another function's entry keeps the flags even
-        // without `strict`: discovery splits a function where data points
-        // into it, and the code after the split may read flags set before.
-        // So does an indirect jump, which may continue at one of this
-        // function's own entries with the flags in variables (`jump_local`).
-        let tail = matches!(
-            data.term,
-            Terminator::TailCall { .. } | Terminator::JumpIndirect { .. }
-        );
-        if (strict && exits) || tail {
-            gen[b] |= 0xf & !kill[b];
-        }
-    }
-    // Backward liveness to a fixed point. Calls and syscalls keep flags in
-    // variables across them only through their continuation reload, which
-    // reads the stored copy; so liveness flows through them like a jump.
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (b, data) in f.blocks.iter().rev() {
-            let out = data
-                .term
-                .successors()
-                .iter()
-                .fold(0u8, |acc, s| acc | u.flags_live_in[*s]);
-            let live = gen[b] | (out & !kill[b]);
-            if live != u.flags_live_in[b] {
-                u.flags_live_in[b] = live;
-                changed = true;
-            }
-        }
-    }
-    u
-}
-
 struct Lowerer<'a, 'b> {
     fb: FunctionBuilder<'b>,
     env: &'a Env<'a>,
@@ -160,7 +82,12 @@ struct Lowerer<'a, 'b> {
     x: [Variable; 32],
     flags: [Variable; 4],
     v: [Variable; 32],
-    use_: Usage,
+    flow: StateFlow,
+    /// Registers possibly written since the last sync point, at the
+    /// instruction being lowered (see `state_flow`).
+    dirty: u64,
+    /// The block and instruction index being lowered.
+    at: (Block, usize),
     blocks: SecondaryMap<Block, Option<ClBlock>>,
     values: SecondaryMap<Value, Option<ClValue>>,
     loop_headers: SecondaryMap<Block, bool>,
@@ -336,6 +263,12 @@ pub fn lower_function(
     let x = std::array::from_fn(|_| fb.declare_var(types::I64));
     let flags = std::array::from_fn(|_| fb.declare_var(types::I8));
     let v = std::array::from_fn(|_| fb.declare_var(types::I8X16));
+    let entries = entry_points(ir);
+    let safepoints = safepoint_blocks(ir);
+    let flow = StateFlow::new(ir, &entries, &safepoints, env.strict_abi);
+    if cfg!(debug_assertions) {
+        flow.check(ir, &entries, &safepoints);
+    }
     let mut l = Lowerer {
         fb,
         env,
@@ -344,12 +277,14 @@ pub fn lower_function(
         x,
         flags,
         v,
-        use_: usage(ir, env.strict_abi),
+        flow,
+        dirty: 0,
+        at: (Block::from_u32(0), 0),
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
-        safepoints: safepoint_blocks(ir),
-        entries: entry_points(ir),
+        safepoints,
+        entries,
         refs: Refs::default(),
     };
     for b in ir.blocks.keys() {
@@ -377,15 +312,15 @@ impl Lowerer<'_, '_> {
         self.fb.ins().store(cpu_mem(), v, self.cpu, off);
     }
 
-    /// Loads guest state into the variables, for an entry or resume point
-    /// whose first block has flags `flag_mask` live.
-    fn reload(&mut self, flag_mask: u8) {
+    /// Loads the registers in `regs` (see `state_flow`) and the flags in
+    /// `flag_mask` from `CpuState` into the variables.
+    fn reload(&mut self, regs: u64, flag_mask: u8) {
         for r in 0..32 {
-            if self.use_.mentioned_x & (1 << r) != 0 {
+            if regs & (1 << r) != 0 {
                 let val = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
                 self.fb.def_var(self.x[r], val);
             }
-            if self.use_.mentioned_v & (1 << r) != 0 {
+            if regs & (1 << (32 + r)) != 0 {
                 let val = self.cpu_load(types::I8X16, abi::OFF_V + 16 * r as i32);
                 self.fb.def_var(self.v[r], val);
             }
@@ -398,14 +333,15 @@ impl Lowerer<'_, '_> {
         }
     }
 
-    /// Stores every written register (and flags in `flag_mask`) back.
+    /// Stores the dirty registers and the flags in `flag_mask` back.
     fn spill(&mut self, flag_mask: u8) {
+        let regs = self.dirty;
         for r in 0..32 {
-            if self.use_.written_x & (1 << r) != 0 {
+            if regs & (1 << r) != 0 {
                 let val = self.fb.use_var(self.x[r]);
                 self.cpu_store(val, abi::OFF_X + 8 * r as i32);
             }
-            if self.use_.written_v & (1 << r) != 0 {
+            if regs & (1 << (32 + r)) != 0 {
                 let val = self.fb.use_var(self.v[r]);
                 self.cpu_store(val, abi::OFF_V + 16 * r as i32);
             }
@@ -427,7 +363,7 @@ impl Lowerer<'_, '_> {
     }
 
     fn resume_flags(&self, b: Block) -> u8 {
-        self.use_.flags_live_in[b] | self.exit_flags()
+        self.flow.flags_live_in[b] | self.exit_flags()
     }
 
     fn entry_switch(&mut self, entry_idx: ClValue) {
@@ -460,7 +396,7 @@ impl Lowerer<'_, '_> {
                 self.safepoint(pc, None);
             }
             let mask = self.resume_flags(b);
-            self.reload(mask);
+            self.reload(self.flow.live_in[b], mask);
             let target = self.block(b);
             self.fb.ins().jump(target, &[]);
         }
@@ -475,11 +411,13 @@ impl Lowerer<'_, '_> {
             self.fb.ins().sequence_point();
         }
         let data = &self.ir.blocks[b];
+        self.dirty = self.flow.dirty_in[b];
         if self.safepoints[b] {
             let mask = self.resume_flags(b);
             self.safepoint(data.pc, Some(mask));
         }
-        for inst in &data.insts {
+        for (i, inst) in data.insts.iter().enumerate() {
+            self.at = (b, i);
             let loc = match inst.op {
                 Opcode::Load | Opcode::Store | Opcode::Cas | Opcode::AtomicRmw | Opcode::DcZva => {
                     srcloc(self.ir.entry_pc, inst.pc)
@@ -588,9 +526,15 @@ impl Lowerer<'_, '_> {
 
     fn lower_effect(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) {
         match (inst.op, inst.imm) {
-            (Opcode::SetReg, Imm::Reg(r)) => self.fb.def_var(self.x[r as usize], args[0]),
+            (Opcode::SetReg, Imm::Reg(r)) => {
+                self.dirty |= 1 << r;
+                self.fb.def_var(self.x[r as usize], args[0]);
+            }
             (Opcode::SetFlag, Imm::Flag(f)) => self.fb.def_var(self.flags[f.index()], args[0]),
-            (Opcode::SetV, Imm::Reg(r)) => self.fb.def_var(self.v[r as usize], args[0]),
+            (Opcode::SetV, Imm::Reg(r)) => {
+                self.dirty |= 1 << (32 + r);
+                self.fb.def_var(self.v[r as usize], args[0]);
+            }
             (Opcode::SetSys, Imm::Sys(s @ (SysReg::Fpcr | SysReg::Fpsr))) => {
                 let h = if s == SysReg::Fpcr {
                     Helper::SetFpcr
@@ -600,12 +544,15 @@ impl Lowerer<'_, '_> {
                 let f = self.helper(h);
                 let cpu = self.cpu;
                 if s == SysReg::Fpcr {
-                    // Guest registers get fresh values after an FPCR write,
-                    // so Cranelift cannot reuse or hoist an FP operation
-                    // computed under the previous rounding mode.
+                    // Guest registers get fresh values after an FPCR write
+                    // (a sync point, see `state_flow`), so Cranelift cannot
+                    // reuse or hoist an FP operation computed under the
+                    // previous rounding mode.
                     self.spill(0);
                     self.fb.ins().call(f, &[cpu, args[0]]);
-                    self.reload(0);
+                    let (b, i) = self.at;
+                    self.reload(self.flow.live_after(self.ir, b, i), 0);
+                    self.dirty = 0;
                 } else {
                     self.fb.ins().call(f, &[cpu, args[0]]);
                 }
@@ -805,7 +752,7 @@ impl Lowerer<'_, '_> {
         self.fb.ins().return_(&[]);
         self.fb.switch_to_block(resume);
         let mask = self.resume_flags(cont);
-        self.reload(mask);
+        self.reload(self.flow.live_in[cont], mask);
         let c = self.block(cont);
         self.fb.ins().jump(c, &[]);
     }

@@ -14,6 +14,7 @@ pub mod lower_int;
 pub mod lower_vec;
 pub mod lower_vfp;
 pub mod object;
+pub mod state_flow;
 pub mod types;
 
 use cranelift_codegen::control::ControlPlane;

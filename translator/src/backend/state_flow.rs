@@ -1,0 +1,312 @@
+//! Where guest state moves between `CpuState` and the Cranelift variables
+//! that hold it inside one translated function.
+//!
+//! Registers are one `u64` mask: bit `r` is X`r` (31 = SP), bit `32 + r`
+//! is V`r`.
+//! - *Sync points* are where the variables and `CpuState` agree: entry
+//!   points (after their loads), call and syscall resume points (after
+//!   theirs) and FPCR writes (after a store and a load).
+//! - A register is *dirty* where it may have been written since the last
+//!   sync point (a forward may-analysis). Every exit (call, tail call,
+//!   indirect jump, return, syscall, trap, safe point, FPCR write) stores
+//!   exactly the dirty set; `CpuState` already holds the rest.
+//! - A register is *live* where it may be read, or stored as dirty, before
+//!   being written (a backward analysis whose uses include each exit's
+//!   dirty set). Entry, resume and FPCR sync points load exactly the live
+//!   set, so every variable read or stored has a value on every path.
+//!
+//! Invariant: no variable is trusted across a call or syscall: the resume
+//! point reloads what is live, because the callee may change any register
+//! and a different frame of this function may arrive there (exception
+//! landing pads after a `BL` to a noreturn function).
+//!
+//! Flags (bit `i` = `Flag::ALL[i]`) are separate: live where read, and dead
+//! at calls and returns per AAPCS64 unless `strict`.
+
+use cranelift_entity::SecondaryMap;
+
+use crate::ir::{Block, Function, Imm, InstData, Opcode, SysReg, Terminator};
+
+/// How one IR instruction touches guest registers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Touch {
+    /// Reads the registers in the mask.
+    Read(u64),
+    /// Writes the registers in the mask.
+    Write(u64),
+    /// A sync point inside a block (an FPCR write): stores the dirty set,
+    /// then loads the set live after it.
+    Sync,
+}
+
+/// How `inst` touches guest registers, if it does.
+pub fn touch(inst: &InstData) -> Option<Touch> {
+    match (inst.op, inst.imm) {
+        (Opcode::GetReg, Imm::Reg(r)) => Some(Touch::Read(1 << r)),
+        (Opcode::SetReg, Imm::Reg(r)) => Some(Touch::Write(1 << r)),
+        (Opcode::GetV, Imm::Reg(r)) => Some(Touch::Read(1 << (32 + r))),
+        (Opcode::SetV, Imm::Reg(r)) => Some(Touch::Write(1 << (32 + r))),
+        (Opcode::SetSys, Imm::Sys(SysReg::Fpcr)) => Some(Touch::Sync),
+        _ => None,
+    }
+}
+
+/// The dataflow facts lowering needs.
+pub struct StateFlow {
+    /// Registers possibly dirty on entry to each block.
+    pub dirty_in: SecondaryMap<Block, u64>,
+    /// Registers possibly dirty at each block's terminator.
+    pub dirty_out: SecondaryMap<Block, u64>,
+    /// Registers live on entry to each block (after its safe point, if it
+    /// has one: the safe point's stores count as uses).
+    pub live_in: SecondaryMap<Block, u64>,
+    /// Registers live at each block's terminator, before its stores.
+    live_out: SecondaryMap<Block, u64>,
+    /// Flags live on entry to each block.
+    pub flags_live_in: SecondaryMap<Block, u8>,
+}
+
+/// Whether `term` leaves the function's variables (stores the dirty set).
+fn exits(term: &Terminator) -> bool {
+    !matches!(
+        term,
+        Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. }
+    )
+}
+
+/// Blocks that receive `b`'s variables as they are: its in-function
+/// successors, and for an indirect jump every entry point (it may continue
+/// at one directly, see `lower::jump_local`). A call or syscall's resume
+/// block is not among them: it reloads.
+fn var_succs(term: &Terminator, entries: &[(u64, Block)]) -> Vec<Block> {
+    match term {
+        Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. } => {
+            term.successors()
+        }
+        Terminator::JumpIndirect { .. } => entries.iter().map(|e| e.1).collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl StateFlow {
+    /// Solves the analyses for `f`, entered at `entries`, with a safe
+    /// point at the blocks marked in `safepoints`.
+    pub fn new(
+        f: &Function,
+        entries: &[(u64, Block)],
+        safepoints: &SecondaryMap<Block, bool>,
+        strict: bool,
+    ) -> StateFlow {
+        let succs: SecondaryMap<Block, Vec<Block>> = {
+            let mut m = SecondaryMap::new();
+            for (b, data) in f.blocks.iter() {
+                m[b] = var_succs(&data.term, entries);
+            }
+            m
+        };
+        let mut s = StateFlow {
+            dirty_in: SecondaryMap::new(),
+            dirty_out: SecondaryMap::new(),
+            live_in: SecondaryMap::new(),
+            live_out: SecondaryMap::new(),
+            flags_live_in: flag_liveness(f, strict),
+        };
+        // Forward: dirty.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (b, data) in f.blocks.iter() {
+                let d = data.insts.iter().fold(s.dirty_in[b], |d, i| match touch(i) {
+                    Some(Touch::Write(m)) => d | m,
+                    Some(Touch::Sync) => 0,
+                    _ => d,
+                });
+                s.dirty_out[b] = d;
+                for &t in &succs[b] {
+                    if s.dirty_in[t] | d != s.dirty_in[t] {
+                        s.dirty_in[t] |= d;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        // Backward: live.
+        changed = true;
+        while changed {
+            changed = false;
+            for (b, data) in f.blocks.iter().rev() {
+                let mut out = succs[b].iter().fold(0, |acc, t| acc | s.live_in[*t]);
+                if exits(&data.term) {
+                    out |= s.dirty_out[b];
+                }
+                s.live_out[b] = out;
+                let mut live = s.live_before(f, b, 0);
+                if safepoints[b] {
+                    live |= s.dirty_in[b];
+                }
+                if live != s.live_in[b] {
+                    s.live_in[b] = live;
+                    changed = true;
+                }
+            }
+        }
+        s
+    }
+
+    /// Registers live just before instruction `idx` of block `b` (not
+    /// counting the block's safe point).
+    fn live_before(&self, f: &Function, b: Block, idx: usize) -> u64 {
+        let insts = &f.blocks[b].insts;
+        let mut live = self.live_out[b];
+        for (i, inst) in insts.iter().enumerate().skip(idx).rev() {
+            match touch(inst) {
+                Some(Touch::Read(m)) => live |= m,
+                Some(Touch::Write(m)) => live &= !m,
+                Some(Touch::Sync) => live = self.dirty_before(f, b, i),
+                None => {}
+            }
+        }
+        live
+    }
+
+    /// Registers possibly dirty just before instruction `idx` of block `b`.
+    fn dirty_before(&self, f: &Function, b: Block, idx: usize) -> u64 {
+        f.blocks[b].insts[..idx]
+            .iter()
+            .fold(self.dirty_in[b], |d, i| match touch(i) {
+                Some(Touch::Write(m)) => d | m,
+                Some(Touch::Sync) => 0,
+                _ => d,
+            })
+    }
+
+    /// Registers to load after the sync point at instruction `idx` of `b`.
+    pub fn live_after(&self, f: &Function, b: Block, idx: usize) -> u64 {
+        self.live_before(f, b, idx + 1)
+    }
+
+    /// Checks in debug builds that every register read or stored has been
+    /// loaded or written on every path to it (a must-analysis over the
+    /// loads this plan makes); panics naming the block otherwise.
+    pub fn check(
+        &self,
+        f: &Function,
+        entries: &[(u64, Block)],
+        safepoints: &SecondaryMap<Block, bool>,
+    ) {
+        let mut def_in: SecondaryMap<Block, Option<u64>> = SecondaryMap::new();
+        for &(_, b) in entries {
+            def_in[b] = Some(self.live_in[b]);
+        }
+        for (_, data) in f.blocks.iter() {
+            if let Terminator::Call { cont, .. }
+            | Terminator::CallIndirect { cont, .. }
+            | Terminator::Syscall { cont, .. } = data.term
+            {
+                def_in[cont] = Some(self.live_in[cont]);
+            }
+        }
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (b, data) in f.blocks.iter() {
+                let Some(mut d) = def_in[b] else { continue };
+                for (i, inst) in data.insts.iter().enumerate() {
+                    match touch(inst) {
+                        Some(Touch::Write(m)) => d |= m,
+                        Some(Touch::Sync) => d = self.live_after(f, b, i),
+                        _ => {}
+                    }
+                }
+                for t in var_succs(&data.term, entries) {
+                    let merged = def_in[t].map_or(d, |old| old & d);
+                    if def_in[t] != Some(merged) {
+                        def_in[t] = Some(merged);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        for (b, data) in f.blocks.iter() {
+            let Some(mut d) = def_in[b] else { continue };
+            let mut need = if safepoints[b] {
+                self.dirty_in[b] & !d
+            } else {
+                0
+            };
+            for (i, inst) in data.insts.iter().enumerate() {
+                match touch(inst) {
+                    Some(Touch::Read(m)) => need |= m & !d,
+                    Some(Touch::Write(m)) => d |= m,
+                    Some(Touch::Sync) => {
+                        need |= self.dirty_before(f, b, i) & !d;
+                        d = self.live_after(f, b, i);
+                    }
+                    None => {}
+                }
+            }
+            if exits(&data.term) {
+                need |= self.dirty_out[b] & !d;
+            }
+            assert!(
+                need == 0,
+                "{}: block at {:#x} uses registers {need:#x} not loaded on every path",
+                f.name,
+                data.pc
+            );
+        }
+    }
+}
+
+/// Flags live on entry to each block. Flags are stored and loaded by the
+/// lowerer per point (see `lower::resume_flags`): calls and syscalls keep
+/// them only through their continuation's reload of the stored copy, so
+/// liveness flows through them like a jump.
+fn flag_liveness(f: &Function, strict: bool) -> SecondaryMap<Block, u8> {
+    let mut gen: SecondaryMap<Block, u8> = SecondaryMap::new();
+    let mut kill: SecondaryMap<Block, u8> = SecondaryMap::new();
+    for (b, data) in f.blocks.iter() {
+        for inst in &data.insts {
+            match (inst.op, inst.imm) {
+                (Opcode::GetFlag, Imm::Flag(fl)) => {
+                    let bit = 1u8 << fl.index();
+                    if kill[b] & bit == 0 {
+                        gen[b] |= bit;
+                    }
+                }
+                (Opcode::SetFlag, Imm::Flag(fl)) => kill[b] |= 1 << fl.index(),
+                _ => {}
+            }
+        }
+        // A direct B to another function's entry keeps the flags even
+        // without `strict`: discovery splits a function where data points
+        // into it, and the code after the split may read flags set before.
+        // So does an indirect jump, which may continue at one of this
+        // function's own entries with the flags in variables (`jump_local`).
+        let tail = matches!(
+            data.term,
+            Terminator::TailCall { .. } | Terminator::JumpIndirect { .. }
+        );
+        if (strict && exits(&data.term)) || tail {
+            gen[b] |= 0xf & !kill[b];
+        }
+    }
+    let mut live_in: SecondaryMap<Block, u8> = SecondaryMap::new();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (b, data) in f.blocks.iter().rev() {
+            let out = data
+                .term
+                .successors()
+                .iter()
+                .fold(0u8, |acc, s| acc | live_in[*s]);
+            let live = gen[b] | (out & !kill[b]);
+            if live != live_in[b] {
+                live_in[b] = live;
+                changed = true;
+            }
+        }
+    }
+    live_in
+}

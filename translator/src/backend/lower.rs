@@ -8,11 +8,12 @@
 //!   the registers written since the last point where variables and
 //!   `CpuState` agreed;
 //! - loaded at entry and resume points: only the registers live there.
-//!   After a call that returned to its return address the live ones are
-//!   reloaded, never kept: a different frame of the same function can
-//!   arrive there (an exception landing pad right after a `BL` to a
-//!   noreturn function, in a recursive function: the
-//!   `cxa_throw_landing_pad` regression);
+//!   After a call, the callee-saved ones (X19-X29, SP) stay in variables
+//!   when the same frame returned (same return address and SP); a
+//!   different frame of the same function arriving there (an exception
+//!   landing pad right after a `BL` to a noreturn function, in a recursive
+//!   function: the `mtcxx-landing` fixture) leaves for the dispatcher,
+//!   which loads everything;
 //! - flags: loaded where live on entry; not kept across calls and returns
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!
@@ -29,11 +30,11 @@
 //! returns to a caller that checks again, and every cycle of calls passes
 //! through functions that check; so a signal is still taken in bounded
 //! time at no cost to small leaf functions. When the flag is set, the
-//! guest state is
-//! stored with `pc` = the point's guest address and `vmx_safepoint` runs;
-//! if it redirected `pc` (a signal handler is to run) the function returns
-//! to its caller. So that the interrupted point can be resumed later, loop
-//! headers and syscall continuations are entry points ([`entry_points`]).
+//! guest state is stored with `pc` = the point's guest address,
+//! `vmx_safepoint` runs and the function returns to its caller; the
+//! dispatcher continues at `pc` (redirected to a handler, or not). So that
+//! the point can be entered again, loop headers and syscall continuations
+//! are entry points ([`entry_points`]).
 //!
 //! Fault map: each guest memory access is lowered with its guest address as
 //! the Cranelift source location (relative to the function entry, see
@@ -51,7 +52,7 @@ use vmxlate_abi as abi;
 
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
 use super::lower_fp::FpHost;
-use super::state_flow::StateFlow;
+use super::state_flow::{local_targets, StateFlow};
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
 
@@ -94,6 +95,11 @@ struct Lowerer<'a, 'b> {
     safepoints: SecondaryMap<Block, bool>,
     /// [`entry_points`] of `ir`, in entry-index order.
     entries: Vec<(u64, Block)>,
+    /// Where computed gotos continue directly ([`local_targets`]).
+    local: Vec<(u64, Block)>,
+    /// The dense table computed gotos use, if small enough: the lowest
+    /// local target and the number of 4-byte slots up to the highest.
+    local_table: Option<(u64, u64)>,
     refs: Refs,
 }
 
@@ -231,6 +237,31 @@ pub fn entry_points(f: &Function) -> Vec<(u64, Block)> {
     out
 }
 
+/// Most 4-byte slots the dense tables of one function's computed gotos
+/// may have in all (each slot is 4 bytes of host code per site).
+const LOCAL_TABLE_SLOTS: u64 = 1 << 16;
+
+/// Most slots per local target a dense table may have: sparser spans use a
+/// compare tree.
+const LOCAL_TABLE_DENSITY: u64 = 64;
+
+/// The span `(lowest target, slots)` a dense computed-goto table covers,
+/// when it is dense enough and the function's indirect jumps together stay
+/// within [`LOCAL_TABLE_SLOTS`].
+fn local_table(f: &Function, local: &[(u64, Block)]) -> Option<(u64, u64)> {
+    let sites = f
+        .blocks
+        .values()
+        .filter(|d| matches!(d.term, Terminator::JumpIndirect { .. }))
+        .count() as u64;
+    let lo = local.iter().map(|e| e.0).min()?;
+    let hi = local.iter().map(|e| e.0).max()?;
+    let slots = (hi - lo) / 4 + 1;
+    let aligned = local.iter().all(|e| e.0 % 4 == 0);
+    let dense = slots <= LOCAL_TABLE_DENSITY * local.len() as u64;
+    (aligned && dense && slots * sites <= LOCAL_TABLE_SLOTS).then_some((lo, slots))
+}
+
 /// The source location that marks a memory access at guest address `pc`
 /// in the function entered at `entry`.
 fn srcloc(entry: u64, pc: u64) -> SourceLoc {
@@ -265,9 +296,10 @@ pub fn lower_function(
     let v = std::array::from_fn(|_| fb.declare_var(types::I8X16));
     let entries = entry_points(ir);
     let safepoints = safepoint_blocks(ir);
-    let flow = StateFlow::new(ir, &entries, &safepoints, env.strict_abi);
+    let local = local_targets(ir);
+    let flow = StateFlow::new(ir, &local, &safepoints, env.strict_abi);
     if cfg!(debug_assertions) {
-        flow.check(ir, &entries, &safepoints);
+        flow.check(ir, &entries, &local, &safepoints);
     }
     let mut l = Lowerer {
         fb,
@@ -284,6 +316,8 @@ pub fn lower_function(
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
         safepoints,
+        local_table: local_table(ir, &local),
+        local,
         entries,
         refs: Refs::default(),
     };
@@ -412,6 +446,7 @@ impl Lowerer<'_, '_> {
         }
         let data = &self.ir.blocks[b];
         self.dirty = self.flow.dirty_in[b];
+        self.at = (b, 0);
         if self.safepoints[b] {
             let mask = self.resume_flags(b);
             self.safepoint(data.pc, Some(mask));
@@ -441,15 +476,17 @@ impl Lowerer<'_, '_> {
         self.lower_term(&data.term);
     }
 
-    /// The pending check at a safe point whose guest address is `pc`. At a
-    /// loop header (`spill` = the flags live there) the written registers
-    /// are stored first; at the function entry they are all in `CpuState`
-    /// already. Continues in a fresh block when nothing was delivered.
+    /// The pending check at a safe point whose guest address is `pc` (an
+    /// entry point). At a loop header (`spill` = the flags live there) the
+    /// dirty registers are stored first; at the function entry they are
+    /// all in `CpuState` already. The slow path always leaves the function
+    /// after `vmx_safepoint`: the dispatcher then enters `pc` again, or the
+    /// handler a delivered signal redirected to. So the fast path is one
+    /// load and one branch to a cold block, with no merge back into it.
     fn safepoint(&mut self, pc: u64, spill: Option<u8>) {
         let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
         let slow = self.fb.create_block();
         let go_on = self.fb.create_block();
-        let leave = self.fb.create_block();
         self.fb.ins().brif(pending, slow, &[], go_on, &[]);
         self.fb.set_cold_block(slow);
         self.fb.switch_to_block(slow);
@@ -461,11 +498,6 @@ impl Lowerer<'_, '_> {
         let f = self.helper(Helper::Safepoint);
         let cpu = self.cpu;
         self.fb.ins().call(f, &[cpu]);
-        let now = self.cpu_load(types::I64, abi::OFF_PC);
-        let same = self.fb.ins().icmp_imm_s(ClCC::Equal, now, pc as i64);
-        self.fb.ins().brif(same, go_on, &[], leave, &[]);
-        self.fb.set_cold_block(leave);
-        self.fb.switch_to_block(leave);
         self.fb.ins().return_(&[]);
         self.fb.switch_to_block(go_on);
     }
@@ -706,15 +738,18 @@ impl Lowerer<'_, '_> {
         });
     }
 
-    /// An indirect jump to one of this function's own entry points (a
+    /// An indirect jump to one of this function's [`local_targets`] (a
     /// computed `goto`, as interpreters dispatch) continues there directly,
     /// with the guest state still in variables: no host call, no frame.
     /// Like a loop back edge it is a safe point and a sequence point. Other
     /// targets fall through to the code after this.
+    ///
+    /// The target is found by one `br_table` over every 4-byte slot of the
+    /// span of local targets when the function's tables stay small
+    /// ([`LOCAL_TABLE_SLOTS`]), else by a compare tree.
     fn jump_local(&mut self, t: ClValue) {
-        let mut switch = Switch::new();
-        for &(pc, b) in &self.entries {
-            switch.set_entry(u128::from(pc), self.block(b));
+        if self.local.is_empty() {
+            return;
         }
         let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
         let check = self.fb.create_block();
@@ -733,17 +768,59 @@ impl Lowerer<'_, '_> {
         self.fb.ins().return_(&[]);
         self.fb.switch_to_block(check);
         self.fb.ins().sequence_point();
-        switch.emit(&mut self.fb, t, elsewhere);
+        match self.local_table {
+            Some((lo, slots)) => {
+                // Rotating the offset right by 2 moves a misaligned
+                // target's low bits to the top: out of range.
+                let off = self.fb.ins().iadd_imm_s(t, -(lo as i64));
+                let idx = self.fb.ins().rotr_imm_s(off, 2);
+                let inside = self
+                    .fb
+                    .ins()
+                    .icmp_imm_s(ClCC::UnsignedLessThan, idx, slots as i64);
+                let table = self.fb.create_block();
+                self.fb.ins().brif(inside, table, &[], elsewhere, &[]);
+                self.fb.switch_to_block(table);
+                let mut targets = vec![elsewhere; slots as usize];
+                for &(pc, b) in &self.local {
+                    targets[((pc - lo) / 4) as usize] = self.block(b);
+                }
+                let pool = &mut self.fb.func.dfg.value_lists;
+                let calls: Vec<_> = targets
+                    .iter()
+                    .map(|b| ir::BlockCall::new(*b, [], pool))
+                    .collect();
+                let def = ir::BlockCall::new(elsewhere, [], pool);
+                let jt = self.fb.create_jump_table(JumpTableData::new(def, &calls));
+                let idx = self.fb.ins().ireduce(types::I32, idx);
+                self.fb.ins().br_table(idx, jt);
+            }
+            None => {
+                let mut switch = Switch::new();
+                for &(pc, b) in &self.local {
+                    switch.set_entry(u128::from(pc), self.block(b));
+                }
+                switch.emit(&mut self.fb, t, elsewhere);
+            }
+        }
         self.fb.switch_to_block(elsewhere);
     }
 
-    /// After a call: continue at `cont` if the guest returned to `ret`,
-    /// else leave this function.
     /// After a call or syscall: continue at `cont` if the guest returned to
-    /// `ret`, else return to the caller.
-    fn check_return(&mut self, ret: u64, cont: Block) {
+    /// `ret`, else return to the caller. After a call (`call`) whose
+    /// callee-saved registers are kept in variables (see `state_flow`), SP
+    /// must be the caller's too: else another frame of this function
+    /// arrived here, and the dispatcher enters `ret` with everything loaded.
+    fn check_return(&mut self, ret: u64, cont: Block, call: bool) {
         let pc = self.cpu_load(types::I64, abi::OFF_PC);
-        let ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
+        let mut ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
+        let keep = call && self.flow.keep_callee_saved;
+        if keep {
+            let sp_now = self.cpu_load(types::I64, abi::OFF_X + 8 * 31);
+            let sp = self.fb.use_var(self.x[31]);
+            let same = self.fb.ins().icmp(ClCC::Equal, sp_now, sp);
+            ok = self.fb.ins().band(ok, same);
+        }
         let resume = self.fb.create_block();
         let leave = self.fb.create_block();
         self.fb.ins().brif(ok, resume, &[], leave, &[]);
@@ -752,7 +829,12 @@ impl Lowerer<'_, '_> {
         self.fb.ins().return_(&[]);
         self.fb.switch_to_block(resume);
         let mask = self.resume_flags(cont);
-        self.reload(self.flow.live_in[cont], mask);
+        let regs = if keep {
+            self.flow.call_resume_loads(cont)
+        } else {
+            self.flow.live_in[cont]
+        };
+        self.reload(regs, mask);
         let c = self.block(cont);
         self.fb.ins().jump(c, &[]);
     }
@@ -797,13 +879,13 @@ impl Lowerer<'_, '_> {
             Terminator::Call { target, ret, cont } => {
                 self.spill(exit_flags);
                 self.call_direct(*target);
-                self.check_return(*ret, *cont);
+                self.check_return(*ret, *cont, true);
             }
             Terminator::CallIndirect { target, ret, cont } => {
                 let t = self.value(*target);
                 self.spill(exit_flags);
                 self.call_indirect(t);
-                self.check_return(*ret, *cont);
+                self.check_return(*ret, *cont, true);
             }
             Terminator::TailCall { target } => {
                 // Flags are live here (see `usage`): defined, so stored.
@@ -832,7 +914,7 @@ impl Lowerer<'_, '_> {
                 let f = self.helper(Helper::Syscall);
                 let cpu = self.cpu;
                 self.fb.ins().call(f, &[cpu]);
-                self.check_return(*next, *cont);
+                self.check_return(*next, *cont, false);
             }
             Terminator::Trap { pc, word, kind } => {
                 self.spill(exit_flags);

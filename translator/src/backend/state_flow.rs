@@ -15,10 +15,17 @@
 //!   dirty set). Entry, resume and FPCR sync points load exactly the live
 //!   set, so every variable read or stored has a value on every path.
 //!
-//! Invariant: no variable is trusted across a call or syscall: the resume
-//! point reloads what is live, because the callee may change any register
-//! and a different frame of this function may arrive there (exception
-//! landing pads after a `BL` to a noreturn function).
+//! Calls: AAPCS64 preserves X19-X29 and SP across a call, so unless
+//! `strict` their variables are kept across it ([`CALLEE_SAVED`]) and the
+//! resume point loads only the other live registers. That holds only for
+//! the frame that made the call: a different frame of the same function
+//! can arrive at the return address (an exception landing pad right after
+//! a `BL` to a noreturn function, in a recursive function), so the resume
+//! check compares SP too and otherwise leaves for the dispatcher, which
+//! enters the return site with everything loaded. Dirty callee-saved
+//! registers are still stored before the call: the callee's prologue saves
+//! them to the guest stack, where unwinders and backtraces read them.
+//! After a syscall everything live is loaded again.
 //!
 //! Flags (bit `i` = `Flag::ALL[i]`) are separate: live where read, and dead
 //! at calls and returns per AAPCS64 unless `strict`.
@@ -26,6 +33,12 @@
 use cranelift_entity::SecondaryMap;
 
 use crate::ir::{Block, Function, Imm, InstData, Opcode, SysReg, Terminator};
+
+/// X19-X29 and SP: the registers a call preserves (AAPCS64), as a mask.
+pub const CALLEE_SAVED: u64 = (0x7ff << 19) | SP;
+
+/// SP (X31) as a mask.
+pub const SP: u64 = 1 << 31;
 
 /// How one IR instruction touches guest registers.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -64,6 +77,16 @@ pub struct StateFlow {
     live_out: SecondaryMap<Block, u64>,
     /// Flags live on entry to each block.
     pub flags_live_in: SecondaryMap<Block, u8>,
+    /// Callee-saved registers are kept across calls (not `strict`).
+    pub keep_callee_saved: bool,
+}
+
+/// The return site of a call, if `term` is one.
+fn call_cont(term: &Terminator) -> Option<Block> {
+    match term {
+        Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } => Some(*cont),
+        _ => None,
+    }
 }
 
 /// Whether `term` leaves the function's variables (stores the dirty set).
@@ -74,33 +97,56 @@ fn exits(term: &Terminator) -> bool {
     )
 }
 
+/// The entry points an indirect jump of `f` continues at directly, with
+/// the guest state in variables (`lower::jump_local`): the addresses code
+/// of `f` can reach by a computed `goto` (entries discovery found other
+/// than the function start and call return sites: labels whose address is
+/// taken). Any other target goes through the dispatcher, which enters the
+/// same code with the stored state, so this is only a shortcut.
+pub fn local_targets(f: &Function) -> Vec<(u64, Block)> {
+    let returns: rustc_hash::FxHashSet<Block> = f
+        .blocks
+        .values()
+        .filter_map(|d| match d.term {
+            Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } => Some(cont),
+            _ => None,
+        })
+        .collect();
+    f.entries
+        .iter()
+        .skip(1)
+        .filter(|e| !returns.contains(&e.1))
+        .copied()
+        .collect()
+}
+
 /// Blocks that receive `b`'s variables as they are: its in-function
-/// successors, and for an indirect jump every entry point (it may continue
-/// at one directly, see `lower::jump_local`). A call or syscall's resume
-/// block is not among them: it reloads.
-fn var_succs(term: &Terminator, entries: &[(u64, Block)]) -> Vec<Block> {
+/// successors, and for an indirect jump the [`local_targets`]. A call or
+/// syscall's resume block is not among them: it reloads.
+fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
     match term {
         Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. } => {
             term.successors()
         }
-        Terminator::JumpIndirect { .. } => entries.iter().map(|e| e.1).collect(),
+        Terminator::JumpIndirect { .. } => local.iter().map(|e| e.1).collect(),
         _ => Vec::new(),
     }
 }
 
 impl StateFlow {
-    /// Solves the analyses for `f`, entered at `entries`, with a safe
-    /// point at the blocks marked in `safepoints`.
+    /// Solves the analyses for `f`, whose indirect jumps continue at
+    /// `local` ([`local_targets`]), with a safe point at the blocks marked
+    /// in `safepoints`.
     pub fn new(
         f: &Function,
-        entries: &[(u64, Block)],
+        local: &[(u64, Block)],
         safepoints: &SecondaryMap<Block, bool>,
         strict: bool,
     ) -> StateFlow {
         let succs: SecondaryMap<Block, Vec<Block>> = {
             let mut m = SecondaryMap::new();
             for (b, data) in f.blocks.iter() {
-                m[b] = var_succs(&data.term, entries);
+                m[b] = var_succs(&data.term, local);
             }
             m
         };
@@ -110,17 +156,21 @@ impl StateFlow {
             live_in: SecondaryMap::new(),
             live_out: SecondaryMap::new(),
             flags_live_in: flag_liveness(f, strict),
+            keep_callee_saved: !strict,
         };
         // Forward: dirty.
         let mut changed = true;
         while changed {
             changed = false;
             for (b, data) in f.blocks.iter() {
-                let d = data.insts.iter().fold(s.dirty_in[b], |d, i| match touch(i) {
-                    Some(Touch::Write(m)) => d | m,
-                    Some(Touch::Sync) => 0,
-                    _ => d,
-                });
+                let d = data
+                    .insts
+                    .iter()
+                    .fold(s.dirty_in[b], |d, i| match touch(i) {
+                        Some(Touch::Write(m)) => d | m,
+                        Some(Touch::Sync) => 0,
+                        _ => d,
+                    });
                 s.dirty_out[b] = d;
                 for &t in &succs[b] {
                     if s.dirty_in[t] | d != s.dirty_in[t] {
@@ -138,6 +188,9 @@ impl StateFlow {
                 let mut out = succs[b].iter().fold(0, |acc, t| acc | s.live_in[*t]);
                 if exits(&data.term) {
                     out |= s.dirty_out[b];
+                }
+                if let Some(cont) = call_cont(&data.term).filter(|_| s.keep_callee_saved) {
+                    out |= (s.live_in[cont] & CALLEE_SAVED) | SP;
                 }
                 s.live_out[b] = out;
                 let mut live = s.live_before(f, b, 0);
@@ -180,6 +233,16 @@ impl StateFlow {
             })
     }
 
+    /// Registers to load where a call returned to `cont` in the frame that
+    /// made it (see [`CALLEE_SAVED`]).
+    pub fn call_resume_loads(&self, cont: Block) -> u64 {
+        if self.keep_callee_saved {
+            self.live_in[cont] & !CALLEE_SAVED
+        } else {
+            self.live_in[cont]
+        }
+    }
+
     /// Registers to load after the sync point at instruction `idx` of `b`.
     pub fn live_after(&self, f: &Function, b: Block, idx: usize) -> u64 {
         self.live_before(f, b, idx + 1)
@@ -187,11 +250,13 @@ impl StateFlow {
 
     /// Checks in debug builds that every register read or stored has been
     /// loaded or written on every path to it (a must-analysis over the
-    /// loads this plan makes); panics naming the block otherwise.
+    /// loads this plan makes at `entries` and resume points); panics naming
+    /// the block otherwise.
     pub fn check(
         &self,
         f: &Function,
         entries: &[(u64, Block)],
+        local: &[(u64, Block)],
         safepoints: &SecondaryMap<Block, bool>,
     ) {
         let mut def_in: SecondaryMap<Block, Option<u64>> = SecondaryMap::new();
@@ -199,10 +264,10 @@ impl StateFlow {
             def_in[b] = Some(self.live_in[b]);
         }
         for (_, data) in f.blocks.iter() {
-            if let Terminator::Call { cont, .. }
-            | Terminator::CallIndirect { cont, .. }
-            | Terminator::Syscall { cont, .. } = data.term
-            {
+            if let Terminator::Syscall { cont, .. } = data.term {
+                def_in[cont] = Some(self.live_in[cont]);
+            }
+            if let Some(cont) = call_cont(&data.term).filter(|_| !self.keep_callee_saved) {
                 def_in[cont] = Some(self.live_in[cont]);
             }
         }
@@ -218,7 +283,14 @@ impl StateFlow {
                         _ => {}
                     }
                 }
-                for t in var_succs(&data.term, entries) {
+                let mut edges: Vec<(Block, u64)> = var_succs(&data.term, local)
+                    .into_iter()
+                    .map(|t| (t, d))
+                    .collect();
+                if let Some(cont) = call_cont(&data.term).filter(|_| self.keep_callee_saved) {
+                    edges.push((cont, (d & CALLEE_SAVED) | self.call_resume_loads(cont)));
+                }
+                for (t, d) in edges {
                     let merged = def_in[t].map_or(d, |old| old & d);
                     if def_in[t] != Some(merged) {
                         def_in[t] = Some(merged);
@@ -247,6 +319,9 @@ impl StateFlow {
             }
             if exits(&data.term) {
                 need |= self.dirty_out[b] & !d;
+            }
+            if call_cont(&data.term).is_some() && self.keep_callee_saved {
+                need |= SP & !d;
             }
             assert!(
                 need == 0,

@@ -9,6 +9,15 @@ use std::process::Command;
 /// Name of the runtime static library.
 pub const RUNTIME_LIB: &str = "libvmxrt.a";
 
+/// The output's link-time base address (32 TiB), far above every guest
+/// range (non-PIE images at 4 MiB, `guest::PIE_BASE`, the guest stack
+/// below `guest::STACK_TOP`). The kernel relocates a PIE wherever it likes
+/// and ignores this; loaders that add their own base to it instead of
+/// choosing one (valgrind puts a PIE at 0x108000 + base) then keep the host
+/// image off the guest's fixed addresses, so callgrind and the other
+/// valgrind tools can run translated programs.
+const TEXT_SEGMENT: &str = "-Wl,-Ttext-segment=0x200000000000";
+
 /// Finds the runtime archive: `$VMXLATE_RUNTIME`, else next to the running
 /// executable (or one directory up, for test binaries in `deps/`).
 pub fn find_runtime() -> Result<PathBuf, String> {
@@ -56,6 +65,7 @@ pub fn link(object: &[u8], out: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
     let status = Command::new(std::env::var_os("CC").unwrap_or_else(|| "cc".into()))
         .arg("-pie")
+        .arg(TEXT_SEGMENT)
         .arg("-o")
         .arg(tmp.path())
         .arg(&obj_path)

@@ -32,5 +32,6 @@ pub mod log;
 pub mod memory;
 pub mod signal;
 pub mod string;
+pub mod string_cmp;
 pub mod syscall;
 pub mod thread;

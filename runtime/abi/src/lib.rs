@@ -316,9 +316,11 @@ pub mod sym {
 ///
 /// Each is the runtime symbol [`Routine::symbol`], an
 /// `extern "C" fn(x0: u64, x1: u64, x2: u64) -> u64` that takes the guest's
-/// argument registers and returns the guest's x0. Only routines whose result
-/// the C standard defines uniquely are here: comparison routines return
-/// implementation-specific magnitudes, so they stay translated guest code.
+/// argument registers and returns the guest's x0. Routines whose result the
+/// C standard defines uniquely are bound by name or fingerprint; comparison
+/// routines return implementation-specific magnitudes, so [`Routine::Strcmp`]
+/// and [`Routine::Memcmp`] reproduce one glibc build's values and are bound
+/// only to that build's bytes (by fingerprint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Routine {
     /// `memmove(dst, src, n) -> dst` (also bound for `memcpy`: a superset).
@@ -343,11 +345,15 @@ pub enum Routine {
     Strcpy,
     /// `stpcpy(dst, src) -> end of dst`.
     Stpcpy,
+    /// `strcmp(a, b)`, glibc 2.36 AArch64's values (fingerprint only).
+    Strcmp,
+    /// `memcmp(a, b, n)`, glibc 2.36 AArch64's values (fingerprint only).
+    Memcmp,
 }
 
 impl Routine {
     /// Every routine.
-    pub const ALL: [Routine; 11] = [
+    pub const ALL: [Routine; 13] = [
         Routine::Memmove,
         Routine::Memset,
         Routine::Strlen,
@@ -359,6 +365,8 @@ impl Routine {
         Routine::Strrchr,
         Routine::Strcpy,
         Routine::Stpcpy,
+        Routine::Strcmp,
+        Routine::Memcmp,
     ];
 
     /// The runtime symbol implementing the routine.
@@ -375,6 +383,8 @@ impl Routine {
             Routine::Strrchr => "vmx_libc_strrchr",
             Routine::Strcpy => "vmx_libc_strcpy",
             Routine::Stpcpy => "vmx_libc_stpcpy",
+            Routine::Strcmp => "vmx_libc_strcmp",
+            Routine::Memcmp => "vmx_libc_memcmp",
         }
     }
 }

@@ -226,6 +226,7 @@ fn helper(h: Helper) -> usize {
 /// The runtime's implementation of a bound libc routine.
 fn routine(r: Routine) -> usize {
     use crate::string::*;
+    use crate::string_cmp::{vmx_libc_memcmp, vmx_libc_strcmp};
     match r {
         Routine::Memmove => vmx_libc_memmove as *const () as usize,
         Routine::Memset => vmx_libc_memset as *const () as usize,
@@ -238,6 +239,8 @@ fn routine(r: Routine) -> usize {
         Routine::Strrchr => vmx_libc_strrchr as *const () as usize,
         Routine::Strcpy => vmx_libc_strcpy as *const () as usize,
         Routine::Stpcpy => vmx_libc_stpcpy as *const () as usize,
+        Routine::Strcmp => vmx_libc_strcmp as *const () as usize,
+        Routine::Memcmp => vmx_libc_memcmp as *const () as usize,
     }
 }
 

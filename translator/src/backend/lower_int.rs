@@ -3,7 +3,8 @@
 //! gives `MIN`; shift amounts wrap, which Cranelift's shifts already do).
 
 use cranelift_codegen::ir::{
-    condcodes, types, AtomicRmwOp, InstBuilder, MemFlagsData, Value as ClValue,
+    self, condcodes, types, AtomicRmwOp, InstBuilder, InstructionData, MemFlagsData,
+    Value as ClValue,
 };
 use cranelift_frontend::FunctionBuilder;
 
@@ -94,6 +95,22 @@ pub fn store(fb: &mut FunctionBuilder, m: &MemAccess, addr: ClValue, v: ClValue)
     };
 }
 
+/// `x` when `v` is `bitrev(x)`. x86 has no bit reverse (Cranelift swaps
+/// bits in six mask-and-shift stages), so `clz(bitrev(x))`, the A64
+/// count-trailing-zeros idiom (`rbit; clz`), becomes one `ctz`; the
+/// `bitrev` is then dead unless something else reads it.
+fn bitrev_operand(fb: &FunctionBuilder, v: ClValue) -> Option<ClValue> {
+    let dfg = &fb.func.dfg;
+    let inst = dfg.value_def(v).inst()?;
+    match dfg.insts[inst] {
+        InstructionData::Unary {
+            opcode: ir::Opcode::Bitrev,
+            arg,
+        } => Some(arg),
+        _ => None,
+    }
+}
+
 fn udiv(fb: &mut FunctionBuilder, a: ClValue, b: ClValue) -> ClValue {
     let t = fb.func.dfg.value_type(a);
     let zero = fb.ins().icmp_imm_s(condcodes::IntCC::Equal, b, 0);
@@ -154,7 +171,11 @@ pub fn lower(fb: &mut FunctionBuilder, inst: &InstData, a: &[ClValue]) -> Option
         (Opcode::Rotr, _) => fb.ins().rotr(a[0], a[1]),
         (Opcode::Not, _) => fb.ins().bnot(a[0]),
         (Opcode::Neg, _) => fb.ins().ineg(a[0]),
-        (Opcode::Clz, _) => fb.ins().clz(a[0]),
+        (Opcode::Clz, _) => match bitrev_operand(fb, a[0]) {
+            // `rbit; clz`, the A64 count-trailing-zeros idiom.
+            Some(x) => fb.ins().ctz(x),
+            None => fb.ins().clz(a[0]),
+        },
         (Opcode::Cls, _) => fb.ins().cls(a[0]),
         (Opcode::Bitrev, _) => fb.ins().bitrev(a[0]),
         (Opcode::Bswap, _) => fb.ins().bswap(a[0]),

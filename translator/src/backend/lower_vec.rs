@@ -5,11 +5,14 @@
 //! permutations are byte `shuffle`s with constant masks; `vtbl1` is
 //! `swizzle`, whose out-of-range-gives-zero rule is Arm's TBL rule.
 //! Scalars are zero-extended to at least 32 bits before `scalar_to_vector`
-//! (x86 MOVD copies 32 bits of the source register).
+//! (x86 MOVD copies 32 bits of the source register). Casting looks
+//! through earlier bitcasts, and a ZIP with the lanes' sign fill or zero
+//! (how the lifter widens) becomes `swiden`/`uwiden`, so that Cranelift's
+//! patterns over those (`pmovsx`, `pmuldq` for SMULL...) apply.
 
 use cranelift_codegen::ir::{
-    condcodes::IntCC as ClCC, types, ConstantData, Endianness, InstBuilder, MemFlagsData,
-    Type as ClType, Value as ClValue,
+    self, condcodes::IntCC as ClCC, types, ConstantData, Endianness, InstBuilder, InstructionData,
+    MemFlagsData, Type as ClType, Value as ClValue,
 };
 use cranelift_frontend::FunctionBuilder;
 
@@ -30,12 +33,67 @@ fn vty(l: Lanes) -> ClType {
     }
 }
 
-/// Reinterprets `v` as type `to` (no-op when it already is).
+/// `v` with the bitcasts that produced it stripped, stopping early at a
+/// value of type `to` if the chain has one.
+fn uncast(fb: &FunctionBuilder, mut v: ClValue, to: Option<ClType>) -> ClValue {
+    let dfg = &fb.func.dfg;
+    while Some(dfg.value_type(v)) != to {
+        match dfg.value_def(v).inst() {
+            Some(inst) if dfg.insts[inst].opcode() == ir::Opcode::Bitcast => {
+                v = dfg.inst_args(inst)[0];
+            }
+            _ => break,
+        }
+    }
+    v
+}
+
+/// Reinterprets `v` as type `to` (no-op when it already is, or was before
+/// an earlier bitcast: all of them are lane reinterpretations).
 fn cast(fb: &mut FunctionBuilder, to: ClType, v: ClValue) -> ClValue {
-    if fb.func.dfg.value_type(v) == to {
-        v
+    let u = uncast(fb, v, Some(to));
+    if fb.func.dfg.value_type(u) == to {
+        u
     } else {
         fb.ins().bitcast(to, le(), v)
+    }
+}
+
+/// Whether `v` is the all-zero vector constant.
+fn is_zero(fb: &FunctionBuilder, v: ClValue) -> bool {
+    let dfg = &fb.func.dfg;
+    let v = uncast(fb, v, None);
+    match dfg.value_def(v).inst().map(|i| &dfg.insts[i]) {
+        Some(InstructionData::UnaryConst {
+            opcode: ir::Opcode::Vconst,
+            constant_handle,
+        }) => dfg.constants.get(*constant_handle).iter().all(|b| *b == 0),
+        _ => false,
+    }
+}
+
+/// Whether `fill` extends `v`'s lanes of shape `l` when zipped with it:
+/// `Some(true)` for the sign fill `0 > v` (signed lanes), `Some(false)`
+/// for zero.
+fn extension_fill(fb: &FunctionBuilder, l: Lanes, v: ClValue, fill: ClValue) -> Option<bool> {
+    if is_zero(fb, fill) {
+        return Some(false);
+    }
+    let dfg = &fb.func.dfg;
+    let fill = uncast(fb, fill, None);
+    let inst = dfg.value_def(fill).inst()?;
+    match dfg.insts[inst] {
+        InstructionData::IntCompare {
+            opcode: ir::Opcode::Icmp,
+            cond: ClCC::SignedGreaterThan,
+            args: [z, x],
+        } if dfg.value_type(fill) == vty(l)
+            && is_zero(fb, z)
+            && uncast(fb, x, None) == uncast(fb, v, None) =>
+        {
+            Some(true)
+        }
+        _ => None,
     }
 }
 
@@ -210,6 +268,19 @@ fn binary(fb: &mut FunctionBuilder, op: VBinOp, l: Lanes, a: ClValue, b: ClValue
         VBinOp::Or => return fb.ins().bor(a, b),
         VBinOp::Xor => return fb.ins().bxor(a, b),
         VBinOp::AndNot => return fb.ins().band_not(a, b),
+        VBinOp::Zip1 | VBinOp::Zip2 if l != Lanes::I64x2 => {
+            let Some(signed) = extension_fill(fb, l, a, b) else {
+                return permute(fb, op, l, a, b);
+            };
+            let x = cast(fb, vty(l), a);
+            let r = match (op, signed) {
+                (VBinOp::Zip1, true) => fb.ins().swiden_low(x),
+                (VBinOp::Zip1, false) => fb.ins().uwiden_low(x),
+                (_, true) => fb.ins().swiden_high(x),
+                (_, false) => fb.ins().uwiden_high(x),
+            };
+            return bytes(fb, r);
+        }
         VBinOp::Zip1 | VBinOp::Zip2 | VBinOp::Uzp1 | VBinOp::Uzp2 | VBinOp::Trn1 | VBinOp::Trn2 => {
             return permute(fb, op, l, a, b)
         }

@@ -144,11 +144,23 @@ pub const GLIBC: &[Fingerprint] = &[
         hash: 0xe9e9fa96b1b8bf0e,
         routine: Routine::Strchr,
     },
+    // memcmp
+    Fingerprint {
+        len: 456,
+        hash: 0xdba90ade40e301cf,
+        routine: Routine::Memcmp,
+    },
     // rindex
     Fingerprint {
         len: 288,
         hash: 0x3d45aebd241baab7,
         routine: Routine::Strrchr,
+    },
+    // strcmp
+    Fingerprint {
+        len: 308,
+        hash: 0xf4ed328805ddcb3c,
+        routine: Routine::Strcmp,
     },
     // strcpy
     Fingerprint {

@@ -4,16 +4,21 @@
 //! A function is bound when its symbol is one of the implementation names
 //! in [`NAMES`], or when its exact bytes (its `.eh_frame` extent) are one of
 //! the glibc builds fingerprinted in `fingerprints.rs`, which finds them in
-//! stripped programs. Binding only redirects entry 0 to a block that calls
+//! stripped programs, or when it is a PLT-style stub that calls the IFUNC
+//! of such a routine (`ifunc.rs`). Binding only redirects entry 0 to a block that calls
 //! the host routine and returns: the lifted body stays for every other
 //! entry (glibc's memmove branches into memcpy's body, for one).
 //!
-//! Invariants: only routines whose result the C standard defines uniquely
-//! are bound (see `Routine`); IFUNC resolvers (glibc's plain `memcpy`,
+//! Invariants: routines whose result the C standard defines uniquely are
+//! bound by name or fingerprint ([`NAMES`]); comparison routines, whose
+//! magnitudes are implementation-specific, only by fingerprint
+//! ([`FINGERPRINT_ONLY`]), since the runtime reproduces that build's values
+//! (see `Routine`); IFUNC resolvers (glibc's plain `memcpy`,
 //! `strlen`, ... in static binaries) are never bound, since their names are
 //! not in [`NAMES`] and their bytes are not fingerprinted.
 
 mod fingerprints;
+mod ifunc;
 #[cfg(test)]
 mod tests;
 
@@ -59,6 +64,11 @@ pub const NAMES: &[(&str, Routine)] = &[
     ("__stpcpy", Routine::Stpcpy),
 ];
 
+/// Implementations bound only when their bytes are a fingerprinted build
+/// (the runtime returns exactly that build's values), never by name.
+pub const FINGERPRINT_ONLY: &[(&str, Routine)] =
+    &[("memcmp", Routine::Memcmp), ("strcmp", Routine::Strcmp)];
+
 /// FNV-1a (64-bit) of `bytes`: the fingerprint hash.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -66,12 +76,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The routine `info` implements, if it is one we bind.
+/// The routine `info` implements (or, for an IFUNC stub, calls), if it is
+/// one we bind.
 pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
     if let Some(name) = &info.name {
         if let Some((_, r)) = NAMES.iter().find(|(n, _)| n == name) {
             return Some(*r);
         }
+    }
+    if let Some(r) = ifunc::recognise(image, info) {
+        return Some(r);
     }
     let (_, len) = image.fdes.iter().find(|(start, _)| *start == info.entry)?;
     let bytes = image.read(info.entry, usize::try_from(*len).ok()?)?;

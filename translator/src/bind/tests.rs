@@ -7,6 +7,15 @@ use super::*;
 
 const LIBC_A: &str = "/usr/aarch64-linux-gnu/lib/libc.a";
 
+/// The routine a fingerprinted implementation name stands for.
+fn routine_named(name: &str) -> Option<Routine> {
+    NAMES
+        .iter()
+        .chain(FINGERPRINT_ONLY)
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| *r)
+}
+
 /// `(name, len, hash)` of every bindable implementation in `libc.a` whose
 /// bytes need no relocation, sorted by name.
 fn fingerprint_archive(data: &[u8]) -> Vec<(String, u64, u64)> {
@@ -22,7 +31,7 @@ fn fingerprint_archive(data: &[u8]) -> Vec<(String, u64, u64)> {
         };
         for sym in obj.symbols() {
             let Ok(name) = sym.name() else { continue };
-            if !NAMES.iter().any(|(n, _)| *n == name) || sym.size() == 0 {
+            if routine_named(name).is_none() || sym.size() == 0 {
                 continue;
             }
             let Some(index) = sym.section_index() else {
@@ -61,7 +70,7 @@ fn render(prints: &[(String, u64, u64)]) -> String {
         .to_string();
     let mut s = head + "pub const GLIBC: &[Fingerprint] = &[\n";
     for (name, len, hash) in prints {
-        let routine = NAMES.iter().find(|(n, _)| n == name).expect("named").1;
+        let routine = routine_named(name).expect("named");
         writeln!(
             s,
             "    // {name}\n    Fingerprint {{\n        len: {len},\n        hash: {hash:#018x},\n        routine: Routine::{routine:?},\n    }},"
@@ -141,12 +150,14 @@ fn a_stripped_program_binds_what_its_symbols_would() {
         named,
         [
             "Memchr",
+            "Memcmp",
             "Memmove",
             "Memset",
             "Rawmemchr",
             "Stpcpy",
             "Strchr",
             "Strchrnul",
+            "Strcmp",
             "Strcpy",
             "Strlen",
             "Strnlen",
@@ -157,4 +168,34 @@ fn a_stripped_program_binds_what_its_symbols_would() {
     // has no fingerprint; its guest code runs and calls bound routines.
     named.retain(|r| r != "Rawmemchr");
     assert_eq!(bound_routines("strings-stripped"), named);
+}
+
+/// The routines whose IFUNC stubs are bound in a fixture binary, sorted.
+fn bound_stubs(binary: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/bin")
+        .join(binary);
+    let image = GuestImage::parse(std::fs::read(path).unwrap()).unwrap();
+    let code = crate::elf::discover(&image);
+    let mut found: Vec<String> = code
+        .functions
+        .values()
+        .filter_map(|f| ifunc::recognise(&image, f))
+        .map(|r| format!("{r:?}"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn ifunc_stubs_bind_by_their_resolvers_names() {
+    // strings.c calls memcpy, memmove, memset, strlen and memchr, glibc's
+    // AArch64 IFUNCs (`readelf -r`: 7 IRELATIVE slots, memchr's and
+    // strlen's twice, for libc's own calls); memcpy and memmove both bind
+    // Memmove. Without symbols the resolvers have no names.
+    assert_eq!(
+        bound_stubs("strings"),
+        ["Memchr", "Memchr", "Memmove", "Memmove", "Memset", "Strlen", "Strlen"]
+    );
+    assert!(bound_stubs("strings-stripped").is_empty());
 }

@@ -1,0 +1,106 @@
+//! Stubs that call an IFUNC: in static glibc programs every call of
+//! `memcpy`, `strlen`, ... goes through a PLT-style stub,
+//!
+//! ```text
+//! adrp x16, slot_page ; ldr x17, [x16, #slot] ; add x16, x16, #slot ; br x17
+//! ```
+//!
+//! whose GOT slot an `R_AARCH64_IRELATIVE` relocation fills at start-up
+//! with what the slot's resolver returns (an implementation chosen by
+//! HWCAP). When that resolver is the IFUNC symbol of a routine we bind,
+//! every implementation it can return computes that routine, so the stub
+//! itself is bound: a call runs the host routine at once instead of the
+//! stub, an inline code-TLB probe and an indirect host call.
+//!
+//! Invariants: the resolver's symbol name decides, so stripped programs
+//! keep their stubs (their implementations are still bound by fingerprint);
+//! only names whose result the C standard defines uniquely are in
+//! [`IFUNC_NAMES`]; the stub's x16/x17 writes are dropped, as AAPCS64
+//! lets any callee clobber them (the same contract every bound routine
+//! relies on for x3..x18).
+
+use vmxlate_abi::Routine;
+use yaxpeax_arm::armv8::a64::{Opcode, Operand, SizeCode};
+
+use crate::elf::{FuncInfo, GuestImage};
+use crate::frontend::a64::decode::decode;
+
+/// IFUNC names (glibc's resolver symbols) whose stubs are bound.
+pub const IFUNC_NAMES: &[(&str, Routine)] = &[
+    ("memcpy", Routine::Memmove),
+    ("memmove", Routine::Memmove),
+    ("memset", Routine::Memset),
+    ("strlen", Routine::Strlen),
+    ("strnlen", Routine::Strnlen),
+    ("memchr", Routine::Memchr),
+    ("rawmemchr", Routine::Rawmemchr),
+    ("strchr", Routine::Strchr),
+    ("strchrnul", Routine::Strchrnul),
+    ("strrchr", Routine::Strrchr),
+    ("strcpy", Routine::Strcpy),
+    ("stpcpy", Routine::Stpcpy),
+];
+
+/// `R_AARCH64_IRELATIVE`.
+const R_AARCH64_IRELATIVE: u32 = 1032;
+
+/// The routine the IFUNC stub at `info` calls, if it is one we bind.
+pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
+    let slot = stub_slot(image, info.entry)?;
+    let resolver = irelative_resolver(image, slot)?;
+    image
+        .symbols
+        .iter()
+        .filter(|s| s.addr == resolver)
+        .find_map(|s| IFUNC_NAMES.iter().find(|(n, _)| *n == s.name))
+        .map(|(_, r)| *r)
+}
+
+/// The GOT slot a stub at `pc` branches through, if the four instructions
+/// there are exactly the stub.
+fn stub_slot(image: &GuestImage, pc: u64) -> Option<u64> {
+    let inst = |i: u64| decode(image.read_u32(pc + 4 * i)?);
+    let (adrp, ldr, add, br) = (inst(0)?, inst(1)?, inst(2)?, inst(3)?);
+    let page = match (adrp.opcode, adrp.operands) {
+        (Opcode::ADRP, [Operand::Register(SizeCode::X, 16), Operand::PCOffset(off), ..]) => {
+            (pc & !0xfff).wrapping_add(off as u64)
+        }
+        _ => return None,
+    };
+    let offset = match (ldr.opcode, ldr.operands) {
+        (
+            Opcode::LDR,
+            [Operand::Register(SizeCode::X, 17), Operand::RegPreIndex(16, off, false), ..],
+        ) => u64::try_from(off).ok()?,
+        _ => return None,
+    };
+    match (add.opcode, add.operands) {
+        (
+            Opcode::ADD,
+            [Operand::RegisterOrSP(SizeCode::X, 16), Operand::RegisterOrSP(SizeCode::X, 16), Operand::Immediate(imm), Operand::Nothing],
+        ) if u64::from(imm) == offset => {}
+        _ => return None,
+    }
+    match (br.opcode, br.operands) {
+        (Opcode::BR, [Operand::Register(SizeCode::X, 17), ..]) => Some(page.wrapping_add(offset)),
+        _ => None,
+    }
+}
+
+/// The resolver of the `R_AARCH64_IRELATIVE` relocation that fills `slot`
+/// (biased), from the image's `.rela*` sections.
+fn irelative_resolver(image: &GuestImage, slot: u64) -> Option<u64> {
+    let bias = image.load_bias;
+    image
+        .sections
+        .iter()
+        .filter(|s| s.name.starts_with(".rela") && s.file_backed)
+        .filter_map(|s| image.read(s.addr, usize::try_from(s.size).ok()?))
+        .flat_map(|bytes| bytes.chunks_exact(24))
+        .find_map(|r| {
+            let field = |i: usize| u64::from_le_bytes(r[8 * i..8 * i + 8].try_into().unwrap());
+            let (offset, info, addend) = (field(0), field(1), field(2));
+            (info as u32 == R_AARCH64_IRELATIVE && offset.wrapping_add(bias) == slot)
+                .then(|| addend.wrapping_add(bias))
+        })
+}

@@ -760,7 +760,12 @@ impl Lowerer<'_, '_> {
         // and then enters `t` (an entry point) with the stored state.
         self.fb.set_cold_block(deliver);
         self.fb.switch_to_block(deliver);
-        self.spill(0xf);
+        // The flags the dispatcher loads again at a local target.
+        let flags = self
+            .local
+            .iter()
+            .fold(0, |acc, e| acc | self.flow.flags_live_in[e.1]);
+        self.spill(flags);
         self.store_pc(t);
         let f = self.helper(Helper::Safepoint);
         let cpu = self.cpu;

@@ -155,7 +155,7 @@ impl StateFlow {
             dirty_out: SecondaryMap::new(),
             live_in: SecondaryMap::new(),
             live_out: SecondaryMap::new(),
-            flags_live_in: flag_liveness(f, strict),
+            flags_live_in: flag_liveness(f, local, strict),
             keep_callee_saved: !strict,
         };
         // Forward: dirty.
@@ -336,8 +336,9 @@ impl StateFlow {
 /// Flags live on entry to each block. Flags are stored and loaded by the
 /// lowerer per point (see `lower::resume_flags`): calls and syscalls keep
 /// them only through their continuation's reload of the stored copy, so
-/// liveness flows through them like a jump.
-fn flag_liveness(f: &Function, strict: bool) -> SecondaryMap<Block, u8> {
+/// liveness flows through them like a jump; an indirect jump flows to its
+/// [`local_targets`].
+fn flag_liveness(f: &Function, local: &[(u64, Block)], strict: bool) -> SecondaryMap<Block, u8> {
     let mut gen: SecondaryMap<Block, u8> = SecondaryMap::new();
     let mut kill: SecondaryMap<Block, u8> = SecondaryMap::new();
     for (b, data) in f.blocks.iter() {
@@ -356,12 +357,8 @@ fn flag_liveness(f: &Function, strict: bool) -> SecondaryMap<Block, u8> {
         // A direct B to another function's entry keeps the flags even
         // without `strict`: discovery splits a function where data points
         // into it, and the code after the split may read flags set before.
-        // So does an indirect jump, which may continue at one of this
-        // function's own entries with the flags in variables (`jump_local`).
-        let tail = matches!(
-            data.term,
-            Terminator::TailCall { .. } | Terminator::JumpIndirect { .. }
-        );
+        // (An indirect jump passes them to its local targets: an edge.)
+        let tail = matches!(data.term, Terminator::TailCall { .. });
         if (strict && exits(&data.term)) || tail {
             gen[b] |= 0xf & !kill[b];
         }
@@ -371,11 +368,11 @@ fn flag_liveness(f: &Function, strict: bool) -> SecondaryMap<Block, u8> {
     while changed {
         changed = false;
         for (b, data) in f.blocks.iter().rev() {
-            let out = data
-                .term
-                .successors()
-                .iter()
-                .fold(0u8, |acc, s| acc | live_in[*s]);
+            let mut succs = data.term.successors();
+            if let Terminator::JumpIndirect { .. } = data.term {
+                succs.extend(local.iter().map(|e| e.1));
+            }
+            let out = succs.iter().fold(0u8, |acc, s| acc | live_in[*s]);
             let live = gen[b] | (out & !kill[b]);
             if live != live_in[b] {
                 live_in[b] = live;

@@ -280,6 +280,9 @@ fn run_batch(
                 .map(|(n, a, b)| format!("{n}: qemu={a} ours={b}"))
                 .collect();
             let mut line = fields.join(" | ");
+            if placed[k].1.fpcr != 0 {
+                line.push_str(&format!(" | fpcr={:#x}", placed[k].1.fpcr));
+            }
             if cfg.verbose {
                 line.push_str(&format!("\n    input: {}", state_text(&placed[k].1)));
             }

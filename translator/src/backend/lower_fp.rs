@@ -149,20 +149,14 @@ pub fn lower(
         (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
         (Opcode::Fconvert, _) => convert(fb, host, ty, args[0]),
         (Opcode::FcvtToInt, Imm::FcvtInt((signed, mode))) => {
-            // CVTTSD2SI truncates itself, signalling inexact only for an
-            // in-range value, as Arm does.
-            let r = if mode == Round::Trunc {
-                args[0]
-            } else {
-                round(fb, mode, args[0])
-            };
-            if signed {
-                fb.ins().fcvt_to_sint_sat(ty, r)
-            } else {
-                to_unsigned(fb, host, ty, r)
-            }
+            to_int(fb, host, ty, args[0], signed, mode)
         }
-        (Opcode::IntToF, Imm::Signed(signed)) => int_to_float(fb, ty, args[0], signed),
+        (Opcode::IntToF, Imm::Signed(signed)) => {
+            let r = int_to_float(fb, ty, args[0], signed);
+            let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
+            pin(fb, nan);
+            r
+        }
         (Opcode::FEstimate, Imm::FEst(e)) => {
             let f = Fmt::of(ty);
             let mut kind = match e {
@@ -509,6 +503,91 @@ fn convert(fb: &mut FunctionBuilder, host: &mut dyn FpHost, to: ClType, a: ClVal
     })
 }
 
+/// Ends the block with a branch on `cond` to an empty cold block: the
+/// values `cond` depends on are then computed here, before any later
+/// FPSR read or FPCR write. Cranelift treats FP arithmetic as pure and
+/// would otherwise compute it where its result is first used, possibly
+/// after the guest read the flags it raises.
+pub(super) fn pin(fb: &mut FunctionBuilder, cond: ClValue) {
+    let cold = fb.create_block();
+    let join = fb.create_block();
+    fb.ins().brif(cond, cold, &[], join, &[]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    fb.ins().jump(join, &[]);
+    fb.switch_to_block(join);
+}
+
+/// FCVT[ZNMPA][SU]: rounds in `mode`, then saturates with IOC (NaN gives
+/// 0), else signals IXC when the rounding was inexact. CVTT* truncates
+/// itself and signals as Arm does; for the other modes the value is first
+/// rounded without signalling (integer operations: ROUNDSD would signal
+/// inexact for out-of-range values too), and inexactness is tested on a
+/// cold path.
+fn to_int(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    ty: ClType,
+    x: ClValue,
+    signed: bool,
+    mode: Round,
+) -> ClValue {
+    let r = match mode {
+        Round::Trunc => x,
+        _ => round_quiet(fb, host, mode, x),
+    };
+    let i = if signed {
+        fb.ins().fcvt_to_sint_sat(ty, r)
+    } else {
+        to_unsigned(fb, host, ty, r)
+    };
+    if signed {
+        // CVTT* signals IOC (see `pin`).
+        let min = if ty == types::I32 {
+            i64::from(i32::MIN)
+        } else {
+            i64::MIN
+        };
+        let sat = fb.ins().icmp_imm_s(ClCC::Equal, i, min);
+        pin(fb, sat);
+    }
+    if mode == Round::Trunc {
+        return i;
+    }
+    let inexact = fb.ins().fcmp(ClFCC::OrderedNotEqual, r, x);
+    let cold = fb.create_block();
+    let join = fb.create_block();
+    fb.ins().brif(inexact, cold, &[], join, &[]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    // In range (the conversion did not saturate): `r` is integral, so
+    // the bounds are `lo <= r < hi`.
+    let f = Fmt::of_value(fb, r);
+    let n = ty.bits() as i32;
+    let (lo, hi) = if signed {
+        (-(2f64.powi(n - 1)), 2f64.powi(n - 1))
+    } else {
+        (0.0, 2f64.powi(n))
+    };
+    let lo = f.constant(fb, lo);
+    let hi = f.constant(fb, hi);
+    let above = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, lo);
+    let below = fb.ins().fcmp(ClFCC::LessThan, r, hi);
+    let ok = fb.ins().band(above, below);
+    let cpu = host.cpu();
+    let flags = MemFlagsData::trusted();
+    let old = fb.ins().load(types::I32, flags, cpu, abi::OFF_FPSR);
+    let ok = fb.ins().uextend(types::I32, ok);
+    let bit = fb
+        .ins()
+        .ishl_imm_u(ok, i64::from(abi::FPSR_IXC.trailing_zeros()));
+    let new = fb.ins().bor(old, bit);
+    fb.ins().store(flags, new, cpu, abi::OFF_FPSR);
+    fb.ins().jump(join, &[]);
+    fb.switch_to_block(join);
+    i
+}
+
 /// FCVT*U after rounding: truncates `r`, saturating with IOC (NaN and
 /// anything at or below -1 give 0, too large gives the maximum). The
 /// in-range conversion is a signed one, so it signals inexact exactly when
@@ -851,7 +930,8 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
         // the host's MXCSR mode, which is FPCR's, and signals inexact
         // exactly when the result differs from `x`; the sign of a zero
         // result is `x`'s. Values at least `c` in magnitude, infinities and
-        // NaNs are integral already (the adds quieten a signalling NaN).
+        // NaNs are integral already: they take `x + 0`, which quietens
+        // (and signals) a signalling NaN, while the rounding adds see 0.
         Round::Current | Round::CurrentExact => {
             let f = Fmt::of_value(fb, x);
             let big = f.constant(
@@ -862,13 +942,17 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
                     4503599627370496.0
                 },
             );
-            let c = fb.ins().fcopysign(big, x);
-            let t = fb.ins().fadd(x, c);
-            let t = fb.ins().fsub(t, c);
-            let t = fb.ins().fcopysign(t, x);
             let ax = fb.ins().fabs(x);
             let small = fb.ins().fcmp(ClFCC::LessThan, ax, big);
-            fb.ins().select(small, t, x)
+            let zero = f.constant(fb, 0.0);
+            let xs = fb.ins().select(small, x, zero);
+            let xb = fb.ins().select(small, zero, x);
+            let c = fb.ins().fcopysign(big, xs);
+            let t = fb.ins().fadd(xs, c);
+            let t = fb.ins().fsub(t, c);
+            let t = fb.ins().fcopysign(t, x);
+            let same = fb.ins().fadd(xb, zero);
+            fb.ins().select(small, t, same)
         }
     }
 }

@@ -19,7 +19,7 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 
 use super::fp_fma;
-use super::lower_fp::{binary, checked_sqrt, le, Fmt, FpHost};
+use super::lower_fp::{binary, checked_sqrt, le, pin, Fmt, FpHost};
 use crate::ir::{FBinOp, FloatCC, Imm, InstData, Lanes, Opcode};
 
 /// The Cranelift float vector type of a lane shape (32 or 64-bit lanes).
@@ -106,11 +106,19 @@ pub fn lower(
                 FloatCC::Ge => ClFCC::GreaterThanOrEqual,
                 FloatCC::Unordered => ClFCC::Unordered,
             };
-            fb.ins().fcmp(cc, a, b)
+            let r = fb.ins().fcmp(cc, a, b);
+            // The compare signals IOC: compute it here (see `pin`).
+            let any = fb.ins().vany_true(r);
+            pin(fb, any);
+            r
         }
         (Opcode::VIntToF, Imm::Lanes(Lanes::I32x4)) => {
             let a = fb.ins().bitcast(types::I32X4, le(), args[0]);
-            fb.ins().fcvt_from_sint(types::F32X4, a)
+            let r = fb.ins().fcvt_from_sint(types::F32X4, a);
+            let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
+            let any = fb.ins().vany_true(nan);
+            pin(fb, any);
+            r
         }
         (Opcode::VFcvtToInt, Imm::Lanes(Lanes::I32x4)) => {
             // CVTTPS2DQ signals invalid (out of range) and inexact as Arm
@@ -119,6 +127,14 @@ pub fn lower(
             let a = fb.ins().bitcast(types::F32X4, le(), args[0]);
             let r = fb.ins().fcvt_to_sint_sat(types::I32X4, a);
             let nan = fb.ins().fcmp(ClFCC::Unordered, a, a);
+            // The conversion's own flags are raised here (see `pin`).
+            let min = fb.ins().iconst(types::I32, i64::from(i32::MIN));
+            let min = fb.ins().splat(types::I32X4, min);
+            let sat = fb
+                .ins()
+                .icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, r, min);
+            let sat = fb.ins().vany_true(sat);
+            pin(fb, sat);
             let any = fb.ins().vany_true(nan);
             super::lower_fp::lower_raise(fb, host, any, u64::from(vmxlate_abi::FPSR_IOC));
             r

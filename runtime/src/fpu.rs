@@ -19,10 +19,12 @@
 
 use core::arch::asm;
 
+mod fz;
+
 use vmxlate_abi::{
     CpuState, FPCR_DN, FPCR_FZ, FPCR_MASK, FPCR_RMODE_SHIFT, FPSR_DZC, FPSR_IDC, FPSR_IOC,
-    FPSR_IXC, FPSR_MASK, FPSR_OFC, FPSR_UFC, FP_EST_RECPE, FP_EST_RSQRTE, FP_KIND_SINGLE,
-    FP_TINY_DIV, FP_TINY_MUL, FP_TINY_NARROW,
+    FPSR_IXC, FPSR_MASK, FPSR_OFC, FPSR_UFC, FP_EST_RECPE, FP_EST_RSQRTE, FP_KIND_FZ,
+    FP_KIND_SINGLE, FP_TINY_DIV, FP_TINY_MUL, FP_TINY_NARROW,
 };
 
 /// MXCSR exception flag bits (IE, DE, ZE, OE, UE, PE).
@@ -140,7 +142,8 @@ fn towards_zero<T>(f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// Called when a host result `r` is the smallest normal number in
+/// With `FP_KIND_FZ` in the kind: the operation under FZ ([`fz`]).
+/// Otherwise, called when a host result `r` is the smallest normal number in
 /// magnitude. x86 detects tininess after rounding and Arm before, so an
 /// exact result just below it underflows on Arm only: recompute rounding
 /// towards zero to see which side the exact result is on. Arm with FZ then
@@ -156,6 +159,10 @@ pub unsafe extern "C" fn vmx_fp_tiny_impl(cpu: *mut CpuState) {
     // SAFETY: per the contract.
     let cpu = unsafe { &mut *cpu };
     let [kind, a, b, c, r, _] = cpu.fp_tmp;
+    if kind as u32 & FP_KIND_FZ != 0 {
+        cpu.fp_tmp[5] = fz::compute(cpu, kind as u32, a, b, c);
+        return;
+    }
     let f = f64::from_bits;
     let v = tiny_result(cpu, kind as u32, (f(a), f(b), f(c)), f(r));
     cpu.fp_tmp[5] = v.to_bits();

@@ -133,22 +133,42 @@ pub fn lower(
         &guarded[..]
     };
     match (inst.op, inst.imm) {
-        (Opcode::FBin, Imm::FBin(op)) => binary(fb, host, op, args[0], args[1]),
-        (Opcode::Fsqrt, _) => checked_sqrt(fb, host, args[0]),
+        (Opcode::FBin, Imm::FBin(op)) => with_fz(fb, host, fz_kind(op), args, ty, |fb, host| {
+            binary(fb, host, op, args[0], args[1])
+        }),
+        (Opcode::Fsqrt, _) => with_fz(fb, host, abi::FP_FZ_SQRT, args, ty, |fb, host| {
+            checked_sqrt(fb, host, args[0])
+        }),
         (Opcode::Fneg, _) => fb.ins().fneg(args[0]),
         (Opcode::Fabs, _) => fb.ins().fabs(args[0]),
-        (Opcode::Fma, _) => fp_fma::fused(fb, host, args[0], args[1], args[2]),
+        (Opcode::Fma, _) => with_fz(fb, host, abi::FP_FZ_FMA, args, ty, |fb, host| {
+            fp_fma::fused(fb, host, args[0], args[1], args[2])
+        }),
         (Opcode::Fround, Imm::Round(mode)) => {
             let a = args[0];
+            input_denormal(fb, host, &[a]);
             let r = match mode {
                 Round::CurrentExact => round(fb, mode, a),
                 _ => round_quiet(fb, host, mode, a),
             };
             checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
         }
-        (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
-        (Opcode::Fconvert, _) => convert(fb, host, ty, args[0]),
+        (Opcode::Fcmp, Imm::FloatCC(cc)) => {
+            input_denormal(fb, host, &args[..2]);
+            fb.ins().fcmp(float_cc(cc), args[0], args[1])
+        }
+        (Opcode::Fconvert, _) => {
+            if fb.func.dfg.value_type(args[0]).bits() < ty.bits() {
+                input_denormal(fb, host, &args[..1]);
+                convert(fb, host, ty, args[0])
+            } else {
+                with_fz(fb, host, abi::FP_FZ_NARROW, args, ty, |fb, host| {
+                    convert(fb, host, ty, args[0])
+                })
+            }
+        }
         (Opcode::FcvtToInt, Imm::FcvtInt((signed, mode))) => {
+            input_denormal(fb, host, &args[..1]);
             to_int(fb, host, ty, args[0], signed, mode)
         }
         (Opcode::IntToF, Imm::Signed(signed)) => {
@@ -215,6 +235,134 @@ pub fn lower(
         }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }
+}
+
+/// The `FP_FZ_*` operation of a binary op.
+pub(super) fn fz_kind(op: FBinOp) -> u32 {
+    match op {
+        FBinOp::Add => abi::FP_FZ_ADD,
+        FBinOp::Sub => abi::FP_FZ_SUB,
+        FBinOp::Mul => abi::FP_FZ_MUL,
+        FBinOp::Div => abi::FP_FZ_DIV,
+        FBinOp::Min => abi::FP_FZ_MIN,
+        FBinOp::Max => abi::FP_FZ_MAX,
+        FBinOp::MinNum => abi::FP_FZ_MINNM,
+        FBinOp::MaxNum => abi::FP_FZ_MAXNM,
+        FBinOp::MulX => abi::FP_FZ_MULX,
+        FBinOp::RecipStep => abi::FP_FZ_RECPS,
+        FBinOp::RsqrtStep => abi::FP_FZ_RSQRTS,
+    }
+}
+
+/// FPCR.FZ, non-zero when set (an i32).
+pub(super) fn fz_set(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
+    let fpcr = fpcr(fb, host);
+    fb.ins().band_imm_u(fpcr, i64::from(abi::FPCR_FZ))
+}
+
+/// `fast` (the inline lowering), or with FPCR.FZ set the operation
+/// `kind` (an `FP_FZ_*`) computed by the runtime on a cold path: x86's
+/// DAZ/FTZ neither report flushed inputs (IDC) nor flush outputs by
+/// Arm's tininess before rounding without raising inexact.
+pub(super) fn with_fz(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    kind: u32,
+    args: &[ClValue],
+    ty: ClType,
+    fast: impl FnOnce(&mut FunctionBuilder, &mut dyn FpHost) -> ClValue,
+) -> ClValue {
+    let fz = fz_set(fb, host);
+    let cold = fb.create_block();
+    let fast_b = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, ty);
+    fb.ins().brif(fz, cold, &[], fast_b, &[]);
+    fb.switch_to_block(fast_b);
+    let r = fast(fb, host);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    let r = fz_op(fb, host, kind, args, ty);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.switch_to_block(join);
+    out
+}
+
+/// The operation `kind` (an `FP_FZ_*`) on `args` computed under FZ by the
+/// runtime (`vmx_fp_tiny` with `FP_KIND_FZ`); raw bits pass through
+/// `CpuState::fp_tmp`.
+pub(super) fn fz_op(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    kind: u32,
+    args: &[ClValue],
+    ty: ClType,
+) -> ClValue {
+    let cpu = host.cpu();
+    let flags = MemFlagsData::trusted();
+    let single = ty == types::F32 && kind != abi::FP_FZ_NARROW;
+    let kind = kind | abi::FP_KIND_FZ | if single { abi::FP_KIND_SINGLE } else { 0 };
+    let k = fb.ins().iconst(types::I64, i64::from(kind));
+    fb.ins().store(flags, k, cpu, abi::OFF_FP_TMP);
+    for (slot, &v) in args.iter().enumerate() {
+        let f = Fmt::of_value(fb, v);
+        let bits = fb.ins().bitcast(f.ity, le(), v);
+        let bits = if f.ity == types::I32 {
+            fb.ins().uextend(types::I64, bits)
+        } else {
+            bits
+        };
+        fb.ins()
+            .store(flags, bits, cpu, abi::OFF_FP_TMP + 8 * (slot as i32 + 1));
+    }
+    host.call(fb, Helper::FpTiny, &[cpu]);
+    let f = Fmt::of(ty);
+    let r = fb.ins().load(f.ity, flags, cpu, abi::OFF_FP_TMP + 40);
+    fb.ins().bitcast(ty, le(), r)
+}
+
+/// With FPCR.FZ set, raises IDC on a cold path when one of `args` is
+/// denormal: Arm flushes it as x86's DAZ does, but also reports it.
+pub(super) fn input_denormal(fb: &mut FunctionBuilder, host: &mut dyn FpHost, args: &[ClValue]) {
+    let fz = fz_set(fb, host);
+    let cold = fb.create_block();
+    let join = fb.create_block();
+    fb.ins().brif(fz, cold, &[], join, &[]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    let mut any = fb.ins().iconst(types::I8, 0);
+    for &a in args {
+        let d = is_denormal(fb, a);
+        any = fb.ins().bor(any, d);
+    }
+    let any = fb.ins().uextend(types::I32, any);
+    let bit = fb
+        .ins()
+        .ishl_imm_u(any, i64::from(abi::FPSR_IDC.trailing_zeros()));
+    let cpu = host.cpu();
+    let flags = MemFlagsData::trusted();
+    let old = fb.ins().load(types::I32, flags, cpu, abi::OFF_FPSR);
+    let new = fb.ins().bor(old, bit);
+    fb.ins().store(flags, new, cpu, abi::OFF_FPSR);
+    fb.ins().jump(join, &[]);
+    fb.switch_to_block(join);
+}
+
+/// Whether float `a` is denormal (an i8): `0 < |a| < MIN_NORMAL` on its
+/// bits, as one unsigned compare of `|a| - 1`.
+pub(super) fn is_denormal(fb: &mut FunctionBuilder, a: ClValue) -> ClValue {
+    let f = Fmt::of_value(fb, a);
+    let bits = fb.ins().bitcast(f.ity, le(), a);
+    let sign = 1i64 << (f.ity.bits() - 1);
+    let abs = fb.ins().band_imm_s(bits, !sign);
+    let m1 = fb.ins().iadd_imm_s(abs, -1);
+    let min = if f.ity == types::I32 {
+        0x0080_0000
+    } else {
+        0x0010_0000_0000_0000
+    };
+    fb.ins().icmp_imm_u(ClCC::UnsignedLessThan, m1, min - 1)
 }
 
 /// Whether Cranelift sees `v` as a compile-time constant: a constant, or a

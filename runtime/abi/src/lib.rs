@@ -386,6 +386,9 @@ pub const FPCR_RMODE_SHIFT: u32 = 22;
 pub const FPCR_FZ: u32 = 1 << 24;
 /// FPCR.DN: every NaN result is the default NaN.
 pub const FPCR_DN: u32 = 1 << 25;
+/// FPCR.AHP: half-precision conversions use the alternative format (no
+/// infinities or NaNs; exponent 31 is normal).
+pub const FPCR_AHP: u32 = 1 << 26;
 /// The FPCR bits the guest can set (AHP, DN, FZ, RMode, FZ16); the
 /// trap enables read as zero (no trapped FP exceptions).
 pub const FPCR_MASK: u32 = 0x07c8_0000;

@@ -257,7 +257,19 @@ fn arith<F: Float>(fpcr: u32, op: u32, a: F, b: F, c: F) -> (u64, u32) {
             FP_FZ_SQRT => a.sqrt(),
             FP_FZ_FMA => a.fma(b, c),
             FP_FZ_RECPS => a.fma(b, F::TWO),
-            _ => a.fma(b, F::THREE) * F::HALF,
+            // `(3 + a*b) / 2` rounded once: halve the larger operand when
+            // that is exact and the product may overflow.
+            _ => {
+                let one = F::TWO * F::HALF;
+                let c = F::THREE * F::HALF;
+                if a.abs() >= b.abs() && a.abs() >= one {
+                    (a * F::HALF).fma(b, c)
+                } else if b.abs() > a.abs() && b.abs() >= one {
+                    a.fma(b * F::HALF, c)
+                } else {
+                    a.fma(b, F::THREE) * F::HALF
+                }
+            }
         }
     };
     let (r, csr) = in_env(fpcr, None, eval);

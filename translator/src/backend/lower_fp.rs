@@ -155,7 +155,10 @@ pub fn lower(
         }
         (Opcode::Fcmp, Imm::FloatCC(cc)) => {
             input_denormal(fb, host, &args[..2]);
-            fb.ins().fcmp(float_cc(cc), args[0], args[1])
+            let r = fb.ins().fcmp(float_cc(cc), args[0], args[1]);
+            // The compare signals IOC for a signalling NaN (see `pin`).
+            pin(fb, r);
+            r
         }
         (Opcode::Fconvert, _) => {
             if fb.func.dfg.value_type(args[0]).bits() < ty.bits() {
@@ -218,6 +221,8 @@ pub fn lower(
         }
         (Opcode::FToHalf, _) => {
             let x = args[0];
+            // Promoting a single flushes it silently under FZ.
+            input_denormal(fb, host, &[x]);
             let x = if fb.func.dfg.value_type(x) == types::F32 {
                 fb.ins().fpromote(types::F64, x)
             } else {
@@ -936,16 +941,44 @@ pub(super) fn binary(
             let f = Fmt::of_value(fb, a);
             let zero = f.constant(fb, 0.0);
             let na = fb.ins().fneg(a);
-            let a2 = fb.ins().select(special, zero, na);
-            let b2 = fb.ins().select(special, zero, b);
-            let c = f.constant(fb, if op == FBinOp::RecipStep { 2.0 } else { 3.0 });
-            let r = fp_fma::fused(fb, host, a2, b2, c);
             if op == FBinOp::RecipStep {
-                r
-            } else {
-                let half = f.constant(fb, 0.5);
-                fb.ins().fmul(r, half)
+                let a2 = fb.ins().select(special, zero, na);
+                let b2 = fb.ins().select(special, zero, b);
+                let two = f.constant(fb, 2.0);
+                return fp_fma::fused(fb, host, a2, b2, two);
             }
+            // FRSQRTS rounds `(3 - a*b) / 2` once: when the product may
+            // be large, the larger operand (at least 1.0, so exactly) is
+            // halved instead of the result, as `1.5 - (a/2)*b` cannot
+            // overflow where the halved result does not. NaNs compare
+            // false and are never scaled.
+            let one = f.constant(fb, 1.0);
+            let half = f.constant(fb, 0.5);
+            let aa = fb.ins().fabs(a);
+            let ba = fb.ins().fabs(b);
+            let a_big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, aa, ba);
+            let b_big = fb.ins().fcmp(ClFCC::LessThan, aa, ba);
+            let a_one = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, aa, one);
+            let b_one = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, ba, one);
+            let half_a = fb.ins().band(a_big, a_one);
+            let half_b = fb.ins().band(b_big, b_one);
+            // Only the operand halved is multiplied (the other multiply
+            // sees 1.0), so no tiny operand signals underflow.
+            let xa = fb.ins().select(half_a, na, one);
+            let yb = fb.ins().select(half_b, b, one);
+            let na_h = fb.ins().fmul(xa, half);
+            let b_h = fb.ins().fmul(yb, half);
+            let x = fb.ins().select(half_a, na_h, na);
+            let y = fb.ins().select(half_b, b_h, b);
+            let x = fb.ins().select(special, zero, x);
+            let y = fb.ins().select(special, zero, y);
+            let scaled = fb.ins().bor(half_a, half_b);
+            let three = f.constant(fb, 3.0);
+            let one_half = f.constant(fb, 1.5);
+            let c = fb.ins().select(scaled, one_half, three);
+            let post = fb.ins().select(scaled, one, half);
+            let r = fp_fma::fused(fb, host, x, y, c);
+            fb.ins().fmul(r, post)
         }
     }
 }

@@ -319,10 +319,15 @@ fn cond_compare(cx: &mut Ctx, i: &Instruction) -> Lift {
         return unsupported("fccmp form");
     };
     float_operand(&i.operands[1])?;
+    let (ty, _) = float_operand(&i.operands[0])?;
     let (a, b) = compare_operands(cx, i)?;
-    let flags = compare_flags(cx, a, b);
     let cond = cx.cond(cc);
-    // The comparison (and its exception) happens only when `cc` holds.
+    // The comparison (and its exceptions) happens only when `cc` holds:
+    // otherwise the host compares zeros, which signals nothing.
+    let zero = fconst(cx, ty, 0.0);
+    let a = cx.b.select(ty, cond, a, zero);
+    let b = cx.b.select(ty, cond, b, zero);
+    let flags = compare_flags(cx, a, b);
     let unordered = cx.b.and(Type::I8, cond, flags[3]);
     signal_unordered(cx, i, unordered);
     for (k, (f, v)) in Flag::ALL.iter().zip(flags).enumerate() {

@@ -176,11 +176,13 @@ impl<'a> Generator<'a> {
     }
 
     /// A random word of one of the class's patterns that decodes, or that
-    /// yaxpeax-arm decodes but the Arm ARM leaves unallocated.
+    /// yaxpeax-arm decodes but the Arm ARM leaves unallocated (words
+    /// yaxpeax refuses itself are not drawn).
     fn draw(&mut self) -> Option<u32> {
         let (mask, value) = self.patterns[self.rng.usize(..self.patterns.len())];
         let word = value | (self.rng.u32(..) & !mask);
-        (decode::decode(word).is_some() || is_unallocated(word)).then_some(word)
+        let refused = || is_unallocated(word) && !decode::disassemble(word).starts_with('<');
+        (decode::decode(word).is_some() || refused()).then_some(word)
     }
 
     fn attempt(&mut self) -> Option<Case> {

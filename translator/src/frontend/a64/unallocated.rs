@@ -35,6 +35,33 @@ pub fn is_unallocated(word: u32) -> bool {
     if word & 0x9f20_0400 == 0x0e20_0400 {
         return three_same_int(word);
     }
+    // Cryptographic three-register SHA512/SHA3/SM3/SM4: 11001110 011 Rm
+    // 1 O 00 opcode Rn Rd, and O:opcode = 111 is unallocated.
+    if word & 0xffe0_0000 == 0xce60_0000 {
+        return !bit(15) || field(12, 2) != 0 || (bit(14) && field(10, 2) == 3);
+    }
+    // Advanced SIMD load/store multiple structures (offset or
+    // post-index): LD2/LD3/LD4 and ST2/ST3/ST4 have no `.1d` form.
+    if word & 0xbfbf_0000 == 0x0c00_0000 || word & 0xbfa0_0000 == 0x0c80_0000 {
+        let opcode = field(12, 4);
+        let allocated = matches!(
+            opcode,
+            0b0000 | 0b0010 | 0b0100 | 0b0110 | 0b0111 | 0b1000 | 0b1010
+        );
+        let structs = matches!(opcode, 0b0000 | 0b0100 | 0b1000);
+        return !allocated || (structs && field(10, 2) == 3 && !bit(30));
+    }
+    // Advanced SIMD three same extra: 0 Q U 01110 size 0 Rm 1 opcode 1.
+    if word & 0x9f20_8400 == 0x0e00_8400 {
+        let size = field(22, 2);
+        return match field(11, 4) {
+            // SDOT/UDOT: bytes into words only.
+            0b0010 => size != 2,
+            // SQRDMLAH/SQRDMLSH: U = 1, halfwords and words.
+            0b0000 | 0b0001 => !bit(29) || size == 0 || size == 3,
+            _ => false,
+        };
+    }
     // Advanced SIMD scalar three same, integer forms.
     if word & 0xdf20_0400 == 0x5e20_0400 && field(11, 5) < 0b11000 {
         return scalar_three_same_int(field(11, 5), field(22, 2));
@@ -183,6 +210,9 @@ mod tests {
             0x0ee0_b820, // abs v0.1d, v1.1d
             0x5e20_b820, // abs b0, b1
             0x5e22_8420, // add b0, b1, b2
+            0x0c40_0c36, // ld4 {v22.1d-v25.1d}, [x1]
+            0x4e07_95d0, // sdot v16.4s with size 00
+            0xce78_2e3c, // rax1 with bit 15 clear
         ] {
             assert!(is_unallocated(w), "{w:#010x}");
         }
@@ -204,6 +234,10 @@ mod tests {
             (0x9f20_0400, 0x0e20_0400),
             (0x9f3e_0c00, 0x0e20_0800),
             (0xdf20_0400, 0x5e20_0400),
+            (0xffe0_0000, 0xce60_0000),
+            (0xbfbf_0000, 0x0c00_0000),
+            (0xbfa0_0000, 0x0c80_0000),
+            (0x9f20_8400, 0x0e00_8400),
             (0xdf3e_0c00, 0x5e20_0800),
             (0x9ff8_0400, 0x0f00_0400),
         ];
@@ -248,6 +282,11 @@ mod tests {
             0x0e20_5820,    // cnt v0.8b, v1.8b
             0x5e21_4820,    // sqxtn b0, h1
             0x4ea1_2820,    // xtn2 v0.4s, v1.2d
+            0x0c40_7c20,    // ld1 {v0.1d}, [x1]
+            0x4c40_0c20,    // ld4 {v0.2d-v3.2d}, [x1]
+            0x4e82_9420,    // sdot v0.4s, v1.16b, v2.16b
+            0xce62_8020,    // sha512h q0, q1, v2.2d
+            0xce62_8c20,    // rax1 v0.2d, v1.2d, v2.2d
         ] {
             assert!(!is_unallocated(w), "{w:#010x}");
         }

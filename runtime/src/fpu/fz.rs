@@ -9,7 +9,9 @@
 //! computes with flushing off and restores the host's sticky flags, so
 //! only Arm's flags are recorded (in `CpuState::fpsr`).
 //!
-//! Invariant: MXCSR is the same on return as on entry.
+//! Invariants: MXCSR is the same on return as on entry; results are
+//! classified by their bits, never by FP compares (the guest's DAZ may be
+//! in effect outside [`in_env`]).
 
 use core::hint::black_box as bb;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -277,10 +279,13 @@ fn arith<F: Float>(fpcr: u32, op: u32, a: F, b: F, c: F) -> (u64, u32) {
         // An invalid operation on numbers.
         return (F::DEFAULT_NAN, arm_flags(csr) | idc);
     }
-    // A zero is tiny when it is a rounded non-zero (inexact).
-    let tiny = (r != F::ZERO || csr & PE != 0)
-        && (r.abs() < F::MIN_NORMAL
-            || (r.abs() == F::MIN_NORMAL && in_env(fpcr, Some(3), eval).0.abs() < F::MIN_NORMAL));
+    // A zero is tiny when it is a rounded non-zero (inexact). Compared as
+    // bits: the guest's DAZ is back in MXCSR, and would make a denormal
+    // compare as zero.
+    let mag = |x: F| x.to_u64() & !F::SIGN;
+    let min = mag(F::MIN_NORMAL);
+    let tiny = (mag(r) != 0 || csr & PE != 0)
+        && (mag(r) < min || (mag(r) == min && mag(in_env(fpcr, Some(3), eval).0) < min));
     if tiny {
         let z = if r.is_sign_negative() {
             -F::ZERO
@@ -307,10 +312,10 @@ fn narrow(fpcr: u32, a: u64) -> (u64, u32) {
     let (x, idc) = flush(x);
     let eval = || bb(x) as f32;
     let (r, csr) = in_env(fpcr, None, eval);
-    let tiny = (r != 0.0 || csr & PE != 0)
-        && (r.abs() < f32::MIN_POSITIVE
-            || (r.abs() == f32::MIN_POSITIVE
-                && in_env(fpcr, Some(3), eval).0.abs() < f32::MIN_POSITIVE));
+    let mag = |x: f32| x.to_bits() & !(1 << 31);
+    let min = f32::MIN_POSITIVE.to_bits();
+    let tiny = (mag(r) != 0 || csr & PE != 0)
+        && (mag(r) < min || (mag(r) == min && mag(in_env(fpcr, Some(3), eval).0) < min));
     if tiny {
         let z = if r.is_sign_negative() { -0.0f32 } else { 0.0 };
         return (z.to_u64(), FPSR_UFC | idc);
@@ -327,7 +332,11 @@ mod tests {
             fpcr: FPCR_FZ,
             ..CpuState::default()
         };
+        // As translated code calls it: the host flushing as FZ asks.
+        let saved = getcsr();
+        setcsr(csr_for(FPCR_FZ));
         let r = compute(&mut cpu, kind, a, b, c);
+        setcsr(saved);
         (r, cpu.fpsr)
     }
 
@@ -349,6 +358,9 @@ mod tests {
         let s = |x: f32| u64::from(x.to_bits());
         let r = run(FP_FZ_MUL | FP_KIND_SINGLE, s(f32::MIN_POSITIVE), s(0.5), 0);
         assert_eq!(r, (s(0.0), FPSR_UFC));
+        // An exact denormal product flushes too.
+        let r = run(FP_FZ_MUL, d(f64::MIN_POSITIVE), d(0.75), 0);
+        assert_eq!(r, (0, FPSR_UFC));
         // Narrowing below the single range flushes.
         let r = run(FP_FZ_NARROW, d(1e-39), 0, 0);
         assert_eq!(r, (0, FPSR_UFC));

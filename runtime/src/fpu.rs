@@ -13,9 +13,9 @@
 //! code does no floating point between guest instructions); `cpu.fpcr`
 //! holds the implemented FPCR bits the guest wrote.
 //!
-//! Known differences from Arm left as they are (see DESIGN notes in the
-//! translator's `lower_fp`): with FZ set, x86 flushes after rounding and
-//! raises inexact with underflow, and never reports IDC.
+//! With FZ set, x86 flushes after rounding, raises inexact with
+//! underflow and never reports IDC: translated code then computes
+//! arithmetic through [`fz`] instead (see the translator's `lower_fp`).
 
 use core::arch::asm;
 

@@ -24,10 +24,13 @@
 //!   four directed roundings by FPCR.RMode. ROUNDSD signals inexact, which
 //!   FRINTN/P/M/Z/A/I must not: they round with exact integer operations.
 //! - Fused multiply-add: see [`super::fp_fma`].
-//!
-//! Known differences left as they are: with FZ, x86 flushes outputs after
-//! rounding and sets inexact with underflow, and IDC is never set (see
-//! `runtime/src/fpu.rs`).
+//! - FPCR.FZ: x86's DAZ/FTZ flush silently and after rounding. Each
+//!   arithmetic op tests FZ first and, when set, is computed by the
+//!   runtime on a cold path (`with_fz`, `runtime/src/fpu/fz.rs`);
+//!   compares, conversions and FRINT only report denormal inputs (IDC).
+//! - Flags of ops with no branch of their own: Cranelift computes pure
+//!   ops where their result is first used, possibly after an MRS FPSR;
+//!   `pin` makes them happen in program order.
 
 use cranelift_codegen::ir::{
     condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, Endianness,
@@ -240,134 +243,6 @@ pub fn lower(
         }
         (op, imm) => unreachable!("not a scalar FP op: {op:?} {imm:?}"),
     }
-}
-
-/// The `FP_FZ_*` operation of a binary op.
-pub(super) fn fz_kind(op: FBinOp) -> u32 {
-    match op {
-        FBinOp::Add => abi::FP_FZ_ADD,
-        FBinOp::Sub => abi::FP_FZ_SUB,
-        FBinOp::Mul => abi::FP_FZ_MUL,
-        FBinOp::Div => abi::FP_FZ_DIV,
-        FBinOp::Min => abi::FP_FZ_MIN,
-        FBinOp::Max => abi::FP_FZ_MAX,
-        FBinOp::MinNum => abi::FP_FZ_MINNM,
-        FBinOp::MaxNum => abi::FP_FZ_MAXNM,
-        FBinOp::MulX => abi::FP_FZ_MULX,
-        FBinOp::RecipStep => abi::FP_FZ_RECPS,
-        FBinOp::RsqrtStep => abi::FP_FZ_RSQRTS,
-    }
-}
-
-/// FPCR.FZ, non-zero when set (an i32).
-pub(super) fn fz_set(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
-    let fpcr = fpcr(fb, host);
-    fb.ins().band_imm_u(fpcr, i64::from(abi::FPCR_FZ))
-}
-
-/// `fast` (the inline lowering), or with FPCR.FZ set the operation
-/// `kind` (an `FP_FZ_*`) computed by the runtime on a cold path: x86's
-/// DAZ/FTZ neither report flushed inputs (IDC) nor flush outputs by
-/// Arm's tininess before rounding without raising inexact.
-pub(super) fn with_fz(
-    fb: &mut FunctionBuilder,
-    host: &mut dyn FpHost,
-    kind: u32,
-    args: &[ClValue],
-    ty: ClType,
-    fast: impl FnOnce(&mut FunctionBuilder, &mut dyn FpHost) -> ClValue,
-) -> ClValue {
-    let fz = fz_set(fb, host);
-    let cold = fb.create_block();
-    let fast_b = fb.create_block();
-    let join = fb.create_block();
-    let out = fb.append_block_param(join, ty);
-    fb.ins().brif(fz, cold, &[], fast_b, &[]);
-    fb.switch_to_block(fast_b);
-    let r = fast(fb, host);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.set_cold_block(cold);
-    fb.switch_to_block(cold);
-    let r = fz_op(fb, host, kind, args, ty);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.switch_to_block(join);
-    out
-}
-
-/// The operation `kind` (an `FP_FZ_*`) on `args` computed under FZ by the
-/// runtime (`vmx_fp_tiny` with `FP_KIND_FZ`); raw bits pass through
-/// `CpuState::fp_tmp`.
-pub(super) fn fz_op(
-    fb: &mut FunctionBuilder,
-    host: &mut dyn FpHost,
-    kind: u32,
-    args: &[ClValue],
-    ty: ClType,
-) -> ClValue {
-    let cpu = host.cpu();
-    let flags = MemFlagsData::trusted();
-    let single = ty == types::F32 && kind != abi::FP_FZ_NARROW;
-    let kind = kind | abi::FP_KIND_FZ | if single { abi::FP_KIND_SINGLE } else { 0 };
-    let k = fb.ins().iconst(types::I64, i64::from(kind));
-    fb.ins().store(flags, k, cpu, abi::OFF_FP_TMP);
-    for (slot, &v) in args.iter().enumerate() {
-        let f = Fmt::of_value(fb, v);
-        let bits = fb.ins().bitcast(f.ity, le(), v);
-        let bits = if f.ity == types::I32 {
-            fb.ins().uextend(types::I64, bits)
-        } else {
-            bits
-        };
-        fb.ins()
-            .store(flags, bits, cpu, abi::OFF_FP_TMP + 8 * (slot as i32 + 1));
-    }
-    host.call(fb, Helper::FpTiny, &[cpu]);
-    let f = Fmt::of(ty);
-    let r = fb.ins().load(f.ity, flags, cpu, abi::OFF_FP_TMP + 40);
-    fb.ins().bitcast(ty, le(), r)
-}
-
-/// With FPCR.FZ set, raises IDC on a cold path when one of `args` is
-/// denormal: Arm flushes it as x86's DAZ does, but also reports it.
-pub(super) fn input_denormal(fb: &mut FunctionBuilder, host: &mut dyn FpHost, args: &[ClValue]) {
-    let fz = fz_set(fb, host);
-    let cold = fb.create_block();
-    let join = fb.create_block();
-    fb.ins().brif(fz, cold, &[], join, &[]);
-    fb.set_cold_block(cold);
-    fb.switch_to_block(cold);
-    let mut any = fb.ins().iconst(types::I8, 0);
-    for &a in args {
-        let d = is_denormal(fb, a);
-        any = fb.ins().bor(any, d);
-    }
-    let any = fb.ins().uextend(types::I32, any);
-    let bit = fb
-        .ins()
-        .ishl_imm_u(any, i64::from(abi::FPSR_IDC.trailing_zeros()));
-    let cpu = host.cpu();
-    let flags = MemFlagsData::trusted();
-    let old = fb.ins().load(types::I32, flags, cpu, abi::OFF_FPSR);
-    let new = fb.ins().bor(old, bit);
-    fb.ins().store(flags, new, cpu, abi::OFF_FPSR);
-    fb.ins().jump(join, &[]);
-    fb.switch_to_block(join);
-}
-
-/// Whether float `a` is denormal (an i8): `0 < |a| < MIN_NORMAL` on its
-/// bits, as one unsigned compare of `|a| - 1`.
-pub(super) fn is_denormal(fb: &mut FunctionBuilder, a: ClValue) -> ClValue {
-    let f = Fmt::of_value(fb, a);
-    let bits = fb.ins().bitcast(f.ity, le(), a);
-    let sign = 1i64 << (f.ity.bits() - 1);
-    let abs = fb.ins().band_imm_s(bits, !sign);
-    let m1 = fb.ins().iadd_imm_s(abs, -1);
-    let min = if f.ity == types::I32 {
-        0x0080_0000
-    } else {
-        0x0010_0000_0000_0000
-    };
-    fb.ins().icmp_imm_u(ClCC::UnsignedLessThan, m1, min - 1)
 }
 
 /// Whether Cranelift sees `v` as a compile-time constant: a constant, or a
@@ -669,155 +544,6 @@ pub(super) fn pin(fb: &mut FunctionBuilder, cond: ClValue) {
     fb.switch_to_block(cold);
     fb.ins().jump(join, &[]);
     fb.switch_to_block(join);
-}
-
-/// FCVT[ZNMPA][SU]: rounds in `mode`, then saturates with IOC (NaN gives
-/// 0), else signals IXC when the rounding was inexact. CVTT* truncates
-/// itself and signals as Arm does; for the other modes the value is first
-/// rounded without signalling (integer operations: ROUNDSD would signal
-/// inexact for out-of-range values too), and inexactness is tested on a
-/// cold path.
-fn to_int(
-    fb: &mut FunctionBuilder,
-    host: &mut dyn FpHost,
-    ty: ClType,
-    x: ClValue,
-    signed: bool,
-    mode: Round,
-) -> ClValue {
-    let r = match mode {
-        Round::Trunc => x,
-        _ => round_quiet(fb, host, mode, x),
-    };
-    let i = if signed {
-        fb.ins().fcvt_to_sint_sat(ty, r)
-    } else {
-        to_unsigned(fb, host, ty, r)
-    };
-    if signed {
-        // CVTT* signals IOC (see `pin`).
-        let min = if ty == types::I32 {
-            i64::from(i32::MIN)
-        } else {
-            i64::MIN
-        };
-        let sat = fb.ins().icmp_imm_s(ClCC::Equal, i, min);
-        pin(fb, sat);
-    }
-    if mode == Round::Trunc {
-        return i;
-    }
-    let inexact = fb.ins().fcmp(ClFCC::OrderedNotEqual, r, x);
-    let cold = fb.create_block();
-    let join = fb.create_block();
-    fb.ins().brif(inexact, cold, &[], join, &[]);
-    fb.set_cold_block(cold);
-    fb.switch_to_block(cold);
-    // In range (the conversion did not saturate): `r` is integral, so
-    // the bounds are `lo <= r < hi`.
-    let f = Fmt::of_value(fb, r);
-    let n = ty.bits() as i32;
-    let (lo, hi) = if signed {
-        (-(2f64.powi(n - 1)), 2f64.powi(n - 1))
-    } else {
-        (0.0, 2f64.powi(n))
-    };
-    let lo = f.constant(fb, lo);
-    let hi = f.constant(fb, hi);
-    let above = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, lo);
-    let below = fb.ins().fcmp(ClFCC::LessThan, r, hi);
-    let ok = fb.ins().band(above, below);
-    let cpu = host.cpu();
-    let flags = MemFlagsData::trusted();
-    let old = fb.ins().load(types::I32, flags, cpu, abi::OFF_FPSR);
-    let ok = fb.ins().uextend(types::I32, ok);
-    let bit = fb
-        .ins()
-        .ishl_imm_u(ok, i64::from(abi::FPSR_IXC.trailing_zeros()));
-    let new = fb.ins().bor(old, bit);
-    fb.ins().store(flags, new, cpu, abi::OFF_FPSR);
-    fb.ins().jump(join, &[]);
-    fb.switch_to_block(join);
-    i
-}
-
-/// FCVT*U after rounding: truncates `r`, saturating with IOC (NaN and
-/// anything at or below -1 give 0, too large gives the maximum). The
-/// in-range conversion is a signed one, so it signals inexact exactly when
-/// Arm does; Cranelift's `fcvt_to_uint_sat` signals differently per CPU
-/// level.
-fn to_unsigned(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ty: ClType, r: ClValue) -> ClValue {
-    let f = Fmt::of_value(fb, r);
-    let minus_one = f.constant(fb, -1.0);
-    let limit = f.constant(fb, 2f64.powi(ty.bits() as i32));
-    let above = fb.ins().fcmp(ClFCC::GreaterThan, r, minus_one);
-    let below = fb.ins().fcmp(ClFCC::LessThan, r, limit);
-    let ok = fb.ins().band(above, below);
-    let in_b = fb.create_block();
-    let out_b = fb.create_block();
-    let join = fb.create_block();
-    let out = fb.append_block_param(join, ty);
-    fb.ins().brif(ok, in_b, &[], out_b, &[]);
-    fb.switch_to_block(in_b);
-    let v = if ty == types::I64 {
-        // Values from 2^63 are converted less 2^63 (exactly), then the top
-        // bit is put back.
-        let top = f.constant(fb, 2f64.powi(63));
-        let big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, top);
-        let rb = fb.ins().select(big, r, top);
-        let low = fb.ins().fsub(rb, top);
-        let r2 = fb.ins().select(big, low, r);
-        let i = fb.ins().fcvt_to_sint_sat(types::I64, r2);
-        let hi = fb.ins().bor_imm_s(i, i64::MIN);
-        fb.ins().select(big, hi, i)
-    } else {
-        let i = fb.ins().fcvt_to_sint_sat(types::I64, r);
-        fb.ins().ireduce(ty, i)
-    };
-    fb.ins().jump(join, &[BlockArg::Value(v)]);
-    fb.set_cold_block(out_b);
-    fb.switch_to_block(out_b);
-    raise(fb, host, abi::FPSR_IOC);
-    let max = fb.ins().iconst(ty, -1);
-    let zero = fb.ins().iconst(ty, 0);
-    let high = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, limit);
-    let v = fb.ins().select(high, max, zero);
-    fb.ins().jump(join, &[BlockArg::Value(v)]);
-    fb.switch_to_block(join);
-    out
-}
-
-/// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit
-/// set is halved with the dropped bit kept as a sticky bit, converted
-/// and doubled, which rounds the same in every mode (Cranelift's own
-/// sequence is right only to nearest).
-fn int_to_float(fb: &mut FunctionBuilder, ty: ClType, x: ClValue, signed: bool) -> ClValue {
-    let xt = fb.func.dfg.value_type(x);
-    if signed {
-        return fb.ins().fcvt_from_sint(ty, x);
-    }
-    if xt != types::I64 {
-        let w = fb.ins().uextend(types::I64, x);
-        return fb.ins().fcvt_from_sint(ty, w);
-    }
-    let big = fb.ins().icmp_imm_s(ClCC::SignedLessThan, x, 0);
-    let big_b = fb.create_block();
-    let small_b = fb.create_block();
-    let join = fb.create_block();
-    let out = fb.append_block_param(join, ty);
-    fb.ins().brif(big, big_b, &[], small_b, &[]);
-    fb.switch_to_block(small_b);
-    let small = fb.ins().fcvt_from_sint(ty, x);
-    fb.ins().jump(join, &[BlockArg::Value(small)]);
-    fb.switch_to_block(big_b);
-    let half = fb.ins().ushr_imm_u(x, 1);
-    let sticky = fb.ins().band_imm_u(x, 1);
-    let h = fb.ins().bor(half, sticky);
-    let r = fb.ins().fcvt_from_sint(ty, h);
-    let r = fb.ins().fadd(r, r);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.switch_to_block(join);
-    out
 }
 
 fn float_cc(cc: FloatCC) -> ClFCC {
@@ -1137,6 +863,11 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
         }
     }
 }
+
+mod convert;
+mod fz;
+use convert::{int_to_float, to_int};
+pub(super) use fz::{fz_kind, fz_op, fz_set, input_denormal, with_fz};
 
 #[cfg(test)]
 pub mod jit;

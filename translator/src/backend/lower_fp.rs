@@ -642,12 +642,13 @@ pub(super) fn binary(
         }
         FBinOp::MulX => {
             // Infinity times zero is 2.0 with the sign of the product; the
-            // host multiply then sees a zero so it raises nothing.
+            // host multiply then sees two zeros so it raises nothing.
             let special = inf_times_zero(fb, a, b);
             let f = Fmt::of_value(fb, a);
             let zero = f.constant(fb, 0.0);
             let a2 = fb.ins().select(special, zero, a);
-            let r = fb.ins().fmul(a2, b);
+            let b2 = fb.ins().select(special, zero, b);
+            let r = fb.ins().fmul(a2, b2);
             let r = checked(fb, host, r, tiny(abi::FP_TINY_MUL), nan2);
             let two = f.constant(fb, 2.0);
             let ab = {

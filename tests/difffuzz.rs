@@ -89,6 +89,7 @@ fn flags_survive_a_function_split() {
         rel: vec![],
         literal: None,
         clrex: false,
+        undefined: false,
     };
     let elf = difffuzz::program::build(&[case(0)], &[0], false).elf;
     let at = elf

@@ -13,16 +13,18 @@
 //! code does no floating point between guest instructions); `cpu.fpcr`
 //! holds the implemented FPCR bits the guest wrote.
 //!
-//! Known differences from Arm left as they are (see DESIGN notes in the
-//! translator's `lower_fp`): with FZ set, x86 flushes after rounding and
-//! raises inexact with underflow, and never reports IDC.
+//! With FZ set, x86 flushes after rounding, raises inexact with
+//! underflow and never reports IDC: translated code then computes
+//! arithmetic through [`fz`] instead (see the translator's `lower_fp`).
 
 use core::arch::asm;
 
+mod fz;
+
 use vmxlate_abi::{
-    CpuState, FPCR_DN, FPCR_FZ, FPCR_MASK, FPCR_RMODE_SHIFT, FPSR_DZC, FPSR_IDC, FPSR_IOC,
-    FPSR_IXC, FPSR_MASK, FPSR_OFC, FPSR_UFC, FP_EST_RECPE, FP_EST_RSQRTE, FP_KIND_SINGLE,
-    FP_TINY_DIV, FP_TINY_MUL, FP_TINY_NARROW,
+    CpuState, FPCR_AHP, FPCR_DN, FPCR_FZ, FPCR_MASK, FPCR_RMODE_SHIFT, FPSR_DZC, FPSR_IDC,
+    FPSR_IOC, FPSR_IXC, FPSR_MASK, FPSR_OFC, FPSR_UFC, FP_EST_RECPE, FP_EST_RSQRTE, FP_KIND_FZ,
+    FP_KIND_SINGLE, FP_TINY_DIV, FP_TINY_MUL, FP_TINY_NARROW,
 };
 
 /// MXCSR exception flag bits (IE, DE, ZE, OE, UE, PE).
@@ -140,7 +142,8 @@ fn towards_zero<T>(f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// Called when a host result `r` is the smallest normal number in
+/// With `FP_KIND_FZ` in the kind: the operation under FZ ([`fz`]).
+/// Otherwise, called when a host result `r` is the smallest normal number in
 /// magnitude. x86 detects tininess after rounding and Arm before, so an
 /// exact result just below it underflows on Arm only: recompute rounding
 /// towards zero to see which side the exact result is on. Arm with FZ then
@@ -156,6 +159,10 @@ pub unsafe extern "C" fn vmx_fp_tiny_impl(cpu: *mut CpuState) {
     // SAFETY: per the contract.
     let cpu = unsafe { &mut *cpu };
     let [kind, a, b, c, r, _] = cpu.fp_tmp;
+    if kind as u32 & FP_KIND_FZ != 0 {
+        cpu.fp_tmp[5] = fz::compute(cpu, kind as u32, a, b, c);
+        return;
+    }
     let f = f64::from_bits;
     let v = tiny_result(cpu, kind as u32, (f(a), f(b), f(c)), f(r));
     cpu.fp_tmp[5] = v.to_bits();
@@ -308,6 +315,10 @@ pub unsafe extern "C" fn vmx_f16_to_f64(cpu: *mut CpuState, h: u32) -> f64 {
     let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
     let exp = (h >> 10) & 0x1f;
     let frac = h & 0x3ff;
+    if cpu.fpcr & FPCR_AHP != 0 && exp == 0x1f {
+        // Alternative half precision: exponent 31 is a normal number.
+        return sign * f64::from(frac | 0x400) * 2f64.powi(31 - 25);
+    }
     match exp {
         0x1f if frac == 0 => sign * f64::INFINITY,
         0x1f => {
@@ -343,6 +354,33 @@ pub unsafe extern "C" fn vmx_f64_to_f16(cpu: *mut CpuState, x: f64) -> u32 {
 fn to_half(x: f64, fpcr: u32) -> (u16, u32) {
     let bits = x.to_bits();
     let sign = ((bits >> 48) & 0x8000) as u16;
+    if fpcr & FPCR_AHP != 0 {
+        // Alternative half precision (FPConvert, FPRoundCV with alt_hp):
+        // NaN gives zero and infinity the largest value, both invalid;
+        // exponent 31 is normal, and overflow saturates, invalid and
+        // exact.
+        if x.is_nan() {
+            return (sign, FPSR_IOC);
+        }
+        if x.is_infinite() {
+            return (sign | 0x7fff, FPSR_IOC);
+        }
+        if fpcr & FPCR_FZ != 0 && x.is_subnormal() {
+            return (sign, FPSR_IDC);
+        }
+        // Round as IEEE half with twice the range: halve, round (the
+        // quantum halves too, so rounding is the same), double.
+        let (h, flags) = to_half(x / 2.0, fpcr & !FPCR_AHP);
+        let e = (h >> 10) & 0x1f;
+        if e == 0x1f || flags & FPSR_OFC != 0 {
+            return (sign | 0x7fff, FPSR_IOC);
+        }
+        // Subnormal halves of x/2 lose a bit of precision: only normal
+        // results (e >= 1, so x >= 2^-13) are doubled exactly here.
+        if e >= 1 {
+            return (sign | ((h & 0x7fff) + 0x400), flags);
+        }
+    }
     if x.is_nan() {
         let flags = if bits & (1 << 51) == 0 { FPSR_IOC } else { 0 };
         if fpcr & FPCR_DN != 0 {
@@ -798,6 +836,25 @@ mod tests {
             let x = unsafe { vmx_f16_to_f64(&mut cpu, bits) };
             assert_eq!(to_half(x, 0), (bits as u16, 0), "{bits:#x}");
         }
+    }
+
+    #[test]
+    fn alternative_half_precision() {
+        let ahp = FPCR_AHP;
+        assert_eq!(to_half(1.0, ahp), (0x3c00, 0));
+        assert_eq!(to_half(65536.0, ahp), (0x7c00, 0));
+        assert_eq!(to_half(-131008.0, ahp), (0xffff, 0));
+        assert_eq!(to_half(131072.0, ahp), (0x7fff, FPSR_IOC));
+        assert_eq!(to_half(f64::INFINITY, ahp), (0x7fff, FPSR_IOC));
+        assert_eq!(to_half(-f64::NAN, ahp), (0x8000, FPSR_IOC));
+        assert_eq!(to_half(2f64.powi(-24), ahp), (0x0001, 0));
+        let mut cpu = CpuState {
+            fpcr: ahp,
+            ..CpuState::default()
+        };
+        // SAFETY: a valid CpuState.
+        let x = unsafe { vmx_f16_to_f64(&mut cpu, 0xfc00) };
+        assert_eq!((x, cpu.fpsr), (-65536.0, 0));
     }
 
     #[test]

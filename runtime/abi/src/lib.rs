@@ -396,6 +396,9 @@ pub const FPCR_RMODE_SHIFT: u32 = 22;
 pub const FPCR_FZ: u32 = 1 << 24;
 /// FPCR.DN: every NaN result is the default NaN.
 pub const FPCR_DN: u32 = 1 << 25;
+/// FPCR.AHP: half-precision conversions use the alternative format (no
+/// infinities or NaNs; exponent 31 is normal).
+pub const FPCR_AHP: u32 = 1 << 26;
 /// The FPCR bits the guest can set (AHP, DN, FZ, RMode, FZ16); the
 /// trap enables read as zero (no trapped FP exceptions).
 pub const FPCR_MASK: u32 = 0x07c8_0000;
@@ -426,6 +429,41 @@ pub const FP_TINY_FMA: u32 = 2;
 pub const FP_TINY_NARROW: u32 = 3;
 /// Added to a `kind` when the operation is in single precision.
 pub const FP_KIND_SINGLE: u32 = 0x100;
+/// Added to an `FP_FZ_*` `kind` of [`sym::FP_TINY`]: instead of a tininess
+/// fix-up, compute the operation under FPCR.FZ as Arm does (inputs
+/// flushed with IDC, outputs flushed by tininess before rounding with UFC
+/// alone, NaN rules, FPSR flags). `CpuState::fp_tmp` = [kind, a, b, c, -,
+/// result], operands and result as raw bits of the format (a single in
+/// the low 32 bits; FP_FZ_NARROW takes a double and gives a single).
+pub const FP_KIND_FZ: u32 = 0x200;
+/// FP_KIND_FZ operation: `a + b`.
+pub const FP_FZ_ADD: u32 = 0;
+/// FP_KIND_FZ operation: `a - b`.
+pub const FP_FZ_SUB: u32 = 1;
+/// FP_KIND_FZ operation: `a * b`.
+pub const FP_FZ_MUL: u32 = 2;
+/// FP_KIND_FZ operation: `a / b`.
+pub const FP_FZ_DIV: u32 = 3;
+/// FP_KIND_FZ operation: FMIN.
+pub const FP_FZ_MIN: u32 = 4;
+/// FP_KIND_FZ operation: FMAX.
+pub const FP_FZ_MAX: u32 = 5;
+/// FP_KIND_FZ operation: FMINNM.
+pub const FP_FZ_MINNM: u32 = 6;
+/// FP_KIND_FZ operation: FMAXNM.
+pub const FP_FZ_MAXNM: u32 = 7;
+/// FP_KIND_FZ operation: FMULX.
+pub const FP_FZ_MULX: u32 = 8;
+/// FP_KIND_FZ operation: FRECPS.
+pub const FP_FZ_RECPS: u32 = 9;
+/// FP_KIND_FZ operation: FRSQRTS.
+pub const FP_FZ_RSQRTS: u32 = 10;
+/// FP_KIND_FZ operation: square root of `a`.
+pub const FP_FZ_SQRT: u32 = 11;
+/// FP_KIND_FZ operation: `a * b + c`, fused.
+pub const FP_FZ_FMA: u32 = 12;
+/// FP_KIND_FZ operation: double `a` to single.
+pub const FP_FZ_NARROW: u32 = 13;
 /// `kind` of [`sym::FP_ESTIMATE`]: FRECPE.
 pub const FP_EST_RECPE: u32 = 0;
 /// `kind` of [`sym::FP_ESTIMATE`]: FRSQRTE.

@@ -94,11 +94,15 @@ pub fn wait(mut child: Child) -> Ran {
     }
 }
 
-/// Translates `elf` into the executable `exe`; a panic in the translator is
-/// an error too.
+/// Translates `elf` into the executable `exe` for x86-64-v2, or v3 when
+/// `DIFFFUZZ_CPU=v3`; a panic in the translator is an error too.
 pub fn translate(elf: &Path, exe: &Path) -> Result<(), String> {
+    let cpu = match std::env::var("DIFFFUZZ_CPU").as_deref() {
+        Ok("v3") => CpuLevel::V3,
+        _ => CpuLevel::V2,
+    };
     let opts = Options {
-        cpu: CpuLevel::V2,
+        cpu,
         strict_abi: false,
         verify: false,
         // Every case is found ahead of time; a miss must fail loudly.

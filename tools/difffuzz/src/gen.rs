@@ -12,6 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use fastrand::Rng;
 use vmxlate::elf::GuestImage;
+use vmxlate::frontend::a64::unallocated::is_unallocated;
 use vmxlate::frontend::a64::{decode, words::lift_words};
 use vmxlate::ir::{Terminator, TrapKind};
 
@@ -37,6 +38,10 @@ pub struct Case {
     pub literal: Option<usize>,
     /// Clear the exclusive monitor before the words.
     pub clrex: bool,
+    /// The main word is an encoding the decoder refuses as unallocated
+    /// (`frontend::a64::unallocated`): qemu-aarch64 must reject it with
+    /// SIGILL, and it is not run translated.
+    pub undefined: bool,
 }
 
 impl Case {
@@ -120,6 +125,8 @@ pub struct GenStats {
     pub produced: usize,
     /// Words that lifted to a trap, by mnemonic.
     pub unsupported: BTreeMap<String, usize>,
+    /// Cases of unallocated encodings (expected to raise SIGILL).
+    pub undefined: usize,
     /// Words the lifter panicked on: `word disassembly: message`.
     pub panics: Vec<String>,
 }
@@ -168,11 +175,14 @@ impl<'a> Generator<'a> {
         None
     }
 
-    /// A random word of one of the class's patterns that decodes.
+    /// A random word of one of the class's patterns that decodes, or that
+    /// yaxpeax-arm decodes but the Arm ARM leaves unallocated (words
+    /// yaxpeax refuses itself are not drawn).
     fn draw(&mut self) -> Option<u32> {
         let (mask, value) = self.patterns[self.rng.usize(..self.patterns.len())];
         let word = value | (self.rng.u32(..) & !mask);
-        decode::decode(word).map(|_| word)
+        let refused = || is_unallocated(word) && !decode::disassemble(word).starts_with('<');
+        (decode::decode(word).is_some() || refused()).then_some(word)
     }
 
     fn attempt(&mut self) -> Option<Case> {
@@ -181,6 +191,10 @@ impl<'a> Generator<'a> {
             words.push(self.draw()?);
         }
         let word = *words.last().expect("seq >= 1");
+        let undefined = is_unallocated(word);
+        if words[..words.len() - 1].iter().any(|w| is_unallocated(*w)) {
+            return None;
+        }
         let rng = &mut self.rng;
         let m = mnemonic(word);
         match self.class.select {
@@ -198,6 +212,7 @@ impl<'a> Generator<'a> {
             rel: Vec::new(),
             literal: None,
             clrex: kind == Kind::Atomic,
+            undefined,
         };
         match kind {
             Kind::Branch => case.words.push(asm::MARKER),
@@ -212,6 +227,10 @@ impl<'a> Generator<'a> {
             Kind::Int | Kind::Fp => {}
         }
         case.state = state;
+        if undefined {
+            self.stats.undefined += 1;
+            return Some(case);
+        }
         let lifted = match kind {
             Kind::Branch => &case.words[..1],
             _ => &case.words[..],

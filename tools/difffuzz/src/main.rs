@@ -98,8 +98,8 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "{:<10} {:>8} {:>9} {:>8} {:>8} {:>7}  unsupported (top)",
-        "class", "compared", "mismatch", "pending", "rejected", "unsupp"
+        "{:<10} {:>8} {:>9} {:>8} {:>8} {:>6} {:>7}  unsupported (top)",
+        "class", "compared", "mismatch", "pending", "rejected", "undef", "unsupp"
     );
     for (name, c) in &report.classes {
         let mut top: Vec<(&String, &usize)> = c.gen.unsupported.iter().collect();
@@ -111,11 +111,12 @@ fn main() -> ExitCode {
             .map(|(m, n)| format!("{m}:{n}"))
             .collect();
         println!(
-            "{name:<10} {:>8} {:>9} {:>8} {:>8} {:>7}  {}",
+            "{name:<10} {:>8} {:>9} {:>8} {:>8} {:>6} {:>7}  {}",
             c.compared,
             c.mismatches,
             c.pending,
             c.oracle_rejects.values().sum::<usize>(),
+            c.undefined,
             total,
             names.join(" ")
         );

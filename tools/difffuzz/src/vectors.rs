@@ -278,6 +278,7 @@ pub fn run(vectors: &[Vector], qemu: Option<&Path>) -> Result<Outcome, String> {
                 rel: Vec::new(),
                 literal: None,
                 clrex: false,
+                undefined: false,
             })
         })
         .collect();

@@ -24,10 +24,13 @@
 //!   four directed roundings by FPCR.RMode. ROUNDSD signals inexact, which
 //!   FRINTN/P/M/Z/A/I must not: they round with exact integer operations.
 //! - Fused multiply-add: see [`super::fp_fma`].
-//!
-//! Known differences left as they are: with FZ, x86 flushes outputs after
-//! rounding and sets inexact with underflow, and IDC is never set (see
-//! `runtime/src/fpu.rs`).
+//! - FPCR.FZ: x86's DAZ/FTZ flush silently and after rounding. Each
+//!   arithmetic op tests FZ first and, when set, is computed by the
+//!   runtime on a cold path (`with_fz`, `runtime/src/fpu/fz.rs`);
+//!   compares, conversions and FRINT only report denormal inputs (IDC).
+//! - Flags of ops with no branch of their own: Cranelift computes pure
+//!   ops where their result is first used, possibly after an MRS FPSR;
+//!   `pin` makes them happen in program order.
 
 use cranelift_codegen::ir::{
     condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, Endianness,
@@ -133,36 +136,53 @@ pub fn lower(
         &guarded[..]
     };
     match (inst.op, inst.imm) {
-        (Opcode::FBin, Imm::FBin(op)) => binary(fb, host, op, args[0], args[1]),
-        (Opcode::Fsqrt, _) => checked_sqrt(fb, host, args[0]),
+        (Opcode::FBin, Imm::FBin(op)) => with_fz(fb, host, fz_kind(op), args, ty, |fb, host| {
+            binary(fb, host, op, args[0], args[1])
+        }),
+        (Opcode::Fsqrt, _) => with_fz(fb, host, abi::FP_FZ_SQRT, args, ty, |fb, host| {
+            checked_sqrt(fb, host, args[0])
+        }),
         (Opcode::Fneg, _) => fb.ins().fneg(args[0]),
         (Opcode::Fabs, _) => fb.ins().fabs(args[0]),
-        (Opcode::Fma, _) => fp_fma::fused(fb, host, args[0], args[1], args[2]),
+        (Opcode::Fma, _) => with_fz(fb, host, abi::FP_FZ_FMA, args, ty, |fb, host| {
+            fp_fma::fused(fb, host, args[0], args[1], args[2])
+        }),
         (Opcode::Fround, Imm::Round(mode)) => {
             let a = args[0];
+            input_denormal(fb, host, &[a]);
             let r = match mode {
                 Round::CurrentExact => round(fb, mode, a),
                 _ => round_quiet(fb, host, mode, a),
             };
             checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
         }
-        (Opcode::Fcmp, Imm::FloatCC(cc)) => fb.ins().fcmp(float_cc(cc), args[0], args[1]),
-        (Opcode::Fconvert, _) => convert(fb, host, ty, args[0]),
-        (Opcode::FcvtToInt, Imm::FcvtInt((signed, mode))) => {
-            // CVTTSD2SI truncates itself, signalling inexact only for an
-            // in-range value, as Arm does.
-            let r = if mode == Round::Trunc {
-                args[0]
+        (Opcode::Fcmp, Imm::FloatCC(cc)) => {
+            input_denormal(fb, host, &args[..2]);
+            let r = fb.ins().fcmp(float_cc(cc), args[0], args[1]);
+            // The compare signals IOC for a signalling NaN (see `pin`).
+            pin(fb, r);
+            r
+        }
+        (Opcode::Fconvert, _) => {
+            if fb.func.dfg.value_type(args[0]).bits() < ty.bits() {
+                input_denormal(fb, host, &args[..1]);
+                convert(fb, host, ty, args[0])
             } else {
-                round(fb, mode, args[0])
-            };
-            if signed {
-                fb.ins().fcvt_to_sint_sat(ty, r)
-            } else {
-                to_unsigned(fb, host, ty, r)
+                with_fz(fb, host, abi::FP_FZ_NARROW, args, ty, |fb, host| {
+                    convert(fb, host, ty, args[0])
+                })
             }
         }
-        (Opcode::IntToF, Imm::Signed(signed)) => int_to_float(fb, ty, args[0], signed),
+        (Opcode::FcvtToInt, Imm::FcvtInt((signed, mode))) => {
+            input_denormal(fb, host, &args[..1]);
+            to_int(fb, host, ty, args[0], signed, mode)
+        }
+        (Opcode::IntToF, Imm::Signed(signed)) => {
+            let r = int_to_float(fb, ty, args[0], signed);
+            let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
+            pin(fb, nan);
+            r
+        }
         (Opcode::FEstimate, Imm::FEst(e)) => {
             let f = Fmt::of(ty);
             let mut kind = match e {
@@ -204,6 +224,8 @@ pub fn lower(
         }
         (Opcode::FToHalf, _) => {
             let x = args[0];
+            // Promoting a single flushes it silently under FZ.
+            input_denormal(fb, host, &[x]);
             let x = if fb.func.dfg.value_type(x) == types::F32 {
                 fb.ins().fpromote(types::F64, x)
             } else {
@@ -509,83 +531,19 @@ fn convert(fb: &mut FunctionBuilder, host: &mut dyn FpHost, to: ClType, a: ClVal
     })
 }
 
-/// FCVT*U after rounding: truncates `r`, saturating with IOC (NaN and
-/// anything at or below -1 give 0, too large gives the maximum). The
-/// in-range conversion is a signed one, so it signals inexact exactly when
-/// Arm does; Cranelift's `fcvt_to_uint_sat` signals differently per CPU
-/// level.
-fn to_unsigned(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ty: ClType, r: ClValue) -> ClValue {
-    let f = Fmt::of_value(fb, r);
-    let minus_one = f.constant(fb, -1.0);
-    let limit = f.constant(fb, 2f64.powi(ty.bits() as i32));
-    let above = fb.ins().fcmp(ClFCC::GreaterThan, r, minus_one);
-    let below = fb.ins().fcmp(ClFCC::LessThan, r, limit);
-    let ok = fb.ins().band(above, below);
-    let in_b = fb.create_block();
-    let out_b = fb.create_block();
+/// Ends the block with a branch on `cond` to an empty cold block: the
+/// values `cond` depends on are then computed here, before any later
+/// FPSR read or FPCR write. Cranelift treats FP arithmetic as pure and
+/// would otherwise compute it where its result is first used, possibly
+/// after the guest read the flags it raises.
+pub(super) fn pin(fb: &mut FunctionBuilder, cond: ClValue) {
+    let cold = fb.create_block();
     let join = fb.create_block();
-    let out = fb.append_block_param(join, ty);
-    fb.ins().brif(ok, in_b, &[], out_b, &[]);
-    fb.switch_to_block(in_b);
-    let v = if ty == types::I64 {
-        // Values from 2^63 are converted less 2^63 (exactly), then the top
-        // bit is put back.
-        let top = f.constant(fb, 2f64.powi(63));
-        let big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, top);
-        let rb = fb.ins().select(big, r, top);
-        let low = fb.ins().fsub(rb, top);
-        let r2 = fb.ins().select(big, low, r);
-        let i = fb.ins().fcvt_to_sint_sat(types::I64, r2);
-        let hi = fb.ins().bor_imm_s(i, i64::MIN);
-        fb.ins().select(big, hi, i)
-    } else {
-        let i = fb.ins().fcvt_to_sint_sat(types::I64, r);
-        fb.ins().ireduce(ty, i)
-    };
-    fb.ins().jump(join, &[BlockArg::Value(v)]);
-    fb.set_cold_block(out_b);
-    fb.switch_to_block(out_b);
-    raise(fb, host, abi::FPSR_IOC);
-    let max = fb.ins().iconst(ty, -1);
-    let zero = fb.ins().iconst(ty, 0);
-    let high = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, limit);
-    let v = fb.ins().select(high, max, zero);
-    fb.ins().jump(join, &[BlockArg::Value(v)]);
+    fb.ins().brif(cond, cold, &[], join, &[]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    fb.ins().jump(join, &[]);
     fb.switch_to_block(join);
-    out
-}
-
-/// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit
-/// set is halved with the dropped bit kept as a sticky bit, converted
-/// and doubled, which rounds the same in every mode (Cranelift's own
-/// sequence is right only to nearest).
-fn int_to_float(fb: &mut FunctionBuilder, ty: ClType, x: ClValue, signed: bool) -> ClValue {
-    let xt = fb.func.dfg.value_type(x);
-    if signed {
-        return fb.ins().fcvt_from_sint(ty, x);
-    }
-    if xt != types::I64 {
-        let w = fb.ins().uextend(types::I64, x);
-        return fb.ins().fcvt_from_sint(ty, w);
-    }
-    let big = fb.ins().icmp_imm_s(ClCC::SignedLessThan, x, 0);
-    let big_b = fb.create_block();
-    let small_b = fb.create_block();
-    let join = fb.create_block();
-    let out = fb.append_block_param(join, ty);
-    fb.ins().brif(big, big_b, &[], small_b, &[]);
-    fb.switch_to_block(small_b);
-    let small = fb.ins().fcvt_from_sint(ty, x);
-    fb.ins().jump(join, &[BlockArg::Value(small)]);
-    fb.switch_to_block(big_b);
-    let half = fb.ins().ushr_imm_u(x, 1);
-    let sticky = fb.ins().band_imm_u(x, 1);
-    let h = fb.ins().bor(half, sticky);
-    let r = fb.ins().fcvt_from_sint(ty, h);
-    let r = fb.ins().fadd(r, r);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.switch_to_block(join);
-    out
 }
 
 fn float_cc(cc: FloatCC) -> ClFCC {
@@ -684,12 +642,13 @@ pub(super) fn binary(
         }
         FBinOp::MulX => {
             // Infinity times zero is 2.0 with the sign of the product; the
-            // host multiply then sees a zero so it raises nothing.
+            // host multiply then sees two zeros so it raises nothing.
             let special = inf_times_zero(fb, a, b);
             let f = Fmt::of_value(fb, a);
             let zero = f.constant(fb, 0.0);
             let a2 = fb.ins().select(special, zero, a);
-            let r = fb.ins().fmul(a2, b);
+            let b2 = fb.ins().select(special, zero, b);
+            let r = fb.ins().fmul(a2, b2);
             let r = checked(fb, host, r, tiny(abi::FP_TINY_MUL), nan2);
             let two = f.constant(fb, 2.0);
             let ab = {
@@ -709,16 +668,44 @@ pub(super) fn binary(
             let f = Fmt::of_value(fb, a);
             let zero = f.constant(fb, 0.0);
             let na = fb.ins().fneg(a);
-            let a2 = fb.ins().select(special, zero, na);
-            let b2 = fb.ins().select(special, zero, b);
-            let c = f.constant(fb, if op == FBinOp::RecipStep { 2.0 } else { 3.0 });
-            let r = fp_fma::fused(fb, host, a2, b2, c);
             if op == FBinOp::RecipStep {
-                r
-            } else {
-                let half = f.constant(fb, 0.5);
-                fb.ins().fmul(r, half)
+                let a2 = fb.ins().select(special, zero, na);
+                let b2 = fb.ins().select(special, zero, b);
+                let two = f.constant(fb, 2.0);
+                return fp_fma::fused(fb, host, a2, b2, two);
             }
+            // FRSQRTS rounds `(3 - a*b) / 2` once: when the product may
+            // be large, the larger operand (at least 1.0, so exactly) is
+            // halved instead of the result, as `1.5 - (a/2)*b` cannot
+            // overflow where the halved result does not. NaNs compare
+            // false and are never scaled.
+            let one = f.constant(fb, 1.0);
+            let half = f.constant(fb, 0.5);
+            let aa = fb.ins().fabs(a);
+            let ba = fb.ins().fabs(b);
+            let a_big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, aa, ba);
+            let b_big = fb.ins().fcmp(ClFCC::LessThan, aa, ba);
+            let a_one = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, aa, one);
+            let b_one = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, ba, one);
+            let half_a = fb.ins().band(a_big, a_one);
+            let half_b = fb.ins().band(b_big, b_one);
+            // Only the operand halved is multiplied (the other multiply
+            // sees 1.0), so no tiny operand signals underflow.
+            let xa = fb.ins().select(half_a, na, one);
+            let yb = fb.ins().select(half_b, b, one);
+            let na_h = fb.ins().fmul(xa, half);
+            let b_h = fb.ins().fmul(yb, half);
+            let x = fb.ins().select(half_a, na_h, na);
+            let y = fb.ins().select(half_b, b_h, b);
+            let x = fb.ins().select(special, zero, x);
+            let y = fb.ins().select(special, zero, y);
+            let scaled = fb.ins().bor(half_a, half_b);
+            let three = f.constant(fb, 3.0);
+            let one_half = f.constant(fb, 1.5);
+            let c = fb.ins().select(scaled, one_half, three);
+            let post = fb.ins().select(scaled, one, half);
+            let r = fp_fma::fused(fb, host, x, y, c);
+            fb.ins().fmul(r, post)
         }
     }
 }
@@ -851,7 +838,8 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
         // the host's MXCSR mode, which is FPCR's, and signals inexact
         // exactly when the result differs from `x`; the sign of a zero
         // result is `x`'s. Values at least `c` in magnitude, infinities and
-        // NaNs are integral already (the adds quieten a signalling NaN).
+        // NaNs are integral already: they take `x + 0`, which quietens
+        // (and signals) a signalling NaN, while the rounding adds see 0.
         Round::Current | Round::CurrentExact => {
             let f = Fmt::of_value(fb, x);
             let big = f.constant(
@@ -862,16 +850,25 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
                     4503599627370496.0
                 },
             );
-            let c = fb.ins().fcopysign(big, x);
-            let t = fb.ins().fadd(x, c);
-            let t = fb.ins().fsub(t, c);
-            let t = fb.ins().fcopysign(t, x);
             let ax = fb.ins().fabs(x);
             let small = fb.ins().fcmp(ClFCC::LessThan, ax, big);
-            fb.ins().select(small, t, x)
+            let zero = f.constant(fb, 0.0);
+            let xs = fb.ins().select(small, x, zero);
+            let xb = fb.ins().select(small, zero, x);
+            let c = fb.ins().fcopysign(big, xs);
+            let t = fb.ins().fadd(xs, c);
+            let t = fb.ins().fsub(t, c);
+            let t = fb.ins().fcopysign(t, x);
+            let same = fb.ins().fadd(xb, zero);
+            fb.ins().select(small, t, same)
         }
     }
 }
+
+mod convert;
+mod fz;
+use convert::{int_to_float, to_int};
+pub(super) use fz::{fz_kind, fz_op, fz_set, input_denormal, with_fz};
 
 #[cfg(test)]
 pub mod jit;

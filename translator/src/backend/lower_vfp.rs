@@ -19,8 +19,11 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 
 use super::fp_fma;
-use super::lower_fp::{binary, checked_sqrt, le, Fmt, FpHost};
+use super::lower_fp::{
+    binary, checked_sqrt, fz_kind, fz_op, fz_set, input_denormal, le, pin, Fmt, FpHost,
+};
 use crate::ir::{FBinOp, FloatCC, Imm, InstData, Lanes, Opcode};
+use vmxlate_abi as abi;
 
 /// The Cranelift float vector type of a lane shape (32 or 64-bit lanes).
 fn fvty(l: Lanes) -> ClType {
@@ -34,6 +37,75 @@ fn fvty(l: Lanes) -> ClType {
 /// Lowers `VFBin`, `VFsqrt`, `VFma` or `VFCmp`; `args` are its lowered
 /// operands.
 pub fn lower(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    inst: &InstData,
+    args: &[ClValue],
+) -> ClValue {
+    // Under FPCR.FZ arithmetic goes lane by lane to the runtime, and the
+    // other ops report denormal lanes (see `lower_fp::with_fz`).
+    let fz = match (inst.op, inst.imm) {
+        (Opcode::VFBin, Imm::VFBin((op, l))) => Some((fz_kind(op), l)),
+        (Opcode::VFsqrt, Imm::Lanes(l)) => Some((abi::FP_FZ_SQRT, l)),
+        (Opcode::VFma, Imm::Lanes(l)) => Some((abi::FP_FZ_FMA, l)),
+        (Opcode::VFCmp, Imm::VFCmp((_, l))) => {
+            lanes_denormal(fb, host, l, &args[..2]);
+            None
+        }
+        (Opcode::VFcvtToInt, Imm::Lanes(l)) => {
+            lanes_denormal(fb, host, l, &args[..1]);
+            None
+        }
+        _ => None,
+    };
+    let Some((kind, l)) = fz else {
+        return fast(fb, host, inst, args);
+    };
+    let set = fz_set(fb, host);
+    let cold = fb.create_block();
+    let fast_b = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, types::I8X16);
+    fb.ins().brif(set, cold, &[], fast_b, &[]);
+    fb.switch_to_block(fast_b);
+    let r = fast(fb, host, inst, args);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.set_cold_block(cold);
+    fb.switch_to_block(cold);
+    let vt = fvty(l);
+    let v: Vec<ClValue> = args
+        .iter()
+        .map(|&x| fb.ins().bitcast(vt, le(), x))
+        .collect();
+    let mut r = v[0];
+    for k in 0..vt.lane_count() as u8 {
+        let lanes: Vec<ClValue> = v.iter().map(|&x| fb.ins().extractlane(x, k)).collect();
+        let s = fz_op(fb, host, kind, &lanes, vt.lane_type());
+        r = fb.ins().insertlane(r, s, k);
+    }
+    let r = fb.ins().bitcast(types::I8X16, le(), r);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.switch_to_block(join);
+    out
+}
+
+/// With FPCR.FZ set, raises IDC when a lane of `args` is denormal.
+fn lanes_denormal(fb: &mut FunctionBuilder, host: &mut dyn FpHost, l: Lanes, args: &[ClValue]) {
+    let vt = fvty(l);
+    let lanes: Vec<ClValue> = args
+        .iter()
+        .flat_map(|&x| {
+            let v = fb.ins().bitcast(vt, le(), x);
+            (0..vt.lane_count() as u8)
+                .map(|k| fb.ins().extractlane(v, k))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    input_denormal(fb, host, &lanes);
+}
+
+/// The inline lowering.
+fn fast(
     fb: &mut FunctionBuilder,
     host: &mut dyn FpHost,
     inst: &InstData,
@@ -106,11 +178,19 @@ pub fn lower(
                 FloatCC::Ge => ClFCC::GreaterThanOrEqual,
                 FloatCC::Unordered => ClFCC::Unordered,
             };
-            fb.ins().fcmp(cc, a, b)
+            let r = fb.ins().fcmp(cc, a, b);
+            // The compare signals IOC: compute it here (see `pin`).
+            let any = fb.ins().vany_true(r);
+            pin(fb, any);
+            r
         }
         (Opcode::VIntToF, Imm::Lanes(Lanes::I32x4)) => {
             let a = fb.ins().bitcast(types::I32X4, le(), args[0]);
-            fb.ins().fcvt_from_sint(types::F32X4, a)
+            let r = fb.ins().fcvt_from_sint(types::F32X4, a);
+            let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
+            let any = fb.ins().vany_true(nan);
+            pin(fb, any);
+            r
         }
         (Opcode::VFcvtToInt, Imm::Lanes(Lanes::I32x4)) => {
             // CVTTPS2DQ signals invalid (out of range) and inexact as Arm
@@ -119,6 +199,14 @@ pub fn lower(
             let a = fb.ins().bitcast(types::F32X4, le(), args[0]);
             let r = fb.ins().fcvt_to_sint_sat(types::I32X4, a);
             let nan = fb.ins().fcmp(ClFCC::Unordered, a, a);
+            // The conversion's own flags are raised here (see `pin`).
+            let min = fb.ins().iconst(types::I32, i64::from(i32::MIN));
+            let min = fb.ins().splat(types::I32X4, min);
+            let sat = fb
+                .ins()
+                .icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, r, min);
+            let sat = fb.ins().vany_true(sat);
+            pin(fb, sat);
             let any = fb.ins().vany_true(nan);
             super::lower_fp::lower_raise(fb, host, any, u64::from(vmxlate_abi::FPSR_IOC));
             r

@@ -5,11 +5,22 @@
 //! (`tests/decoder.rs`) against `aarch64-linux-gnu-objdump`.
 
 use yaxpeax_arch::{Decoder, U8Reader};
+
+use super::unallocated::is_unallocated;
 use yaxpeax_arm::armv8::a64::{InstDecoder, Instruction, Opcode, Operand, ShiftStyle, SizeCode};
 
 /// Decodes one instruction word, or `None` when yaxpeax cannot (SVE, SME,
-/// unallocated encodings).
+/// unallocated encodings) or the word is unallocated although yaxpeax
+/// accepts it ([`is_unallocated`]).
 pub fn decode(word: u32) -> Option<Instruction> {
+    if is_unallocated(word) {
+        return None;
+    }
+    decode_raw(word)
+}
+
+/// yaxpeax's decoding with the operand fix-ups, unallocated or not.
+fn decode_raw(word: u32) -> Option<Instruction> {
     let bytes = word.to_le_bytes();
     let mut reader = U8Reader::new(&bytes);
     let mut inst = InstDecoder::default().decode(&mut reader).ok()?;
@@ -57,7 +68,8 @@ fn fix_up(word: u32, inst: &mut Instruction) {
 
 /// Disassembly text for reports (`objdump`-like, from yaxpeax).
 pub fn disassemble(word: u32) -> String {
-    match decode(word) {
+    match decode_raw(word) {
+        Some(inst) if is_unallocated(word) => format!("{inst} (unallocated encoding)"),
         Some(inst) => inst.to_string(),
         None => "<undecodable>".to_string(),
     }

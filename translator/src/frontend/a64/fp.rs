@@ -319,10 +319,15 @@ fn cond_compare(cx: &mut Ctx, i: &Instruction) -> Lift {
         return unsupported("fccmp form");
     };
     float_operand(&i.operands[1])?;
+    let (ty, _) = float_operand(&i.operands[0])?;
     let (a, b) = compare_operands(cx, i)?;
-    let flags = compare_flags(cx, a, b);
     let cond = cx.cond(cc);
-    // The comparison (and its exception) happens only when `cc` holds.
+    // The comparison (and its exceptions) happens only when `cc` holds:
+    // otherwise the host compares zeros, which signals nothing.
+    let zero = fconst(cx, ty, 0.0);
+    let a = cx.b.select(ty, cond, a, zero);
+    let b = cx.b.select(ty, cond, b, zero);
+    let flags = compare_flags(cx, a, b);
     let unordered = cx.b.and(Type::I8, cond, flags[3]);
     signal_unordered(cx, i, unordered);
     for (k, (f, v)) in Flag::ALL.iter().zip(flags).enumerate() {
@@ -384,6 +389,25 @@ fn pow2(cx: &mut Ctx, ty: Type, e: i32) -> Value {
     fconst(cx, ty, 2f64.powi(e))
 }
 
+/// `x * 2^fbits` for a fixed-point conversion to `ibits`-bit integers.
+/// The scaling is exact, but a value far out of range could overflow and
+/// signal OFC and IXC where Arm signals IOC alone: it is first clamped to
+/// `2^(ibits - fbits + 1)` in magnitude (keeping its sign; NaN compares
+/// false and stays), which still saturates.
+pub(super) fn fixed_scale(cx: &mut Ctx, ty: Type, x: Value, fbits: i32, ibits: u32) -> Value {
+    let lim = 2f64.powi(ibits as i32 - fbits + 1);
+    let pos = fconst(cx, ty, lim);
+    let neg = fconst(cx, ty, -lim);
+    let ax = cx.b.fabs(ty, x);
+    let big = cx.b.fcmp(Type::I8, ax, pos, FloatCC::Gt);
+    let zero = fconst(cx, ty, 0.0);
+    let minus = cx.b.fcmp(Type::I8, x, zero, FloatCC::Lt);
+    let clamp = cx.b.select(ty, minus, neg, pos);
+    let x = cx.b.select(ty, big, clamp, x);
+    let scale = pow2(cx, ty, fbits);
+    cx.b.fbin(ty, x, scale, FBinOp::Mul)
+}
+
 /// The `#fbits` operand of a fixed-point conversion, 0 when absent.
 fn fbits(op: &Operand) -> Result<i32, Unsupported> {
     match *op {
@@ -435,8 +459,10 @@ fn float_to_int(cx: &mut Ctx, i: &Instruction, signed: bool, mode: Round) -> Lif
     };
     let mut a = read_scalar(cx, n, fty);
     if frac != 0 {
-        let scale = pow2(cx, fty, frac);
-        a = cx.b.fbin(fty, a, scale, FBinOp::Mul);
+        let ibits = match dst {
+            Ok((ity, _)) | Err((ity, _)) => ity.bits(),
+        };
+        a = fixed_scale(cx, fty, a, frac, ibits);
     }
     match dst {
         Ok((ity, d)) => {

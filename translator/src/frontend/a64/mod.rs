@@ -24,6 +24,7 @@ pub mod simd_misc;
 pub mod simd_sat;
 pub mod simd_wide;
 pub mod system;
+pub mod unallocated;
 pub mod vfp;
 pub mod words;
 

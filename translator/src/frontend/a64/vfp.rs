@@ -459,8 +459,7 @@ fn unary(cx: &mut Ctx, i: &Instruction, op: Un) -> Lift {
             Un::Round(mode) => cx.b.fround(ty, x, mode),
             Un::ToInt(signed, mode) => {
                 let x = if fbits != 0 {
-                    let s = scale(cx, fbits);
-                    cx.b.fbin(ty, x, s, FBinOp::Mul)
+                    super::fp::fixed_scale(cx, ty, x, fbits, ity.bits())
                 } else {
                     x
                 };

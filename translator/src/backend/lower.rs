@@ -83,6 +83,11 @@ struct Lowerer<'a, 'b> {
     x: [Variable; 32],
     flags: [Variable; 4],
     v: [Variable; 32],
+    /// The guest's FPCR, when the function has FP operations that read it
+    /// (`uses_fpcr`): loaded with the registers at entry and resume points
+    /// and after FPCR writes, the only places it can change.
+    fpcr: Variable,
+    uses_fpcr: bool,
     flow: StateFlow,
     /// Registers possibly written since the last sync point, at the
     /// instruction being lowered (see `state_flow`).
@@ -133,6 +138,7 @@ struct Host<'r, 'e> {
     cpu: ClValue,
     helpers: &'r mut [Option<ir::FuncRef>; HELPERS.len()],
     env: &'r Env<'e>,
+    fpcr: Variable,
 }
 
 impl FpHost for Host<'_, '_> {
@@ -148,6 +154,10 @@ impl FpHost for Host<'_, '_> {
         let f = import_helper(fb.func, self.helpers, self.env, h);
         let call = fb.ins().call(f, args);
         fb.inst_results(call).first().copied()
+    }
+
+    fn fpcr(&mut self, fb: &mut FunctionBuilder) -> ClValue {
+        fb.use_var(self.fpcr)
     }
 }
 
@@ -169,6 +179,25 @@ fn is_scalar_fp(op: Opcode) -> bool {
             | Opcode::HalfToF
             | Opcode::FToHalf
             | Opcode::Fjcvt
+    )
+}
+
+/// Whether `op`'s lowering may read FPCR (FP arithmetic, conversions,
+/// estimates and their vector forms).
+fn reads_fpcr(op: Opcode) -> bool {
+    is_scalar_fp(op) || is_vector_fp(op)
+}
+
+/// Whether `op` is lowered by `lower_vfp`.
+fn is_vector_fp(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::VFBin
+            | Opcode::VFsqrt
+            | Opcode::VFma
+            | Opcode::VFCmp
+            | Opcode::VIntToF
+            | Opcode::VFcvtToInt
     )
 }
 
@@ -294,6 +323,7 @@ pub fn lower_function(
     let x = std::array::from_fn(|_| fb.declare_var(types::I64));
     let flags = std::array::from_fn(|_| fb.declare_var(types::I8));
     let v = std::array::from_fn(|_| fb.declare_var(types::I8X16));
+    let fpcr = fb.declare_var(types::I32);
     let entries = entry_points(ir);
     let safepoints = safepoint_blocks(ir);
     let local = local_targets(ir);
@@ -309,6 +339,11 @@ pub fn lower_function(
         x,
         flags,
         v,
+        fpcr,
+        uses_fpcr: ir
+            .blocks
+            .values()
+            .any(|d| d.insts.iter().any(|i| reads_fpcr(i.op))),
         flow,
         dirty: 0,
         at: (Block::from_u32(0), 0),
@@ -364,6 +399,10 @@ impl Lowerer<'_, '_> {
                 let val = self.cpu_load(types::I8, abi::OFF_NZCV + i as i32);
                 self.fb.def_var(self.flags[i], val);
             }
+        }
+        if self.uses_fpcr {
+            let val = self.cpu_load(types::I32, abi::OFF_FPCR);
+            self.fb.def_var(self.fpcr, val);
         }
     }
 
@@ -534,20 +573,13 @@ impl Lowerer<'_, '_> {
                     cpu: self.cpu,
                     helpers: &mut self.refs.helpers,
                     env: self.env,
+                    fpcr: self.fpcr,
                 };
                 if let Some(v) = lower_int::lower(&mut self.fb, inst, args) {
                     v
                 } else if is_scalar_fp(inst.op) {
                     lower_fp::lower(&mut self.fb, &mut host, inst, args)
-                } else if matches!(
-                    inst.op,
-                    Opcode::VFBin
-                        | Opcode::VFsqrt
-                        | Opcode::VFma
-                        | Opcode::VFCmp
-                        | Opcode::VIntToF
-                        | Opcode::VFcvtToInt
-                ) {
+                } else if is_vector_fp(inst.op) {
                     lower_vfp::lower(&mut self.fb, &mut host, inst, args)
                 } else {
                     lower_vec::lower(&mut self.fb, inst, args)
@@ -594,6 +626,7 @@ impl Lowerer<'_, '_> {
                     cpu: self.cpu,
                     helpers: &mut self.refs.helpers,
                     env: self.env,
+                    fpcr: self.fpcr,
                 };
                 lower_fp::lower_raise(&mut self.fb, &mut host, args[0], bits);
             }

@@ -53,6 +53,13 @@ pub trait FpHost {
     fn has_fma(&self) -> bool;
     /// Calls runtime helper `h` with `args`; its result, if it has one.
     fn call(&mut self, fb: &mut FunctionBuilder, h: Helper, args: &[ClValue]) -> Option<ClValue>;
+    /// The guest's FPCR (an i32). By default loaded from `CpuState`; the
+    /// lowerer keeps it in a variable instead.
+    fn fpcr(&mut self, fb: &mut FunctionBuilder) -> ClValue {
+        let cpu = self.cpu();
+        fb.ins()
+            .load(types::I32, MemFlagsData::trusted(), cpu, abi::OFF_FPCR)
+    }
 }
 
 /// Flags for value bitcasts (lane order is little-endian, as on Arm).
@@ -340,9 +347,7 @@ pub(super) fn raise(fb: &mut FunctionBuilder, host: &mut dyn FpHost, bits: u32) 
 
 /// The guest's FPCR (an i32).
 pub(super) fn fpcr(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
-    let cpu = host.cpu();
-    fb.ins()
-        .load(types::I32, MemFlagsData::trusted(), cpu, abi::OFF_FPCR)
+    host.fpcr(fb)
 }
 
 /// Operands of an op whose result may be tiny-before-rounding on Arm:

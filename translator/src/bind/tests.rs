@@ -125,8 +125,11 @@ fn fnv1a_matches_the_published_vectors() {
     assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
 }
 
-/// The routines bound in a fixture binary, sorted.
-fn bound_routines(binary: &str) -> Vec<String> {
+/// What `recognise` finds in the functions of a fixture binary, sorted.
+fn found_in(
+    binary: &str,
+    recognise: fn(&GuestImage, &crate::elf::FuncInfo) -> Option<Routine>,
+) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/bin")
         .join(binary);
@@ -139,6 +142,12 @@ fn bound_routines(binary: &str) -> Vec<String> {
         .map(|r| format!("{r:?}"))
         .collect();
     found.sort();
+    found
+}
+
+/// The routines bound in a fixture binary, sorted, each once.
+fn bound_routines(binary: &str) -> Vec<String> {
+    let mut found = found_in(binary, recognise);
     found.dedup();
     found
 }
@@ -172,19 +181,7 @@ fn a_stripped_program_binds_what_its_symbols_would() {
 
 /// The routines whose IFUNC stubs are bound in a fixture binary, sorted.
 fn bound_stubs(binary: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/bin")
-        .join(binary);
-    let image = GuestImage::parse(std::fs::read(path).unwrap()).unwrap();
-    let code = crate::elf::discover(&image);
-    let mut found: Vec<String> = code
-        .functions
-        .values()
-        .filter_map(|f| ifunc::recognise(&image, f))
-        .map(|r| format!("{r:?}"))
-        .collect();
-    found.sort();
-    found
+    found_in(binary, ifunc::recognise)
 }
 
 #[test]

@@ -485,7 +485,6 @@ impl Lowerer<'_, '_> {
         }
         let data = &self.ir.blocks[b];
         self.dirty = self.flow.dirty_in[b];
-        self.at = (b, 0);
         if self.safepoints[b] {
             let mask = self.resume_flags(b);
             self.safepoint(data.pc, Some(mask));

@@ -350,6 +350,32 @@ pub(super) fn fpcr(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
     host.fpcr(fb)
 }
 
+/// `fast`'s value computed inline, or when `cold_if` is set `cold`'s on a
+/// cold path: the two meet in a join block taking a value of type `ty`.
+pub(super) fn with_cold(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    cold_if: ClValue,
+    ty: ClType,
+    fast: impl FnOnce(&mut FunctionBuilder, &mut dyn FpHost) -> ClValue,
+    cold: impl FnOnce(&mut FunctionBuilder, &mut dyn FpHost) -> ClValue,
+) -> ClValue {
+    let cold_b = fb.create_block();
+    let fast_b = fb.create_block();
+    let join = fb.create_block();
+    let out = fb.append_block_param(join, ty);
+    fb.ins().brif(cold_if, cold_b, &[], fast_b, &[]);
+    fb.switch_to_block(fast_b);
+    let r = fast(fb, host);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.set_cold_block(cold_b);
+    fb.switch_to_block(cold_b);
+    let r = cold(fb, host);
+    fb.ins().jump(join, &[BlockArg::Value(r)]);
+    fb.switch_to_block(join);
+    out
+}
+
 /// Operands of an op whose result may be tiny-before-rounding on Arm:
 /// the `vmx_fp_tiny` kind and up to three operands.
 pub(super) struct Tiny {

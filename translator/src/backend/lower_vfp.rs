@@ -20,7 +20,7 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::fp_fma;
 use super::lower_fp::{
-    binary, checked_sqrt, fz_kind, fz_op, fz_set, input_denormal, le, pin, Fmt, FpHost,
+    binary, checked_sqrt, fz_kind, fz_op, fz_set, input_denormal, le, pin, with_cold, Fmt, FpHost,
 };
 use crate::ir::{FBinOp, FloatCC, Imm, InstData, Lanes, Opcode};
 use vmxlate_abi as abi;
@@ -62,31 +62,28 @@ pub fn lower(
         return fast(fb, host, inst, args);
     };
     let set = fz_set(fb, host);
-    let cold = fb.create_block();
-    let fast_b = fb.create_block();
-    let join = fb.create_block();
-    let out = fb.append_block_param(join, types::I8X16);
-    fb.ins().brif(set, cold, &[], fast_b, &[]);
-    fb.switch_to_block(fast_b);
-    let r = fast(fb, host, inst, args);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.set_cold_block(cold);
-    fb.switch_to_block(cold);
-    let vt = fvty(l);
-    let v: Vec<ClValue> = args
-        .iter()
-        .map(|&x| fb.ins().bitcast(vt, le(), x))
-        .collect();
-    let mut r = v[0];
-    for k in 0..vt.lane_count() as u8 {
-        let lanes: Vec<ClValue> = v.iter().map(|&x| fb.ins().extractlane(x, k)).collect();
-        let s = fz_op(fb, host, kind, &lanes, vt.lane_type());
-        r = fb.ins().insertlane(r, s, k);
-    }
-    let r = fb.ins().bitcast(types::I8X16, le(), r);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.switch_to_block(join);
-    out
+    let lanewise = |fb: &mut FunctionBuilder, host: &mut dyn FpHost| {
+        let vt = fvty(l);
+        let v: Vec<ClValue> = args
+            .iter()
+            .map(|&x| fb.ins().bitcast(vt, le(), x))
+            .collect();
+        let mut r = v[0];
+        for k in 0..vt.lane_count() as u8 {
+            let lanes: Vec<ClValue> = v.iter().map(|&x| fb.ins().extractlane(x, k)).collect();
+            let s = fz_op(fb, host, kind, &lanes, vt.lane_type());
+            r = fb.ins().insertlane(r, s, k);
+        }
+        fb.ins().bitcast(types::I8X16, le(), r)
+    };
+    with_cold(
+        fb,
+        host,
+        set,
+        types::I8X16,
+        |fb, host| fast(fb, host, inst, args),
+        lanewise,
+    )
 }
 
 /// With FPCR.FZ set, raises IDC when a lane of `args` is denormal.

@@ -19,6 +19,9 @@
 //! lets any callee clobber them (the same contract every bound routine
 //! relies on for x3..x18).
 
+use object::elf::{self, Rela64};
+use object::read::elf::Rela as _;
+use object::{pod, LittleEndian};
 use vmxlate_abi::Routine;
 use yaxpeax_arm::armv8::a64::{Opcode, Operand, SizeCode};
 
@@ -40,9 +43,6 @@ pub const IFUNC_NAMES: &[(&str, Routine)] = &[
     ("strcpy", Routine::Strcpy),
     ("stpcpy", Routine::Stpcpy),
 ];
-
-/// `R_AARCH64_IRELATIVE`.
-const R_AARCH64_IRELATIVE: u32 = 1032;
 
 /// The routine the IFUNC stub at `info` calls, if it is one we bind.
 pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
@@ -96,11 +96,11 @@ fn irelative_resolver(image: &GuestImage, slot: u64) -> Option<u64> {
         .iter()
         .filter(|s| s.name.starts_with(".rela") && s.file_backed)
         .filter_map(|s| image.read(s.addr, usize::try_from(s.size).ok()?))
-        .flat_map(|bytes| bytes.chunks_exact(24))
+        .filter_map(|bytes| pod::slice_from_all_bytes::<Rela64<LittleEndian>>(bytes).ok())
+        .flatten()
         .find_map(|r| {
-            let field = |i: usize| u64::from_le_bytes(r[8 * i..8 * i + 8].try_into().unwrap());
-            let (offset, info, addend) = (field(0), field(1), field(2));
-            (info as u32 == R_AARCH64_IRELATIVE && offset.wrapping_add(bias) == slot)
-                .then(|| addend.wrapping_add(bias))
+            let irelative = r.r_type(LittleEndian, false) == elf::R_AARCH64_IRELATIVE;
+            (irelative && r.r_offset(LittleEndian).wrapping_add(bias) == slot)
+                .then(|| (r.r_addend(LittleEndian) as u64).wrapping_add(bias))
         })
 }

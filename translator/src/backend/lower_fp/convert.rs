@@ -12,7 +12,7 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 use vmxlate_abi as abi;
 
-use super::{pin, raise, round_quiet, Fmt, FpHost};
+use super::{pin, raise, round_quiet, with_cold, Fmt, FpHost};
 use crate::ir::Round;
 
 /// FCVT[ZNMPA][SU]: rounds in `mode`, then saturates with IOC (NaN gives
@@ -97,38 +97,32 @@ fn to_unsigned(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ty: ClType, r: C
     let above = fb.ins().fcmp(ClFCC::GreaterThan, r, minus_one);
     let below = fb.ins().fcmp(ClFCC::LessThan, r, limit);
     let ok = fb.ins().band(above, below);
-    let in_b = fb.create_block();
-    let out_b = fb.create_block();
-    let join = fb.create_block();
-    let out = fb.append_block_param(join, ty);
-    fb.ins().brif(ok, in_b, &[], out_b, &[]);
-    fb.switch_to_block(in_b);
-    let v = if ty == types::I64 {
-        // Values from 2^63 are converted less 2^63 (exactly), then the top
-        // bit is put back.
-        let top = f.constant(fb, 2f64.powi(63));
-        let big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, top);
-        let rb = fb.ins().select(big, r, top);
-        let low = fb.ins().fsub(rb, top);
-        let r2 = fb.ins().select(big, low, r);
-        let i = fb.ins().fcvt_to_sint_sat(types::I64, r2);
-        let hi = fb.ins().bor_imm_s(i, i64::MIN);
-        fb.ins().select(big, hi, i)
-    } else {
-        let i = fb.ins().fcvt_to_sint_sat(types::I64, r);
-        fb.ins().ireduce(ty, i)
+    let out_of_range = fb.ins().icmp_imm_u(ClCC::Equal, ok, 0);
+    let in_range = |fb: &mut FunctionBuilder, _: &mut dyn FpHost| {
+        if ty == types::I64 {
+            // Values from 2^63 are converted less 2^63 (exactly), then the
+            // top bit is put back.
+            let top = f.constant(fb, 2f64.powi(63));
+            let big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, top);
+            let rb = fb.ins().select(big, r, top);
+            let low = fb.ins().fsub(rb, top);
+            let r2 = fb.ins().select(big, low, r);
+            let i = fb.ins().fcvt_to_sint_sat(types::I64, r2);
+            let hi = fb.ins().bor_imm_s(i, i64::MIN);
+            fb.ins().select(big, hi, i)
+        } else {
+            let i = fb.ins().fcvt_to_sint_sat(types::I64, r);
+            fb.ins().ireduce(ty, i)
+        }
     };
-    fb.ins().jump(join, &[BlockArg::Value(v)]);
-    fb.set_cold_block(out_b);
-    fb.switch_to_block(out_b);
-    raise(fb, host, abi::FPSR_IOC);
-    let max = fb.ins().iconst(ty, -1);
-    let zero = fb.ins().iconst(ty, 0);
-    let high = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, limit);
-    let v = fb.ins().select(high, max, zero);
-    fb.ins().jump(join, &[BlockArg::Value(v)]);
-    fb.switch_to_block(join);
-    out
+    let saturate = |fb: &mut FunctionBuilder, host: &mut dyn FpHost| {
+        raise(fb, host, abi::FPSR_IOC);
+        let max = fb.ins().iconst(ty, -1);
+        let zero = fb.ins().iconst(ty, 0);
+        let high = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, r, limit);
+        fb.ins().select(high, max, zero)
+    };
+    with_cold(fb, host, out_of_range, ty, in_range, saturate)
 }
 
 /// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit

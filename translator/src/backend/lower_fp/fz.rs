@@ -9,13 +9,12 @@
 //! branch per op.
 
 use cranelift_codegen::ir::{
-    condcodes::IntCC as ClCC, types, BlockArg, InstBuilder, MemFlagsData, Type as ClType,
-    Value as ClValue,
+    condcodes::IntCC as ClCC, types, InstBuilder, MemFlagsData, Type as ClType, Value as ClValue,
 };
 use cranelift_frontend::FunctionBuilder;
 use vmxlate_abi as abi;
 
-use super::{fpcr, le, Fmt, FpHost};
+use super::{fpcr, le, with_cold, Fmt, FpHost};
 use crate::backend::env::Helper;
 use crate::ir::FBinOp;
 
@@ -55,20 +54,9 @@ pub(in crate::backend) fn with_fz(
     fast: impl FnOnce(&mut FunctionBuilder, &mut dyn FpHost) -> ClValue,
 ) -> ClValue {
     let fz = fz_set(fb, host);
-    let cold = fb.create_block();
-    let fast_b = fb.create_block();
-    let join = fb.create_block();
-    let out = fb.append_block_param(join, ty);
-    fb.ins().brif(fz, cold, &[], fast_b, &[]);
-    fb.switch_to_block(fast_b);
-    let r = fast(fb, host);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.set_cold_block(cold);
-    fb.switch_to_block(cold);
-    let r = fz_op(fb, host, kind, args, ty);
-    fb.ins().jump(join, &[BlockArg::Value(r)]);
-    fb.switch_to_block(join);
-    out
+    with_cold(fb, host, fz, ty, fast, |fb, host| {
+        fz_op(fb, host, kind, args, ty)
+    })
 }
 
 /// The operation `kind` (an `FP_FZ_*`) on `args` computed under FZ by the

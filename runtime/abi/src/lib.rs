@@ -46,9 +46,6 @@ pub struct CpuState {
     pub fpcr: u32,
     /// FPSR (cumulative exception flags, QC).
     pub fpsr: u32,
-    /// Current depth of nested host calls made by translated code; bounds the
-    /// host stack (see [`MAX_CALL_DEPTH`]).
-    pub depth: u32,
     /// TPIDR_EL0, the thread pointer.
     pub tpidr: u64,
     /// Address of the active exclusive monitor, or `u64::MAX` when clear.
@@ -68,6 +65,12 @@ pub struct CpuState {
     /// translated code probes inline for indirect branches. Each guest
     /// thread has its own, so only its own thread ever writes it.
     pub tlb: u64,
+    /// The lowest host stack pointer at which a translated function that
+    /// makes calls may start: below it, its entry leaves for the dispatcher
+    /// instead (with `pc` at the entry), which runs it again at the bottom
+    /// of the host stack. Set by the runtime for each host thread, with room
+    /// left for the runtime's own frames (see [`HOST_STACK_RESERVE`]).
+    pub stack_limit: u64,
     /// V0..V31.
     pub v: [VReg; 32],
     /// Arguments and result of the preserve-all helpers [`sym::FP_TINY`]
@@ -83,7 +86,6 @@ impl Default for CpuState {
             nzcv: [0; 4],
             fpcr: 0,
             fpsr: 0,
-            depth: 0,
             tpidr: 0,
             excl_addr: u64::MAX,
             excl_val: 0,
@@ -91,6 +93,7 @@ impl Default for CpuState {
             pending: 0,
             _pad: 0,
             tlb: 0,
+            stack_limit: 0,
             v: [VReg::default(); 32],
             fp_tmp: [0; 6],
         }
@@ -107,8 +110,6 @@ pub const OFF_NZCV: i32 = offset_of!(CpuState, nzcv) as i32;
 pub const OFF_FPCR: i32 = offset_of!(CpuState, fpcr) as i32;
 /// Byte offset of `fpsr`.
 pub const OFF_FPSR: i32 = offset_of!(CpuState, fpsr) as i32;
-/// Byte offset of `depth`.
-pub const OFF_DEPTH: i32 = offset_of!(CpuState, depth) as i32;
 /// Byte offset of `tpidr`.
 pub const OFF_TPIDR: i32 = offset_of!(CpuState, tpidr) as i32;
 /// Byte offset of `excl_addr`.
@@ -121,6 +122,8 @@ pub const OFF_EXCL_VAL2: i32 = offset_of!(CpuState, excl_val2) as i32;
 pub const OFF_PENDING: i32 = offset_of!(CpuState, pending) as i32;
 /// Byte offset of `tlb`.
 pub const OFF_TLB: i32 = offset_of!(CpuState, tlb) as i32;
+/// Byte offset of `stack_limit`.
+pub const OFF_STACK_LIMIT: i32 = offset_of!(CpuState, stack_limit) as i32;
 /// Byte offset of `v[0]`; `v[n]` is at `OFF_V + 16 * n`.
 pub const OFF_V: i32 = offset_of!(CpuState, v) as i32;
 /// Byte offset of `fp_tmp[0]`; `fp_tmp[n]` is at `OFF_FP_TMP + 8 * n`.
@@ -128,10 +131,10 @@ pub const OFF_FP_TMP: i32 = offset_of!(CpuState, fp_tmp) as i32;
 
 const _: () = assert!(OFF_V % 16 == 0);
 
-/// Host calls nested deeper than this return to the dispatcher instead of
-/// calling: the guest call becomes a jump through the dispatcher, which is
-/// always correct because every return address is an entry point.
-pub const MAX_CALL_DEPTH: u32 = 4000;
+/// Host stack kept free below [`CpuState::stack_limit`] for the runtime:
+/// helpers and syscalls called from the deepest translated frame, and host
+/// signal handlers.
+pub const HOST_STACK_RESERVE: u64 = 1 << 20;
 
 /// A translated guest function: `entry` selects where to start (0 is the
 /// function's first instruction; other indices are resume points listed in

@@ -13,10 +13,11 @@
 //! handler returning to a restorer that was never translated go on.
 //!
 //! Invariants: any other guest PC with no translation is fatal (reported
-//! through [`crate::fatal`]); the dispatcher loop resets `depth` to 0 before
-//! every entry, because it is the bottom of the host call stack.
+//! through [`crate::fatal`]); the dispatcher loop sets the thread's host
+//! stack limit ([`stack`]) before it enters translated code.
 
 pub mod code_map;
+mod stack;
 pub mod tlb;
 
 use std::sync::OnceLock;
@@ -100,6 +101,8 @@ pub fn fault_pc(host: u64) -> Option<u64> {
 /// `t` is the calling host thread's live guest thread, and no translated
 /// code of it is running.
 pub unsafe fn run(t: *mut Thread) {
+    // SAFETY: the caller's contract.
+    unsafe { (*t).cpu.stack_limit = stack::limit() };
     loop {
         // SAFETY: the caller's contract.
         if unsafe { (*t).ext.exiting } {
@@ -112,7 +115,6 @@ pub unsafe fn run(t: *mut Thread) {
         }
         // SAFETY: as above.
         let cpu = unsafe { &mut (*t).cpu };
-        cpu.depth = 0;
         enter(t, cpu);
     }
 }

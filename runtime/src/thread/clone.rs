@@ -45,9 +45,9 @@ pub mod flags {
     pub const CHILD_SETTID: u64 = 0x100_0000;
 }
 
-/// Host stack size of a guest thread's host thread: room for
-/// `MAX_CALL_DEPTH` nested translated frames plus signal handlers (only
-/// touched pages cost memory).
+/// Host stack size of a guest thread's host thread: room for deeply nested
+/// translated frames (see `CpuState::stack_limit`) plus the runtime's
+/// reserve (only touched pages cost memory).
 const HOST_STACK: usize = 64 << 20;
 
 /// The kind of `clone` a flag set asks for.
@@ -94,7 +94,6 @@ pub fn spawn_thread(
     if f & flags::SETTLS != 0 {
         child.tpidr = tls;
     }
-    child.depth = 0;
     child.pending = 0;
     child.excl_addr = u64::MAX;
     let mask = signal::guest_mask();

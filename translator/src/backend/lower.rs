@@ -516,16 +516,29 @@ impl Lowerer<'_, '_> {
 
     /// The pending check at a safe point whose guest address is `pc` (an
     /// entry point). At a loop header (`spill` = the flags live there) the
-    /// dirty registers are stored first; at the function entry they are
-    /// all in `CpuState` already. The slow path always leaves the function
-    /// after `vmx_safepoint`: the dispatcher then enters `pc` again, or the
-    /// handler a delivered signal redirected to. So the fast path is one
-    /// load and one branch to a cold block, with no merge back into it.
+    /// dirty registers are stored first; at the function entry (`None`)
+    /// they are all in `CpuState` already, and the host stack pointer is
+    /// also checked against `CpuState::stack_limit`, which bounds nested
+    /// host calls. The slow path always leaves the function after
+    /// `vmx_safepoint`: the dispatcher then enters `pc` again (at the bottom
+    /// of the host stack), or the handler a delivered signal redirected to.
+    /// So the fast path is one load and one branch to a cold block per
+    /// check, with no merge back into it.
     fn safepoint(&mut self, pc: u64, spill: Option<u8>) {
         let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
         let slow = self.fb.create_block();
         let go_on = self.fb.create_block();
-        self.fb.ins().brif(pending, slow, &[], go_on, &[]);
+        if spill.is_none() {
+            let stack = self.fb.create_block();
+            self.fb.ins().brif(pending, slow, &[], stack, &[]);
+            self.fb.switch_to_block(stack);
+            let sp = self.fb.ins().get_stack_pointer(types::I64);
+            let limit = self.cpu_load(types::I64, abi::OFF_STACK_LIMIT);
+            let deep = self.fb.ins().icmp(ClCC::UnsignedLessThan, sp, limit);
+            self.fb.ins().brif(deep, slow, &[], go_on, &[]);
+        } else {
+            self.fb.ins().brif(pending, slow, &[], go_on, &[]);
+        }
         self.fb.set_cold_block(slow);
         self.fb.switch_to_block(slow);
         if let Some(mask) = spill {
@@ -693,81 +706,55 @@ impl Lowerer<'_, '_> {
         gv
     }
 
-    /// Emits the depth guard around a call: if too deep, returns to the
-    /// caller with `pc` already stored (the dispatcher continues there);
-    /// otherwise runs `call` with the depth incremented.
-    fn guarded(&mut self, call: impl FnOnce(&mut Self)) {
-        let depth = self.cpu_load(types::I32, abi::OFF_DEPTH);
-        let deep = self.fb.ins().icmp_imm_s(
-            ClCC::UnsignedGreaterThanOrEqual,
-            depth,
-            abi::MAX_CALL_DEPTH as i64,
-        );
-        let bail = self.fb.create_block();
-        let go = self.fb.create_block();
-        self.fb.ins().brif(deep, bail, &[], go, &[]);
-        self.fb.set_cold_block(bail);
-        self.fb.switch_to_block(bail);
-        self.fb.ins().return_(&[]);
-        self.fb.switch_to_block(go);
-        let inc = self.fb.ins().iadd_imm_s(depth, 1);
-        self.cpu_store(inc, abi::OFF_DEPTH);
-        call(self);
-        self.cpu_store(depth, abi::OFF_DEPTH);
-    }
-
     fn call_direct(&mut self, target: u64) {
         let pc = self.fb.ins().iconst(types::I64, target as i64);
         self.store_pc(pc);
-        let known = self.env.funcs.get(&target).copied();
-        self.guarded(|l| {
-            let cpu = l.cpu;
-            match known {
-                Some(id) => {
-                    let f = l.callee(id);
-                    let zero = l.fb.ins().iconst(types::I32, 0);
-                    l.fb.ins().call(f, &[cpu, zero]);
-                }
-                None => {
-                    let f = l.helper(Helper::Dispatch);
-                    l.fb.ins().call(f, &[cpu]);
-                }
+        let cpu = self.cpu;
+        match self.env.funcs.get(&target).copied() {
+            Some(id) => {
+                let f = self.callee(id);
+                let zero = self.fb.ins().iconst(types::I32, 0);
+                self.fb.ins().call(f, &[cpu, zero]);
             }
-        });
+            None => {
+                let f = self.helper(Helper::Dispatch);
+                self.fb.ins().call(f, &[cpu]);
+            }
+        }
     }
 
     fn call_indirect(&mut self, target: ClValue) {
         self.store_pc(target);
-        self.guarded(|l| {
-            let cpu = l.cpu;
-            let tlb = l.cpu_load(types::I64, abi::OFF_TLB);
-            let slot = l.fb.ins().ushr_imm_s(target, 2);
-            let slot = l.fb.ins().band_imm_s(slot, abi::TLB_ENTRIES as i64 - 1);
-            let off = l.fb.ins().imul_imm_s(slot, abi::TLB_ENTRY_SIZE as i64);
-            let entry = l.fb.ins().iadd(tlb, off);
-            let cached = l.fb.ins().load(types::I64, cpu_mem(), entry, 0);
-            let hit = l.fb.ins().icmp(ClCC::Equal, cached, target);
-            let hit_b = l.fb.create_block();
-            let miss_b = l.fb.create_block();
-            let done = l.fb.create_block();
-            l.fb.ins().brif(hit, hit_b, &[], miss_b, &[]);
-            l.fb.switch_to_block(hit_b);
-            let fnp =
-                l.fb.ins()
-                    .load(types::I64, cpu_mem(), entry, abi::TLB_OFF_FN);
-            let idx =
-                l.fb.ins()
-                    .load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
-            let sig = l.guest_sig_ref();
-            l.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
-            l.fb.ins().jump(done, &[]);
-            l.fb.switch_to_block(miss_b);
-            l.fb.set_cold_block(miss_b);
-            let d = l.helper(Helper::Dispatch);
-            l.fb.ins().call(d, &[cpu]);
-            l.fb.ins().jump(done, &[]);
-            l.fb.switch_to_block(done);
-        });
+        let cpu = self.cpu;
+        let tlb = self.cpu_load(types::I64, abi::OFF_TLB);
+        let slot = self.fb.ins().ushr_imm_s(target, 2);
+        let slot = self.fb.ins().band_imm_s(slot, abi::TLB_ENTRIES as i64 - 1);
+        let off = self.fb.ins().imul_imm_s(slot, abi::TLB_ENTRY_SIZE as i64);
+        let entry = self.fb.ins().iadd(tlb, off);
+        let cached = self.fb.ins().load(types::I64, cpu_mem(), entry, 0);
+        let hit = self.fb.ins().icmp(ClCC::Equal, cached, target);
+        let hit_b = self.fb.create_block();
+        let miss_b = self.fb.create_block();
+        let done = self.fb.create_block();
+        self.fb.ins().brif(hit, hit_b, &[], miss_b, &[]);
+        self.fb.switch_to_block(hit_b);
+        let fnp = self
+            .fb
+            .ins()
+            .load(types::I64, cpu_mem(), entry, abi::TLB_OFF_FN);
+        let idx = self
+            .fb
+            .ins()
+            .load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
+        let sig = self.guest_sig_ref();
+        self.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
+        self.fb.ins().jump(done, &[]);
+        self.fb.switch_to_block(miss_b);
+        self.fb.set_cold_block(miss_b);
+        let d = self.helper(Helper::Dispatch);
+        self.fb.ins().call(d, &[cpu]);
+        self.fb.ins().jump(done, &[]);
+        self.fb.switch_to_block(done);
     }
 
     /// An indirect jump to one of this function's [`local_targets`] (a

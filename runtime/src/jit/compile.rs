@@ -106,6 +106,8 @@ impl Compiler {
             trap_text: DataId::from_u32(DATA_TRAP_TEXT),
             trap_offsets: &trap_offsets,
             strict_abi: self.strict_abi,
+            // Unknown here: every direct `B` passes the flags on.
+            aapcs_entries: &FxHashSet::default(),
             host_fma: false,
         };
         self.ctx.clear();

@@ -11,7 +11,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_module::{DataId, FuncId};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use vmxlate_abi::Routine;
 
 /// Runtime helper functions translated code calls; the discriminant
@@ -120,6 +120,9 @@ pub struct Env<'a> {
     /// Assume nothing of callees beyond the architecture (for hand-written
     /// assembly that breaks AAPCS64): keep NZCV across calls and returns.
     pub strict_abi: bool,
+    /// Entries of functions only AAPCS64 calls reach
+    /// ([`crate::ir::Function::aapcs_entry`]).
+    pub aapcs_entries: &'a FxHashSet<u64>,
     /// The host has fused multiply-add (x86-64-v3).
     pub host_fma: bool,
 }

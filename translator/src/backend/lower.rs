@@ -52,7 +52,7 @@ use vmxlate_abi as abi;
 
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
 use super::lower_fp::FpHost;
-use super::state_flow::{local_targets, StateFlow};
+use super::state_flow::{local_targets, tail_call_flags, StateFlow};
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
 
@@ -327,7 +327,7 @@ pub fn lower_function(
     let entries = entry_points(ir);
     let safepoints = safepoint_blocks(ir);
     let local = local_targets(ir);
-    let flow = StateFlow::new(ir, &local, &safepoints, env.strict_abi);
+    let flow = StateFlow::new(ir, &local, &safepoints, env.strict_abi, env.aapcs_entries);
     if cfg!(debug_assertions) {
         flow.check(ir, &entries, &local, &safepoints);
     }
@@ -836,18 +836,24 @@ impl Lowerer<'_, '_> {
     /// must be the caller's too: else another frame of this function
     /// arrived here, and the dispatcher enters `ret` with everything loaded.
     fn check_return(&mut self, ret: u64, cont: Block, call: bool) {
+        // Two compare-and-branches to one cold exit, not one branch on
+        // their `band`, which x86 can only build with two `setcc`s.
         let pc = self.cpu_load(types::I64, abi::OFF_PC);
-        let mut ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
+        let pc_ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
         let keep = call && self.flow.keep_callee_saved;
+        let resume = self.fb.create_block();
+        let leave = self.fb.create_block();
         if keep {
+            let sp_check = self.fb.create_block();
+            self.fb.ins().brif(pc_ok, sp_check, &[], leave, &[]);
+            self.fb.switch_to_block(sp_check);
             let sp_now = self.cpu_load(types::I64, abi::OFF_X + 8 * 31);
             let sp = self.fb.use_var(self.x[31]);
             let same = self.fb.ins().icmp(ClCC::Equal, sp_now, sp);
-            ok = self.fb.ins().band(ok, same);
+            self.fb.ins().brif(same, resume, &[], leave, &[]);
+        } else {
+            self.fb.ins().brif(pc_ok, resume, &[], leave, &[]);
         }
-        let resume = self.fb.create_block();
-        let leave = self.fb.create_block();
-        self.fb.ins().brif(ok, resume, &[], leave, &[]);
         self.fb.switch_to_block(leave);
         self.fb.set_cold_block(leave);
         self.fb.ins().return_(&[]);
@@ -912,8 +918,9 @@ impl Lowerer<'_, '_> {
                 self.check_return(*ret, *cont, true);
             }
             Terminator::TailCall { target } => {
-                // Flags are live here (see `usage`): defined, so stored.
-                self.spill(0xf);
+                // The flags passed on are live here: defined, so stored.
+                let env = self.env;
+                self.spill(tail_call_flags(*target, env.strict_abi, env.aapcs_entries));
                 self.call_direct(*target);
                 self.fb.ins().return_(&[]);
             }

@@ -162,6 +162,11 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
     desc.define(text.into_boxed_slice());
     module.define_data(trap_text, &desc).map_err(err)?;
 
+    let aapcs_entries = funcs
+        .iter()
+        .filter(|f| f.aapcs_entry)
+        .map(|f| f.entry_pc)
+        .collect();
     let env = Env {
         funcs: &ids,
         helpers,
@@ -169,6 +174,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         trap_text,
         trap_offsets: &trap_offsets,
         strict_abi: opts.strict_abi,
+        aapcs_entries: &aapcs_entries,
         host_fma: matches!(opts.cpu, CpuLevel::V3),
     };
     let machines: Vec<Result<Machine, String>> = funcs

@@ -31,6 +31,7 @@
 //! at calls and returns per AAPCS64 unless `strict`.
 
 use cranelift_entity::SecondaryMap;
+use rustc_hash::FxHashSet;
 
 use crate::ir::{Block, Function, Imm, InstData, Opcode, SysReg, Terminator};
 
@@ -39,6 +40,19 @@ pub const CALLEE_SAVED: u64 = (0x7ff << 19) | SP;
 
 /// SP (X31) as a mask.
 pub const SP: u64 = 1 << 31;
+
+/// The flags a direct `B` to another function passes on (stores): none to
+/// a function symbol's start ([`Function::aapcs_entry`]), where AAPCS64
+/// says NZCV is dead, unless `strict`; all of them otherwise, because
+/// discovery splits a function where data points into it, and the code
+/// after the split may read flags set before.
+pub fn tail_call_flags(target: u64, strict: bool, aapcs_entries: &FxHashSet<u64>) -> u8 {
+    if strict || !aapcs_entries.contains(&target) {
+        0xf
+    } else {
+        0
+    }
+}
 
 /// How one IR instruction touches guest registers.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -142,6 +156,7 @@ impl StateFlow {
         local: &[(u64, Block)],
         safepoints: &SecondaryMap<Block, bool>,
         strict: bool,
+        aapcs_entries: &FxHashSet<u64>,
     ) -> StateFlow {
         let succs: SecondaryMap<Block, Vec<Block>> = {
             let mut m = SecondaryMap::new();
@@ -155,7 +170,7 @@ impl StateFlow {
             dirty_out: SecondaryMap::new(),
             live_in: SecondaryMap::new(),
             live_out: SecondaryMap::new(),
-            flags_live_in: flag_liveness(f, local, strict),
+            flags_live_in: flag_liveness(f, local, strict, aapcs_entries),
             keep_callee_saved: !strict,
         };
         // Forward: dirty.
@@ -338,7 +353,12 @@ impl StateFlow {
 /// them only through their continuation's reload of the stored copy, so
 /// liveness flows through them like a jump; an indirect jump flows to its
 /// [`local_targets`].
-fn flag_liveness(f: &Function, local: &[(u64, Block)], strict: bool) -> SecondaryMap<Block, u8> {
+fn flag_liveness(
+    f: &Function,
+    local: &[(u64, Block)],
+    strict: bool,
+    aapcs_entries: &FxHashSet<u64>,
+) -> SecondaryMap<Block, u8> {
     let mut gen: SecondaryMap<Block, u8> = SecondaryMap::new();
     let mut kill: SecondaryMap<Block, u8> = SecondaryMap::new();
     for (b, data) in f.blocks.iter() {
@@ -354,14 +374,13 @@ fn flag_liveness(f: &Function, local: &[(u64, Block)], strict: bool) -> Secondar
                 _ => {}
             }
         }
-        // A direct B to another function's entry keeps the flags even
-        // without `strict`: discovery splits a function where data points
-        // into it, and the code after the split may read flags set before.
-        // (An indirect jump passes them to its local targets: an edge.)
-        let tail = matches!(data.term, Terminator::TailCall { .. });
-        if (strict && exits(&data.term)) || tail {
-            gen[b] |= 0xf & !kill[b];
-        }
+        // (An indirect jump passes flags to its local targets: an edge.)
+        let exit = match data.term {
+            Terminator::TailCall { target } => tail_call_flags(target, strict, aapcs_entries),
+            ref t if strict && exits(t) => 0xf,
+            _ => 0,
+        };
+        gen[b] |= exit & !kill[b];
     }
     let mut live_in: SecondaryMap<Block, u8> = SecondaryMap::new();
     let mut changed = true;

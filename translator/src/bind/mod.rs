@@ -99,12 +99,15 @@ pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
 /// Redirects `func`'s entry 0 to a call of the host `routine` on the
 /// guest's x0..x2 that returns to x30 with the result in x0. A function
 /// with no other entry loses its lifted body, so that entering it loads
-/// and spills only the registers the call uses.
+/// and spills only the registers the call uses. Entry 0 is then an
+/// AAPCS64 function entry whatever the symbols say (a C library routine,
+/// or an IFUNC stub that only calls reach).
 pub fn bind(func: &mut Function, routine: Routine) {
     let alone = func.entries.len() == 1;
     if alone {
         *func = Function::new(std::mem::take(&mut func.name), func.entry_pc);
     }
+    func.aapcs_entry = true;
     let block = func.create_block(func.entry_pc);
     let mut b = func.builder(block);
     let args = [0, 1, 2].map(|r| b.get_reg(Type::I64, r));

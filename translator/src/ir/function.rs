@@ -257,6 +257,10 @@ pub struct Function {
     pub name: String,
     /// Guest entry address.
     pub entry_pc: u64,
+    /// The entry is a function symbol's start (not a compiler-split `.cold`
+    /// part, which ordinary branches enter): only AAPCS64 calls and tail
+    /// calls reach it, so NZCV is dead there. False when unknown.
+    pub aapcs_entry: bool,
     /// All blocks.
     pub blocks: PrimaryMap<Block, BlockData>,
     /// The type of each value.
@@ -273,6 +277,7 @@ impl Function {
         Function {
             name,
             entry_pc,
+            aapcs_entry: false,
             blocks: PrimaryMap::new(),
             values: PrimaryMap::new(),
             entries: Vec::new(),

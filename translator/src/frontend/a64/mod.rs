@@ -97,6 +97,7 @@ pub fn lift_function(
         .clone()
         .unwrap_or_else(|| format!("sub_{:x}", info.entry));
     let mut func = Function::new(name, info.entry);
+    func.aapcs_entry = info.name.as_deref().is_some_and(|n| !n.contains(".cold"));
     let mut targets = FuncTargets {
         code,
         blocks: FxHashMap::default(),

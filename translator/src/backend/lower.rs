@@ -408,7 +408,11 @@ impl Lowerer<'_, '_> {
 
     /// Stores the dirty registers and the flags in `flag_mask` back.
     fn spill(&mut self, flag_mask: u8) {
-        let regs = self.dirty;
+        self.store_regs(self.dirty, flag_mask);
+    }
+
+    /// Stores the registers in `regs` and the flags in `flag_mask`.
+    fn store_regs(&mut self, regs: u64, flag_mask: u8) {
         for r in 0..32 {
             if regs & (1 << r) != 0 {
                 let val = self.fb.use_var(self.x[r]);
@@ -511,6 +515,11 @@ impl Lowerer<'_, '_> {
             }
         }
         self.fb.set_srcloc(SourceLoc::default());
+        let hoisted = self.flow.pre_stored[b];
+        if hoisted != 0 {
+            self.store_regs(hoisted, 0);
+            self.dirty &= !hoisted;
+        }
         self.lower_term(&data.term);
     }
 

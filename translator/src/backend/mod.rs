@@ -8,6 +8,7 @@
 pub mod env;
 pub mod fp_fma;
 pub mod isa;
+mod loop_stores;
 pub mod lower;
 pub mod lower_fp;
 pub mod lower_int;

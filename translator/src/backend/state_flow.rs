@@ -33,6 +33,8 @@
 use cranelift_entity::SecondaryMap;
 use rustc_hash::FxHashSet;
 
+use super::loop_stores::loop_entry_stores;
+
 use crate::ir::{Block, Function, Imm, InstData, Opcode, SysReg, Terminator};
 
 /// X19-X29 and SP: the registers a call preserves (AAPCS64), as a mask.
@@ -82,8 +84,13 @@ pub fn touch(inst: &InstData) -> Option<Touch> {
 pub struct StateFlow {
     /// Registers possibly dirty on entry to each block.
     pub dirty_in: SecondaryMap<Block, u64>,
-    /// Registers possibly dirty at each block's terminator.
+    /// Registers possibly dirty at each block's terminator (after its
+    /// `pre_stored` stores).
     pub dirty_out: SecondaryMap<Block, u64>,
+    /// Registers stored at the end of each block, before its terminator,
+    /// because it enters a loop that calls on every iteration
+    /// ([`loop_entry_stores`]); they are clean after.
+    pub pre_stored: SecondaryMap<Block, u64>,
     /// Registers live on entry to each block (after its safe point, if it
     /// has one: the safe point's stores count as uses).
     pub live_in: SecondaryMap<Block, u64>,
@@ -165,9 +172,11 @@ impl StateFlow {
             }
             m
         };
+        let hoisted = loop_entry_stores(f, &succs);
         let mut s = StateFlow {
             dirty_in: SecondaryMap::new(),
             dirty_out: SecondaryMap::new(),
+            pre_stored: SecondaryMap::new(),
             live_in: SecondaryMap::new(),
             live_out: SecondaryMap::new(),
             flags_live_in: flag_liveness(f, local, strict, aapcs_entries),
@@ -186,6 +195,8 @@ impl StateFlow {
                         Some(Touch::Sync) => 0,
                         _ => d,
                     });
+                s.pre_stored[b] = d & hoisted[b];
+                let d = d & !hoisted[b];
                 s.dirty_out[b] = d;
                 for &t in &succs[b] {
                     if s.dirty_in[t] | d != s.dirty_in[t] {
@@ -204,6 +215,7 @@ impl StateFlow {
                 if exits(&data.term) {
                     out |= s.dirty_out[b];
                 }
+                out |= s.pre_stored[b];
                 if let Some(cont) = call_cont(&data.term).filter(|_| s.keep_callee_saved) {
                     out |= (s.live_in[cont] & CALLEE_SAVED) | SP;
                 }
@@ -332,6 +344,7 @@ impl StateFlow {
                     None => {}
                 }
             }
+            need |= self.pre_stored[b] & !d;
             if exits(&data.term) {
                 need |= self.dirty_out[b] & !d;
             }

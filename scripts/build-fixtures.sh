@@ -20,6 +20,10 @@
 # ship programs); vector.c is built at -O3 with the CRC32 and crypto
 # extensions so gcc auto-vectorizes it and accepts the ACLE intrinsics,
 # and fpmath.c at -O3 so that gcc vectorizes its float and double loops.
+# Each directory fixtures/src/NAME/ (except bad/) is one multi-file program
+# fixtures/bin/NAME: every .c/.cc file in it is compiled on its own at -O2
+# plus the flags of its own `// cflags: ...` first line, and the objects
+# are linked static (with the C++ driver if there is any .cc file).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,6 +67,24 @@ for src in "$fx"/src/*.cc; do
     name=$(basename "$src" .cc)
     echo "c++ -static $(basename "$src") -> bin/$name"
     "$CXX" "${CFLAGS[@]}" -static "${LDFLAGS[@]}" -o "$fx/bin/$name" "$src"
+done
+for dir in "$fx"/src/*/; do
+    name=$(basename "$dir")
+    [[ $name == bad ]] && continue
+    objs=() linker=$CC
+    obj_dir=$(mktemp -d)
+    for src in "$dir"*.c "$dir"*.cc; do
+        [[ -e $src ]] || continue
+        read -ra extra <<<"$(sed -n '1s|^// cflags: ||p' "$src")"
+        compiler=$CC
+        [[ $src == *.cc ]] && compiler=$CXX linker=$CXX
+        obj=$obj_dir/$(basename "$src").o
+        "$compiler" "${CFLAGS[@]}" "${extra[@]}" -c -o "$obj" "$src"
+        objs+=("$obj")
+    done
+    echo "$(basename "$linker") -static ${#objs[@]} files in src/$name/ -> bin/$name"
+    "$linker" -static "${LDFLAGS[@]}" -o "$fx/bin/$name" "${objs[@]}" -lm -lpthread
+    rm -rf "$obj_dir"
 done
 build basic-pie "$fx/src/basic.c" -static-pie
 "${CC%gcc}strip" -o "$fx/bin/strings-stripped" "$fx/bin/strings"

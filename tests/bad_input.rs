@@ -1,5 +1,6 @@
-//! Bad input never panics, never leaves or clobbers an output file, and
-//! always gives one line on stderr with a non-zero exit status.
+//! Bad input never panics, never leaves or clobbers an output file (nor a
+//! temporary file under `$TMPDIR`), and always gives one line on stderr
+//! with a non-zero exit status.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,11 +13,13 @@ fn root() -> PathBuf {
 fn rejects(input: &Path, want: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
+    let tmpdir = tempfile::tempdir().expect("tempdir");
     let o = Command::new(env!("CARGO_BIN_EXE_vmxlate"))
         .arg(input)
         .arg("-o")
         .arg(&out)
         .env("RUST_BACKTRACE", "1")
+        .env("TMPDIR", tmpdir.path())
         .output()
         .expect("run vmxlate");
     let err = String::from_utf8_lossy(&o.stderr).to_string();
@@ -27,6 +30,8 @@ fn rejects(input: &Path, want: &str) -> String {
     assert!(!out.exists(), "an output file was left behind");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("readdir").collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    let in_tmp: Vec<_> = std::fs::read_dir(tmpdir.path()).expect("readdir").collect();
+    assert!(in_tmp.is_empty(), "files left in TMPDIR: {in_tmp:?}");
     err
 }
 

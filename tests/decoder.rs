@@ -30,7 +30,7 @@ const OBJDUMP: &str = "aarch64-linux-gnu-objdump";
 const FIXTURES: [&str; 6] = ["basic", "compute", "alloc", "fileio", "threads", "jit"];
 
 /// Words that exercise the decoder's known defects and fix-ups.
-const EXTRA: [u32; 8] = [
+const EXTRA: [u32; 12] = [
     0xd51b_d051, // msr tpidr_el0, x17   (yaxpeax: Rt keeps 4 bits)
     0xd51b_d05e, // msr tpidr_el0, x30
     0xd51b_441d, // msr fpcr, x29
@@ -39,6 +39,10 @@ const EXTRA: [u32; 8] = [
     0xcb22_4c20, // sub x0, x1, w2, uxtw #3
     0xab22_c020, // adds x0, x1, w2, sxtw
     0xeb22_403f, // cmp x1, w2, uxtw
+    0x5f79_e400, // scvtf d0, d0, #7     (yaxpeax: #fbits as Imm16)
+    0x7f21_e420, // ucvtf s0, s1, #31
+    0x5f79_fc20, // fcvtzs d0, d1, #7
+    0x7f21_fc20, // fcvtzu s0, s1, #31
 ];
 
 fn root() -> PathBuf {

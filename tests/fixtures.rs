@@ -256,3 +256,13 @@ fn sysio() {
 fn jit() {
     check_binary("jit");
 }
+
+#[test]
+fn progs() {
+    check_binary("progs");
+}
+
+#[test]
+fn progscxx() {
+    check_binary("progscxx");
+}

@@ -62,6 +62,14 @@ fn fix_up(word: u32, inst: &mut Instruction) {
                 inst.operands[2] = Operand::RegShift(style, amount, size, rm);
             }
         }
+        // SCVTF/UCVTF/FCVTZS/FCVTZU (Advanced SIMD scalar, fixed-point):
+        // `#fbits` comes back as `Imm16`, where the vector and
+        // general-register forms give `Immediate`. The value is right.
+        Opcode::SCVTF | Opcode::UCVTF | Opcode::FCVTZS | Opcode::FCVTZU => {
+            if let Operand::Imm16(fbits) = inst.operands[2] {
+                inst.operands[2] = Operand::Immediate(u32::from(fbits));
+            }
+        }
         _ => {}
     }
 }

@@ -622,4 +622,17 @@ mod tests {
         assert!(ir.contains(":i64 = fcvt_to_int"), "{ir}");
         assert_eq!(ir.matches("fconvert").count(), 4, "{ir}");
     }
+
+    #[test]
+    fn scalar_fixed_point_conversions() {
+        // scvtf d0, d0, #7 ; ucvtf s0, s1, #31 ; fcvtzs d0, d1, #7 ; fcvtzu s0, s1, #31
+        // (yaxpeax gives these `#fbits` as Imm16; decode.rs normalises it)
+        let ir = lift_words(&[0x5f79_e400, 0x7f21_e420, 0x5f79_fc20, 0x7f21_fc20]);
+        assert!(!ir.contains("trap"), "{ir}");
+        assert_eq!(ir.matches("int_to_f").count(), 2, "{ir}");
+        assert_eq!(ir.matches("fcvt_to_int").count(), 2, "{ir}");
+        // 2^-7 (double) and 2^-31 (single) scale the converted values.
+        assert!(ir.contains("iconst 0x3f80000000000000"), "{ir}");
+        assert!(ir.contains("iconst 0x30000000"), "{ir}");
+    }
 }

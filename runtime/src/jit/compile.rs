@@ -108,6 +108,7 @@ impl Compiler {
             strict_abi: self.strict_abi,
             // Unknown here: every direct `B` passes the flags on.
             aapcs_entries: &FxHashSet::default(),
+            noreturn: &FxHashSet::default(),
             host_fma: false,
         };
         self.ctx.clear();

@@ -123,8 +123,31 @@ pub struct Env<'a> {
     /// Entries of functions only AAPCS64 calls reach
     /// ([`crate::ir::Function::aapcs_entry`]).
     pub aapcs_entries: &'a FxHashSet<u64>,
+    /// Entries of functions that never return to their caller (no return,
+    /// tail call or indirect jump: `abort`, `exit`), see [`noreturn_entries`].
+    pub noreturn: &'a FxHashSet<u64>,
     /// The host has fused multiply-add (x86-64-v3).
     pub host_fma: bool,
+}
+
+/// Entries of the functions in `funcs` that cannot return to their caller:
+/// none of their blocks returns, tail-calls or jumps indirectly.
+pub fn noreturn_entries(funcs: &[crate::ir::Function]) -> FxHashSet<u64> {
+    use crate::ir::Terminator;
+    funcs
+        .iter()
+        .filter(|f| {
+            f.blocks.values().all(|d| {
+                !matches!(
+                    d.term,
+                    Terminator::Return { .. }
+                        | Terminator::TailCall { .. }
+                        | Terminator::JumpIndirect { .. }
+                )
+            })
+        })
+        .map(|f| f.entry_pc)
+        .collect()
 }
 
 /// The signature of every translated function: `(cpu: i64, entry: i32)`.

@@ -111,6 +111,37 @@ pub fn loop_entry_stores(
     out
 }
 
+/// Which blocks of `f` lie on a cycle of its control flow graph (calls
+/// return to their return sites; indirect jumps continue at `local`
+/// targets), by block index.
+pub fn cyclic_blocks(f: &Function, local: &[(u64, Block)]) -> Vec<bool> {
+    let n = f.blocks.len();
+    let succs: Vec<Vec<usize>> = f
+        .blocks
+        .values()
+        .map(|d| {
+            let mut s: Vec<usize> = d.term.successors().iter().map(|x| x.index()).collect();
+            if let Terminator::JumpIndirect { .. } = d.term {
+                s.extend(local.iter().map(|e| e.1.index()));
+            }
+            s
+        })
+        .collect();
+    let graph = Graph {
+        succs: &succs,
+        var: &[],
+    };
+    let mut out = vec![false; n];
+    for scc in graph.sccs(&(0..n).collect::<Vec<_>>()) {
+        if scc.len() > 1 || succs[scc[0]].contains(&scc[0]) {
+            for b in scc {
+                out[b] = true;
+            }
+        }
+    }
+    out
+}
+
 /// The control flow graph by block index.
 struct Graph<'a> {
     succs: &'a [Vec<usize>],

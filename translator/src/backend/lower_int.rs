@@ -3,17 +3,46 @@
 //! gives `MIN`; shift amounts wrap, which Cranelift's shifts already do).
 
 use cranelift_codegen::ir::{
-    self, condcodes, types, AtomicRmwOp, InstBuilder, InstructionData, MemFlagsData,
-    Value as ClValue,
+    self, condcodes, types, AliasRegion, AliasRegionData, AtomicRmwOp, InstBuilder,
+    InstructionData, MemFlagsData, Value as ClValue,
 };
 use cranelift_frontend::FunctionBuilder;
 
 use super::types::cl_type;
 use crate::ir::{Imm, InstData, IntCC, MemAccess, Opcode, RmwOp, Type};
 
-/// Flags for guest memory accesses: may trap, little-endian.
+/// Flags for guest memory accesses: may trap, little-endian, in alias
+/// region [`guest_region`].
 pub fn guest_mem() -> MemFlagsData {
-    MemFlagsData::new()
+    MemFlagsData::new().with_alias_region(Some(guest_region()))
+}
+
+/// The alias region of guest memory: disjoint from `CpuState` (the
+/// runtime's memory, which no guest address reaches), so Cranelift may
+/// reuse a `CpuState` load across guest stores. Every function that uses
+/// [`guest_mem`] declares it first, with [`declare_regions`].
+pub fn guest_region() -> AliasRegion {
+    AliasRegion::from_u32(0)
+}
+
+/// The alias region of `CpuState` accesses.
+pub fn cpu_region() -> AliasRegion {
+    AliasRegion::from_u32(1)
+}
+
+/// Declares [`guest_region`] and [`cpu_region`] in `func`, which has no
+/// alias regions yet.
+pub fn declare_regions(func: &mut cranelift_codegen::ir::Function) {
+    let regions = &mut func.dfg.alias_regions;
+    let guest = regions.insert(AliasRegionData {
+        user_id: 0,
+        description: "guest memory".into(),
+    });
+    let cpu = regions.insert(AliasRegionData {
+        user_id: 1,
+        description: "CpuState".into(),
+    });
+    assert_eq!((guest, cpu), (guest_region(), cpu_region()));
 }
 
 fn cc(c: IntCC) -> condcodes::IntCC {

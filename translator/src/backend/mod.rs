@@ -168,6 +168,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         .filter(|f| f.aapcs_entry)
         .map(|f| f.entry_pc)
         .collect();
+    let noreturn = env::noreturn_entries(funcs);
     let env = Env {
         funcs: &ids,
         helpers,
@@ -176,6 +177,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         trap_offsets: &trap_offsets,
         strict_abi: opts.strict_abi,
         aapcs_entries: &aapcs_entries,
+        noreturn: &noreturn,
         host_fma: matches!(opts.cpu, CpuLevel::V3),
     };
     let machines: Vec<Result<Machine, String>> = funcs

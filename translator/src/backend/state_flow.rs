@@ -98,6 +98,9 @@ pub struct StateFlow {
     live_out: SecondaryMap<Block, u64>,
     /// Flags live on entry to each block.
     pub flags_live_in: SecondaryMap<Block, u8>,
+    /// Registers that live in `CpuState` for the whole function instead of
+    /// variables (see `mem_regs`): never dirty, never loaded.
+    pub mem: u64,
     /// Callee-saved registers are kept across calls (not `strict`).
     pub keep_callee_saved: bool,
 }
@@ -164,6 +167,7 @@ impl StateFlow {
         safepoints: &SecondaryMap<Block, bool>,
         strict: bool,
         aapcs_entries: &FxHashSet<u64>,
+        mem: u64,
     ) -> StateFlow {
         let succs: SecondaryMap<Block, Vec<Block>> = {
             let mut m = SecondaryMap::new();
@@ -177,6 +181,7 @@ impl StateFlow {
             dirty_in: SecondaryMap::new(),
             dirty_out: SecondaryMap::new(),
             pre_stored: SecondaryMap::new(),
+            mem,
             live_in: SecondaryMap::new(),
             live_out: SecondaryMap::new(),
             flags_live_in: flag_liveness(f, local, strict, aapcs_entries),
@@ -190,7 +195,7 @@ impl StateFlow {
                 let d = data
                     .insts
                     .iter()
-                    .fold(s.dirty_in[b], |d, i| match touch(i) {
+                    .fold(s.dirty_in[b], |d, i| match s.touch(i) {
                         Some(Touch::Write(m)) => d | m,
                         Some(Touch::Sync) => 0,
                         _ => d,
@@ -233,13 +238,24 @@ impl StateFlow {
         s
     }
 
+    /// How `inst` touches the registers held in variables.
+    fn touch(&self, inst: &InstData) -> Option<Touch> {
+        match touch(inst)? {
+            Touch::Read(m) if m & !self.mem == 0 => None,
+            Touch::Write(m) if m & !self.mem == 0 => None,
+            Touch::Read(m) => Some(Touch::Read(m & !self.mem)),
+            Touch::Write(m) => Some(Touch::Write(m & !self.mem)),
+            Touch::Sync => Some(Touch::Sync),
+        }
+    }
+
     /// Registers live just before instruction `idx` of block `b` (not
     /// counting the block's safe point).
     fn live_before(&self, f: &Function, b: Block, idx: usize) -> u64 {
         let insts = &f.blocks[b].insts;
         let mut live = self.live_out[b];
         for (i, inst) in insts.iter().enumerate().skip(idx).rev() {
-            match touch(inst) {
+            match self.touch(inst) {
                 Some(Touch::Read(m)) => live |= m,
                 Some(Touch::Write(m)) => live &= !m,
                 Some(Touch::Sync) => live = self.dirty_before(f, b, i),
@@ -253,7 +269,7 @@ impl StateFlow {
     fn dirty_before(&self, f: &Function, b: Block, idx: usize) -> u64 {
         f.blocks[b].insts[..idx]
             .iter()
-            .fold(self.dirty_in[b], |d, i| match touch(i) {
+            .fold(self.dirty_in[b], |d, i| match self.touch(i) {
                 Some(Touch::Write(m)) => d | m,
                 Some(Touch::Sync) => 0,
                 _ => d,
@@ -304,7 +320,7 @@ impl StateFlow {
             for (b, data) in f.blocks.iter() {
                 let Some(mut d) = def_in[b] else { continue };
                 for (i, inst) in data.insts.iter().enumerate() {
-                    match touch(inst) {
+                    match self.touch(inst) {
                         Some(Touch::Write(m)) => d |= m,
                         Some(Touch::Sync) => d = self.live_after(f, b, i),
                         _ => {}
@@ -334,7 +350,7 @@ impl StateFlow {
                 0
             };
             for (i, inst) in data.insts.iter().enumerate() {
-                match touch(inst) {
+                match self.touch(inst) {
                     Some(Touch::Read(m)) => need |= m & !d,
                     Some(Touch::Write(m)) => d |= m,
                     Some(Touch::Sync) => {

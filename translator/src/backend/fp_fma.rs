@@ -25,7 +25,7 @@ use vmxlate_abi as abi;
 
 use super::env::Helper;
 use super::lower_fp::{
-    arm_nan, checked, cold_bits, fpcr, inf_times_zero, le, raise, Fmt, FpHost, Tiny,
+    arm_nan, checked, cold_bits, fpcr, inf_times_zero, le, raise, with_cold, Fmt, FpHost, Tiny,
 };
 
 /// `a * b + c` with one rounding and Arm's NaN and tininess rules.
@@ -36,11 +36,80 @@ pub fn fused(
     b: ClValue,
     c: ClValue,
 ) -> ClValue {
-    let f = Fmt::of_value(fb, a);
-    let r = if host.has_fma() {
-        fb.ins().fma(a, b, c)
+    let how = if host.has_fma() {
+        How::Inline
     } else {
-        emulated(fb, host, a, b, c)
+        How::RunTime
+    };
+    fused_by(fb, host, how, a, b, c)
+}
+
+/// How a fused multiply-add is computed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// Cranelift's `fma` (the target CPU level has FMA).
+    Inline,
+    /// The host's FMA through a stub (`CpuState::host_fma` is known set).
+    Stub,
+    /// The emulation (`CpuState::host_fma` is known clear).
+    Emulated,
+    /// `Stub` or `Emulated` as `CpuState::host_fma` says at run time.
+    RunTime,
+}
+
+/// `CpuState::host_fma` is set: an i32, loaded where Cranelift may share
+/// and hoist it (the runtime writes it only before any guest code runs).
+pub fn host_fma_set(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
+    let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+    let cpu = host.cpu();
+    fb.ins().load(types::I32, flags, cpu, abi::OFF_HOST_FMA)
+}
+
+/// The host FMA stub's result for `a * b + c` (scalars or vectors).
+pub fn stub(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    a: ClValue,
+    b: ClValue,
+    c: ClValue,
+) -> ClValue {
+    let h = match fb.func.dfg.value_type(a) {
+        types::F32 => Helper::HostFmaF32,
+        types::F64 => Helper::HostFmaF64,
+        types::F32X4 => Helper::HostFmaF32x4,
+        types::F64X2 => Helper::HostFmaF64x2,
+        t => unreachable!("no FMA stub for {t}"),
+    };
+    host.call(fb, h, &[a, b, c])
+        .expect("the FMA stubs return a value")
+}
+
+/// [`fused`], computed as `how` says.
+pub fn fused_by(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    how: How,
+    a: ClValue,
+    b: ClValue,
+    c: ClValue,
+) -> ClValue {
+    let f = Fmt::of_value(fb, a);
+    let r = match how {
+        How::Inline => fb.ins().fma(a, b, c),
+        How::Stub => stub(fb, host, a, b, c),
+        How::Emulated => emulated(fb, host, a, b, c),
+        How::RunTime => {
+            let set = host_fma_set(fb, host);
+            let clear = fb.ins().icmp_imm_u(ClCC::Equal, set, 0);
+            with_cold(
+                fb,
+                host,
+                clear,
+                f.ty,
+                |fb, host| stub(fb, host, a, b, c),
+                |fb, host| emulated(fb, host, a, b, c),
+            )
+        }
     };
     let tiny = Tiny {
         kind: abi::FP_TINY_FMA,

@@ -130,6 +130,9 @@ pub const OFF_TLB: i32 = offset_of!(CpuState, tlb) as i32;
 pub const OFF_V: i32 = offset_of!(CpuState, v) as i32;
 /// Byte offset of `fp_tmp[0]`; `fp_tmp[n]` is at `OFF_FP_TMP + 8 * n`.
 pub const OFF_FP_TMP: i32 = offset_of!(CpuState, fp_tmp) as i32;
+/// Byte offset of the result of the host FMA stubs ([`sym::FMA_F64`]...):
+/// `fp_tmp[4..6]`, 16 bytes (the low 4 or 8 for scalars).
+pub const FMA_RESULT: i32 = OFF_FP_TMP + 32;
 
 const _: () = assert!(OFF_V % 16 == 0);
 
@@ -296,9 +299,11 @@ pub mod sym {
     /// of floats).
     pub const FMA: &str = "vmx_fma";
     /// The host's fused multiply-add (`VFMADD213SD`), only called when
-    /// `CpuState::host_fma` is set: `(a: f64, b: f64, c: f64) -> f64` in
-    /// xmm0..xmm2, result in xmm0, every other register preserved; rounds
-    /// and raises flags per MXCSR like any translated SSE op.
+    /// `CpuState::host_fma` is set: `(cpu: *mut CpuState, a: f64, b: f64,
+    /// c: f64)` (rdi, xmm0..xmm2), preserve-all like [`FP_TINY`], storing
+    /// `a * b + c` at [`super::FMA_RESULT`] bytes into the `CpuState` (that
+    /// convention has no return registers). Rounds and raises flags per
+    /// MXCSR like any translated SSE op.
     pub const FMA_F64: &str = "vmx_host_fma_f64";
     /// As [`FMA_F64`] for `f32` (`VFMADD213SS`).
     pub const FMA_F32: &str = "vmx_host_fma_f32";

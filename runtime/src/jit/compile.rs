@@ -200,8 +200,8 @@ extern "C" {
     fn vmx_fp_tiny();
     fn vmx_fma();
     // The FMA stubs of `crate::fpu::host_fma` (global_asm).
-    fn vmx_host_fma_f64(a: f64, b: f64, c: f64) -> f64;
-    fn vmx_host_fma_f32(a: f32, b: f32, c: f32) -> f32;
+    fn vmx_host_fma_f64(cpu: *mut vmxlate_abi::CpuState, a: f64, b: f64, c: f64);
+    fn vmx_host_fma_f32();
     fn vmx_host_fma_f64x2();
     fn vmx_host_fma_f32x4();
 }

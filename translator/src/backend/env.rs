@@ -50,8 +50,9 @@ pub enum Helper {
     FpEstimate,
     /// `vmx_fjcvtzs(cpu, bits) -> u64`.
     Fjcvtzs,
-    /// The host's fused multiply-add, preserve-all, `(f64, f64, f64) ->
-    /// f64`; only called when `CpuState::host_fma` is set.
+    /// The host's fused multiply-add, preserve-all, `(cpu, a: f64, b: f64,
+    /// c: f64)` with the result at `FMA_RESULT` in `CpuState`; only called
+    /// when `CpuState::host_fma` is set.
     HostFmaF64,
     /// As [`Helper::HostFmaF64`] for `f32`.
     HostFmaF32,
@@ -89,7 +90,7 @@ impl Helper {
     pub fn decl(self) -> (&'static str, Signature) {
         use ir::types::{F32, F32X4, F64, F64X2, I32, I64};
         let preserve_all = |t: ir::Type| {
-            let mut s = sig(&[t, t, t], &[t]);
+            let mut s = sig(&[I64, t, t, t], &[]);
             s.call_conv = CallConv::PreserveAll;
             s
         };

@@ -80,8 +80,11 @@ pub fn stub(
         types::F64X2 => Helper::HostFmaF64x2,
         t => unreachable!("no FMA stub for {t}"),
     };
-    host.call(fb, h, &[a, b, c])
-        .expect("the FMA stubs return a value")
+    let cpu = host.cpu();
+    host.call(fb, h, &[cpu, a, b, c]);
+    let ty = fb.func.dfg.value_type(a);
+    fb.ins()
+        .load(ty, MemFlagsData::trusted(), cpu, abi::FMA_RESULT)
 }
 
 /// [`fused`], computed as `how` says.

@@ -41,14 +41,16 @@ extern "C" fn stub_fma(cpu: *mut CpuState) {
 /// `CpuState::host_fma` reach them).
 pub static HOST_FMA_CALLS: AtomicUsize = AtomicUsize::new(0);
 
-extern "C" fn stub_host_fma_f64(a: f64, b: f64, c: f64) -> f64 {
+extern "C" fn stub_host_fma_f64(cpu: *mut CpuState, a: f64, b: f64, c: f64) {
     HOST_FMA_CALLS.fetch_add(1, Ordering::Relaxed);
-    a.mul_add(b, c)
+    // SAFETY: tests pass a valid CpuState.
+    unsafe { (*cpu).fp_tmp[4] = a.mul_add(b, c).to_bits() };
 }
 
-extern "C" fn stub_host_fma_f32(a: f32, b: f32, c: f32) -> f32 {
+extern "C" fn stub_host_fma_f32(cpu: *mut CpuState, a: f32, b: f32, c: f32) {
     HOST_FMA_CALLS.fetch_add(1, Ordering::Relaxed);
-    a.mul_add(b, c)
+    // SAFETY: tests pass a valid CpuState.
+    unsafe { (*cpu).fp_tmp[4] = u64::from(a.mul_add(b, c).to_bits()) };
 }
 
 /// An [`FpHost`] for JIT tests: the `CpuState` pointer is a function

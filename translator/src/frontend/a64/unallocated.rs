@@ -189,26 +189,29 @@ fn by_element(word: u32, vector: bool) -> bool {
         // 01 is unallocated; doubles take no L bit, and only `.2d`.
         return size == 1 || (size == 3 && (l || (vector && !q)));
     }
-    let integer = if vector {
-        matches!(
-            (u, opcode),
-            (
-                false,
-                0b0010 | 0b0011 | 0b0110 | 0b0111 | 0b1000 | 0b1010 | 0b1011 | 0b1100 | 0b1101
-            ) | (
-                true,
-                0b0000 | 0b0010 | 0b0100 | 0b0110 | 0b1010 | 0b1101 | 0b1111
-            )
-        )
-    } else {
-        // Scalar: the saturating doubling forms only.
-        matches!(
+    // Halfword and word elements only for the integer forms.
+    let sized = size == 1 || size == 2;
+    if !vector {
+        // Scalar: the saturating doubling forms are the only integer ones;
+        // every other opcode is unallocated (yaxpeax-arm takes U = 0,
+        // opcode 1111 for SQRDMLSH).
+        let saturating = matches!(
             (u, opcode),
             (false, 0b0011 | 0b0111 | 0b1011 | 0b1100 | 0b1101) | (true, 0b1101 | 0b1111)
+        );
+        return !saturating || !sized;
+    }
+    let integer = matches!(
+        (u, opcode),
+        (
+            false,
+            0b0010 | 0b0011 | 0b0110 | 0b0111 | 0b1000 | 0b1010 | 0b1011 | 0b1100 | 0b1101
+        ) | (
+            true,
+            0b0000 | 0b0010 | 0b0100 | 0b0110 | 0b1010 | 0b1101 | 0b1111
         )
-    };
-    // Halfword and word elements only.
-    integer && (size == 0 || size == 3)
+    );
+    integer && !sized
 }
 
 /// Advanced SIMD three same, integer: `0 Q U 01110 size 1 Rm opcode 1 Rn
@@ -348,6 +351,7 @@ mod tests {
             0x2fd2_99a7, // fmulx v7.1d, v13.1d, v18.d[1]
             0x6fc0_f020, // sqrdmlsh by element with size 11
             0x5e20_9020, // sqdmlal scalar with size 00
+            0x5f61_f10c, // "sqrdmlsh s12, h8, v1.h[2]" with U = 0
         ] {
             assert!(is_unallocated(w), "{w:#010x}");
         }

@@ -108,6 +108,7 @@ fn text_report_names_every_part() {
         "  .text ",
         "unresolved indirect branches: ",
         "instructions that lift into traps: ",
+        "instructions of extensions not advertised in HWCAP",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
@@ -135,4 +136,23 @@ fn bad_input_is_a_one_line_error() {
     }
     let o = inspect(&[]);
     assert_eq!(o.status.code(), Some(2), "usage error");
+}
+
+/// glibc's SVE and MTE string variants (selected only by HWCAP) are listed
+/// apart, by extension, and nothing else in a static C++ program traps.
+#[test]
+fn unadvertised_extensions_are_apart() {
+    let r = json("mtcxx");
+    assert_eq!(
+        r["traps"].as_array().expect("traps").len(),
+        0,
+        "{}",
+        r["traps"]
+    );
+    let groups = r["unadvertised"].as_array().expect("unadvertised");
+    let exts: Vec<&str> = groups
+        .iter()
+        .map(|g| g["extension"].as_str().expect("extension"))
+        .collect();
+    assert!(exts.contains(&"SVE") && exts.contains(&"MTE"), "{exts:?}");
 }

@@ -122,7 +122,10 @@ pub unsafe extern "C" fn main(
         Ok(s) => s,
         Err(e) => fatal::startup_failure(format_args!("{e}")),
     };
-    let mut cpu = CpuState::default();
+    let mut cpu = CpuState {
+        host_fma: u32::from(crate::fpu::host_fma::detect()),
+        ..CpuState::default()
+    };
     crate::fpu::enter(&cpu);
     cpu.x[31] = start.sp;
     cpu.pc = start.pc;

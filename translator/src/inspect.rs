@@ -1,7 +1,10 @@
 //! `vmxlate inspect`: what translation finds in a program, without
 //! compiling it: functions, instructions, how much of each executable
 //! section discovery covers (and the gaps), indirect branches left to run
-//! time, and every instruction that would lift into a trap.
+//! time, and every instruction that would lift into a trap: apart, those
+//! of extensions the runtime deliberately does not advertise (SVE, MTE...,
+//! which programs only reach after checking HWCAP, so a trap there is what
+//! a CPU without them does), and the rest, which are real gaps.
 //!
 //! Invariants: the report is computed by the same discovery and lifter as
 //! translation (so it predicts what a translated program can reach
@@ -15,6 +18,7 @@ use serde::Serialize;
 
 use crate::driver::lift_code;
 use crate::elf::{discover_with, CodeMap, GuestImage, ImageKind};
+use crate::frontend::a64::extensions;
 
 /// `NOP`, which gcc and the linker use to pad code.
 const NOP: u32 = 0xd503_201f;
@@ -45,8 +49,12 @@ pub struct Report {
     pub sections: Vec<Coverage>,
     /// `BR`s that are not recognised jump tables.
     pub unresolved_branches: Vec<Unresolved>,
-    /// Instructions that lift into traps, by mnemonic, most frequent first.
+    /// Instructions that lift into traps and belong to no unadvertised
+    /// extension (real gaps), by mnemonic, most frequent first.
     pub traps: Vec<TrapGroup>,
+    /// Instructions of extensions not advertised in HWCAP (they trap as
+    /// on a CPU without them), by extension and mnemonic.
+    pub unadvertised: Vec<TrapGroup>,
 }
 
 /// How much of one executable section discovered functions cover.
@@ -89,6 +97,9 @@ pub struct Unresolved {
 /// Instructions with one mnemonic that lift into traps.
 #[derive(Debug, Serialize)]
 pub struct TrapGroup {
+    /// The unadvertised extension (`SVE`, `MTE`...), for
+    /// [`Report::unadvertised`]; `None` in [`Report::traps`].
+    pub extension: Option<&'static str>,
     /// First word of the disassembly.
     pub mnemonic: String,
     /// How many distinct addresses.
@@ -105,28 +116,36 @@ pub struct TrapGroup {
 pub fn inspect(image: &GuestImage, seeds: &[u64]) -> Report {
     let code = discover_with(image, seeds);
     let (_, stats) = lift_code(image, &code);
-    let mut traps: FxHashMap<String, (usize, u64, u32, String)> = FxHashMap::default();
+    type Key = (Option<&'static str>, String);
+    let mut groups: FxHashMap<Key, (usize, u64, u32, String)> = FxHashMap::default();
     let mut all: Vec<&(u64, u32, String)> = stats.iter().flat_map(|s| &s.traps).collect();
     all.sort_by_key(|t| t.0);
     all.dedup_by_key(|t| t.0);
     for (pc, word, text) in all {
         let mnemonic = text.split_whitespace().next().unwrap_or("?").to_string();
-        let g = traps
-            .entry(mnemonic)
+        let ext = extensions::unadvertised(*word, &mnemonic);
+        let g = groups
+            .entry((ext, mnemonic))
             .or_insert_with(|| (0, *pc, *word, text.clone()));
         g.0 += 1;
     }
-    let mut traps: Vec<TrapGroup> = traps
+    let mut groups: Vec<TrapGroup> = groups
         .into_iter()
-        .map(|(mnemonic, (count, pc, word, example))| TrapGroup {
-            mnemonic,
-            count,
-            example_pc: pc,
-            example_word: word,
-            example,
-        })
+        .map(
+            |((extension, mnemonic), (count, pc, word, example))| TrapGroup {
+                extension,
+                mnemonic,
+                count,
+                example_pc: pc,
+                example_word: word,
+                example,
+            },
+        )
         .collect();
-    traps.sort_by(|a, b| b.count.cmp(&a.count).then(a.mnemonic.cmp(&b.mnemonic)));
+    groups.sort_by(|a, b| {
+        (a.extension, b.count, &a.mnemonic).cmp(&(b.extension, a.count, &b.mnemonic))
+    });
+    let (unadvertised, traps) = groups.into_iter().partition(|g| g.extension.is_some());
     let covered = covered_ranges(&code);
     Report {
         kind: match image.kind {
@@ -148,6 +167,7 @@ pub fn inspect(image: &GuestImage, seeds: &[u64]) -> Report {
             .collect(),
         unresolved_branches: unresolved(&code, &covered),
         traps,
+        unadvertised,
     }
 }
 
@@ -317,6 +337,23 @@ impl Report {
                 o,
                 "  {:<12} {:>6}  e.g. {:#x}: {:08x} {}",
                 t.mnemonic, t.count, t.example_pc, t.example_word, t.example
+            );
+        }
+        let total: usize = self.unadvertised.iter().map(|t| t.count).sum();
+        let _ = writeln!(
+            o,
+            "\ninstructions of extensions not advertised in HWCAP (SIGILL, as on a CPU without them): {total}"
+        );
+        for t in &self.unadvertised {
+            let _ = writeln!(
+                o,
+                "  {:<8} {:<12} {:>6}  e.g. {:#x}: {:08x} {}",
+                t.extension.unwrap_or("?"),
+                t.mnemonic,
+                t.count,
+                t.example_pc,
+                t.example_word,
+                t.example
             );
         }
         o

@@ -35,7 +35,9 @@ struct Cli {
 enum Command {
     /// Report what translation finds in PROG: functions, instructions, code
     /// coverage and its gaps, unresolved indirect branches, and the
-    /// instructions that would become traps.
+    /// instructions that would become traps (listed apart: those of
+    /// extensions not advertised in HWCAP, such as SVE and MTE, which trap
+    /// as on a CPU without them).
     Inspect {
         /// The AArch64 ELF executable to inspect.
         input: PathBuf,
@@ -87,6 +89,8 @@ struct Translate {
 #[derive(Clone, Copy, ValueEnum)]
 enum Cpu {
     /// x86-64-v2 (SSE4.2, POPCNT): runs on any x86-64 from the last 15 years.
+    /// Fused multiply-add still uses the host's FMA when the CPU running
+    /// the output has it (VMXLATE_HOST_FMA=0 forces the emulation).
     V2,
     /// x86-64-v3 (AVX2, BMI2, FMA).
     V3,

@@ -59,8 +59,11 @@ pub struct CpuState {
     /// then calls [`sym::SAFEPOINT`]. Written by the runtime's host signal
     /// handler on the thread that owns this state.
     pub pending: u32,
-    /// Padding.
-    pub _pad: u32,
+    /// Non-zero when translated code may run the host's fused multiply-add
+    /// (the [`sym::FMA_F64`] family of stubs): the host CPU has FMA and
+    /// `VMXLATE_HOST_FMA=0` did not turn it off. Set once at start-up and
+    /// copied to every thread; zero selects the inline emulation.
+    pub host_fma: u32,
     /// Address of this thread's code TLB (`[TlbEntry; TLB_ENTRIES]`), which
     /// translated code probes inline for indirect branches. Each guest
     /// thread has its own, so only its own thread ever writes it.
@@ -91,7 +94,7 @@ impl Default for CpuState {
             excl_val: 0,
             excl_val2: 0,
             pending: 0,
-            _pad: 0,
+            host_fma: 0,
             tlb: 0,
             stack_limit: 0,
             v: [VReg::default(); 32],
@@ -120,6 +123,8 @@ pub const OFF_EXCL_VAL: i32 = offset_of!(CpuState, excl_val) as i32;
 pub const OFF_EXCL_VAL2: i32 = offset_of!(CpuState, excl_val2) as i32;
 /// Byte offset of `pending`.
 pub const OFF_PENDING: i32 = offset_of!(CpuState, pending) as i32;
+/// Byte offset of `host_fma`.
+pub const OFF_HOST_FMA: i32 = offset_of!(CpuState, host_fma) as i32;
 /// Byte offset of `tlb`.
 pub const OFF_TLB: i32 = offset_of!(CpuState, tlb) as i32;
 /// Byte offset of `stack_limit`.
@@ -128,6 +133,9 @@ pub const OFF_STACK_LIMIT: i32 = offset_of!(CpuState, stack_limit) as i32;
 pub const OFF_V: i32 = offset_of!(CpuState, v) as i32;
 /// Byte offset of `fp_tmp[0]`; `fp_tmp[n]` is at `OFF_FP_TMP + 8 * n`.
 pub const OFF_FP_TMP: i32 = offset_of!(CpuState, fp_tmp) as i32;
+/// Byte offset of the result of the host FMA stubs ([`sym::FMA_F64`]...):
+/// `fp_tmp[4..6]`, 16 bytes (the low 4 or 8 for scalars).
+pub const FMA_RESULT: i32 = OFF_FP_TMP + 32;
 
 const _: () = assert!(OFF_V % 16 == 0);
 
@@ -293,6 +301,19 @@ pub mod sym {
     /// when `single` is non-zero (the operands are then exact promotions
     /// of floats).
     pub const FMA: &str = "vmx_fma";
+    /// The host's fused multiply-add (`VFMADD213SD`), only called when
+    /// `CpuState::host_fma` is set: `(cpu: *mut CpuState, a: f64, b: f64,
+    /// c: f64)` (rdi, xmm0..xmm2), preserve-all like [`FP_TINY`], storing
+    /// `a * b + c` at [`super::FMA_RESULT`] bytes into the `CpuState` (that
+    /// convention has no return registers). Rounds and raises flags per
+    /// MXCSR like any translated SSE op.
+    pub const FMA_F64: &str = "vmx_host_fma_f64";
+    /// As [`FMA_F64`] for `f32` (`VFMADD213SS`).
+    pub const FMA_F32: &str = "vmx_host_fma_f32";
+    /// As [`FMA_F64`] for two `f64` lanes (`VFMADD213PD`, 128-bit).
+    pub const FMA_F64X2: &str = "vmx_host_fma_f64x2";
+    /// As [`FMA_F64`] for four `f32` lanes (`VFMADD213PS`, 128-bit).
+    pub const FMA_F32X4: &str = "vmx_host_fma_f32x4";
     /// `extern "C" fn(cpu: *mut CpuState, h: u32) -> f64`: FCVT from half
     /// precision (IEEE format, low 16 bits of `h`).
     pub const F16_TO_F64: &str = "vmx_f16_to_f64";

@@ -202,6 +202,11 @@ extern "C" {
     // The preserve-all trampolines of `crate::fpu` (global_asm).
     fn vmx_fp_tiny();
     fn vmx_fma();
+    // The FMA stubs of `crate::fpu::host_fma` (global_asm).
+    fn vmx_host_fma_f64(cpu: *mut vmxlate_abi::CpuState, a: f64, b: f64, c: f64);
+    fn vmx_host_fma_f32();
+    fn vmx_host_fma_f64x2();
+    fn vmx_host_fma_f32x4();
 }
 
 /// The runtime's implementation of a helper.
@@ -223,6 +228,10 @@ fn helper(h: Helper) -> usize {
         Helper::F64ToF16 => fpu::vmx_f64_to_f16 as *const () as usize,
         Helper::FpEstimate => fpu::vmx_fp_estimate as *const () as usize,
         Helper::Fjcvtzs => fpu::vmx_fjcvtzs as *const () as usize,
+        Helper::HostFmaF64 => vmx_host_fma_f64 as *const () as usize,
+        Helper::HostFmaF32 => vmx_host_fma_f32 as *const () as usize,
+        Helper::HostFmaF64x2 => vmx_host_fma_f64x2 as *const () as usize,
+        Helper::HostFmaF32x4 => vmx_host_fma_f32x4 as *const () as usize,
     }
 }
 

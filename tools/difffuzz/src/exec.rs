@@ -34,12 +34,17 @@ pub fn qemu() -> Option<PathBuf> {
     })
 }
 
-/// Starts `cmd` with stdout and stderr piped.
+/// Starts `cmd` with stdout and stderr piped, in an empty environment but
+/// for `VMXLATE_HOST_FMA` (which selects the translated code's FMA path,
+/// so both paths can be fuzzed on one host).
 pub fn spawn(mut cmd: Command) -> Result<Child, String> {
+    cmd.env_clear();
+    if let Some(v) = std::env::var_os("VMXLATE_HOST_FMA") {
+        cmd.env("VMXLATE_HOST_FMA", v);
+    }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .env_clear()
         .spawn()
         .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))
 }
@@ -94,13 +99,27 @@ pub fn wait(mut child: Child) -> Ran {
     }
 }
 
-/// Translates `elf` into the executable `exe` for x86-64-v2, or v3 when
-/// `DIFFFUZZ_CPU=v3`; a panic in the translator is an error too.
-pub fn translate(elf: &Path, exe: &Path) -> Result<(), String> {
-    let cpu = match std::env::var("DIFFFUZZ_CPU").as_deref() {
+/// The CPU level translated code targets: x86-64-v2, or v3 when
+/// `DIFFFUZZ_CPU=v3`.
+fn cpu_level() -> CpuLevel {
+    match std::env::var("DIFFFUZZ_CPU").as_deref() {
         Ok("v3") => CpuLevel::V3,
         _ => CpuLevel::V2,
-    };
+    }
+}
+
+/// Whether the translated programs will emulate fused multiply-add: at
+/// x86-64-v2 on a host without FMA, or with `VMXLATE_HOST_FMA=0` (the
+/// runtime's switch, passed through by [`spawn`]).
+pub fn emulated_fma() -> bool {
+    let off = std::env::var_os("VMXLATE_HOST_FMA").is_some_and(|v| v == "0");
+    cpu_level() == CpuLevel::V2 && (off || !std::arch::is_x86_feature_detected!("fma"))
+}
+
+/// Translates `elf` into the executable `exe` for [`cpu_level`]; a panic in
+/// the translator is an error too.
+pub fn translate(elf: &Path, exe: &Path) -> Result<(), String> {
+    let cpu = cpu_level();
     let opts = Options {
         cpu,
         strict_abi: false,

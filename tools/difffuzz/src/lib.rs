@@ -29,13 +29,21 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Reads a pending list: one mnemonic per line, then why (an issue or a
-/// note); `#` starts a comment.
+/// note); `#` starts a comment. A line whose second word is
+/// `[emulated-fma]` applies only when the translated programs emulate
+/// fused multiply-add ([`exec::emulated_fma`]).
 pub fn read_pending(path: &Path) -> BTreeSet<String> {
+    let emulated = exec::emulated_fma();
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?;
+            let applies = words.next() != Some("[emulated-fma]") || emulated;
+            applies.then(|| name.to_string())
+        })
         .collect()
 }

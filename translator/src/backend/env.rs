@@ -50,10 +50,20 @@ pub enum Helper {
     FpEstimate,
     /// `vmx_fjcvtzs(cpu, bits) -> u64`.
     Fjcvtzs,
+    /// The host's fused multiply-add, preserve-all, `(cpu, a: f64, b: f64,
+    /// c: f64)` with the result at `FMA_RESULT` in `CpuState`; only called
+    /// when `CpuState::host_fma` is set.
+    HostFmaF64,
+    /// As [`Helper::HostFmaF64`] for `f32`.
+    HostFmaF32,
+    /// As [`Helper::HostFmaF64`] for `f64x2`.
+    HostFmaF64x2,
+    /// As [`Helper::HostFmaF64`] for `f32x4`.
+    HostFmaF32x4,
 }
 
 /// Every helper, in discriminant order.
-pub const HELPERS: [Helper; 15] = [
+pub const HELPERS: [Helper; 19] = [
     Helper::Syscall,
     Helper::Dispatch,
     Helper::Undefined,
@@ -69,12 +79,21 @@ pub const HELPERS: [Helper; 15] = [
     Helper::F64ToF16,
     Helper::FpEstimate,
     Helper::Fjcvtzs,
+    Helper::HostFmaF64,
+    Helper::HostFmaF32,
+    Helper::HostFmaF64x2,
+    Helper::HostFmaF32x4,
 ];
 
 impl Helper {
     /// The runtime symbol and its signature.
     pub fn decl(self) -> (&'static str, Signature) {
-        use ir::types::{F64, I32, I64};
+        use ir::types::{F32, F32X4, F64, F64X2, I32, I64};
+        let preserve_all = |t: ir::Type| {
+            let mut s = sig(&[I64, t, t, t], &[]);
+            s.call_conv = CallConv::PreserveAll;
+            s
+        };
         use vmxlate_abi::sym;
         match self {
             Helper::Syscall => (sym::SYSCALL, sig(&[I64], &[])),
@@ -100,6 +119,10 @@ impl Helper {
             Helper::F64ToF16 => (sym::F64_TO_F16, sig(&[I64, F64], &[I32])),
             Helper::FpEstimate => (sym::FP_ESTIMATE, sig(&[I64, I32, I64], &[I64])),
             Helper::Fjcvtzs => (sym::FJCVTZS, sig(&[I64, I64], &[I64])),
+            Helper::HostFmaF64 => (sym::FMA_F64, preserve_all(F64)),
+            Helper::HostFmaF32 => (sym::FMA_F32, preserve_all(F32)),
+            Helper::HostFmaF64x2 => (sym::FMA_F64X2, preserve_all(F64X2)),
+            Helper::HostFmaF32x4 => (sym::FMA_F32X4, preserve_all(F32X4)),
         }
     }
 }
@@ -126,7 +149,9 @@ pub struct Env<'a> {
     /// Entries of functions that never return to their caller (no return,
     /// tail call or indirect jump: `abort`, `exit`), see [`noreturn_entries`].
     pub noreturn: &'a FxHashSet<u64>,
-    /// The host has fused multiply-add (x86-64-v3).
+    /// The target CPU level has fused multiply-add (x86-64-v3), so
+    /// lowering emits it inline; else it tests `CpuState::host_fma` at run
+    /// time.
     pub host_fma: bool,
 }
 

@@ -1,16 +1,23 @@
 //! Fused multiply-add: the host's FMA instruction when the target CPU level
-//! has it (x86-64-v3; it rounds per MXCSR like every other op), else
-//! emulated.
+//! has it (x86-64-v3; it rounds per MXCSR like every other op). Otherwise
+//! (x86-64-v2, the default) the choice is made at run time: when
+//! `CpuState::host_fma` is set (the host has FMA, see the runtime's
+//! `fpu::host_fma`; `VMXLATE_HOST_FMA=0` clears it) a preserve-all stub
+//! runs the same one instruction, with exact flags; else it is emulated.
 //!
-//! Without FMA, in the default environment (FPCR = 0: round to nearest, no flushing, no
-//! default NaN) it is emulated inline: f32 through an f64 sum rounded to
-//! odd, f64 with Boldo and Melquiond's emulated FMA (exact product by
-//! Dekker splitting, exact sum of the high parts, round-to-odd of the low
-//! parts, one final rounding). Invariant: this is correctly rounded unless
-//! the product is below 2^-968 or not finite, or an operand exceeds 2^995
-//! in magnitude; those operands, and any other FPCR, go to the `vmx_fma`
-//! helper (libm's `fma`, exact in every rounding mode). The inline path may raise inexact for an exact fused
-//! result (its partial products are inexact); the result is always right.
+//! Emulated, in the default environment (FPCR = 0: round to nearest, no
+//! flushing, no default NaN) it runs inline: f32 through an f64 sum
+//! rounded to odd, f64 with Boldo and Melquiond's emulated FMA (exact
+//! product by Dekker splitting, exact sum of the high parts, round-to-odd
+//! of the low parts, one final rounding). Invariant: the inline f64 path
+//! only runs when the product is in 2^-968..2^995 and every operand is
+//! below 2^995 in magnitude (decided on the exponent bits before any FP
+//! op, so it never overflows, underflows or meets a NaN); other operands,
+//! and any other FPCR, go to the `vmx_fma` helper (libm's `fma`, exact in
+//! every rounding mode). Its only flag Arm would not raise is inexact for
+//! an exact fused result of f64 operands too wide for an exact Dekker
+//! split; the result is always right. The f32 path raises exactly Arm's
+//! flags.
 //!
 //! NaNs follow Arm's `FPMulAdd`: the addend is the first operand in NaN
 //! priority, and a quiet-NaN addend with an infinity-times-zero product
@@ -25,7 +32,7 @@ use vmxlate_abi as abi;
 
 use super::env::Helper;
 use super::lower_fp::{
-    arm_nan, checked, cold_bits, fpcr, inf_times_zero, le, raise, Fmt, FpHost, Tiny,
+    arm_nan, checked, cold_bits, fpcr, inf_times_zero, le, raise, with_cold, Fmt, FpHost, Tiny,
 };
 
 /// `a * b + c` with one rounding and Arm's NaN and tininess rules.
@@ -36,11 +43,83 @@ pub fn fused(
     b: ClValue,
     c: ClValue,
 ) -> ClValue {
-    let f = Fmt::of_value(fb, a);
-    let r = if host.has_fma() {
-        fb.ins().fma(a, b, c)
+    let how = if host.has_fma() {
+        How::Inline
     } else {
-        emulated(fb, host, a, b, c)
+        How::RunTime
+    };
+    fused_by(fb, host, how, a, b, c)
+}
+
+/// How a fused multiply-add is computed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// Cranelift's `fma` (the target CPU level has FMA).
+    Inline,
+    /// The host's FMA through a stub (`CpuState::host_fma` is known set).
+    Stub,
+    /// The emulation (`CpuState::host_fma` is known clear).
+    Emulated,
+    /// `Stub` or `Emulated` as `CpuState::host_fma` says at run time.
+    RunTime,
+}
+
+/// `CpuState::host_fma` is set: an i32, loaded where Cranelift may share
+/// and hoist it (the runtime writes it only before any guest code runs).
+pub fn host_fma_set(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
+    let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+    let cpu = host.cpu();
+    fb.ins().load(types::I32, flags, cpu, abi::OFF_HOST_FMA)
+}
+
+/// The host FMA stub's result for `a * b + c` (scalars or vectors).
+pub fn stub(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    a: ClValue,
+    b: ClValue,
+    c: ClValue,
+) -> ClValue {
+    let h = match fb.func.dfg.value_type(a) {
+        types::F32 => Helper::HostFmaF32,
+        types::F64 => Helper::HostFmaF64,
+        types::F32X4 => Helper::HostFmaF32x4,
+        types::F64X2 => Helper::HostFmaF64x2,
+        t => unreachable!("no FMA stub for {t}"),
+    };
+    let cpu = host.cpu();
+    host.call(fb, h, &[cpu, a, b, c]);
+    let ty = fb.func.dfg.value_type(a);
+    fb.ins()
+        .load(ty, MemFlagsData::trusted(), cpu, abi::FMA_RESULT)
+}
+
+/// [`fused`], computed as `how` says.
+pub fn fused_by(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    how: How,
+    a: ClValue,
+    b: ClValue,
+    c: ClValue,
+) -> ClValue {
+    let f = Fmt::of_value(fb, a);
+    let r = match how {
+        How::Inline => fb.ins().fma(a, b, c),
+        How::Stub => stub(fb, host, a, b, c),
+        How::Emulated => emulated(fb, host, a, b, c),
+        How::RunTime => {
+            let set = host_fma_set(fb, host);
+            let clear = fb.ins().icmp_imm_u(ClCC::Equal, set, 0);
+            with_cold(
+                fb,
+                host,
+                clear,
+                f.ty,
+                |fb, host| stub(fb, host, a, b, c),
+                |fb, host| emulated(fb, host, a, b, c),
+            )
+        }
     };
     let tiny = Tiny {
         kind: abi::FP_TINY_FMA,
@@ -184,45 +263,71 @@ fn round_odd(fb: &mut FunctionBuilder, s: ClValue, e: ClValue) -> ClValue {
 fn emulate(fb: &mut FunctionBuilder, a: ClValue, b: ClValue, c: ClValue) -> (ClValue, ClValue) {
     if fb.func.dfg.value_type(a) == types::F32 {
         // The f64 product is exact; the f64 sum rounded to odd keeps enough
-        // bits for one correct rounding to f32.
+        // bits for one correct rounding to f32. Neither raises a flag the
+        // fused op does not: the product is exact and in range, and an
+        // inexact f64 sum means an inexact f32 result.
         let a = fb.ins().fpromote(types::F64, a);
         let b = fb.ins().fpromote(types::F64, b);
         let c = fb.ins().fpromote(types::F64, c);
         let p = fb.ins().fmul(a, b);
-        let (s, e) = two_sum(fb, p, c);
-        let odd = round_odd(fb, s, e);
+        let s = fb.ins().fadd(p, c);
+        // An infinite or NaN sum is the answer; its error term would
+        // subtract infinities (a spurious invalid), so it is computed on
+        // zeros instead.
+        let finite = is_finite(fb, s);
+        let zero = fb.ins().f64const(0.0);
+        let p = fb.ins().select(finite, p, zero);
+        let c = fb.ins().select(finite, c, zero);
+        let (s2, e) = two_sum(fb, p, c);
+        let odd = round_odd(fb, s2, e);
         let plain = fb.ins().fdemote(types::F32, s);
         let fused = fb.ins().fdemote(types::F32, odd);
-        // Infinities and NaNs make `e` NaN: `s` is then the answer.
-        let finite = fb.ins().fcmp(ClFCC::Ordered, e, e);
         let r = fb.ins().select(finite, fused, plain);
         let yes = fb.ins().iconst(types::I8, 1);
         return (r, yes);
     }
+    // The emulation is exact only when the product is in the normal range
+    // with room for splitting (2^-968 <= |a * b| < 2^995) and every
+    // operand is below 2^995. That is decided on the biased exponents
+    // before any FP op, and other operands run the sequence on 1.0
+    // instead, so it never overflows, underflows or meets an infinity or
+    // NaN (flags the fused op would not raise); the helper computes them.
+    let ea = biased_exponent(fb, a);
+    let eb = biased_exponent(fb, b);
+    let ec = biased_exponent(fb, c);
+    let sum = fb.ins().iadd(ea, eb);
+    let mut ok = fb
+        .ins()
+        .icmp_imm_u(ClCC::UnsignedGreaterThanOrEqual, sum, 1078);
+    for (v, imm) in [(sum, 3039), (ea, 2017), (eb, 2017), (ec, 2017)] {
+        let c = fb.ins().icmp_imm_u(ClCC::UnsignedLessThanOrEqual, v, imm);
+        ok = fb.ins().band(ok, c);
+    }
+    for e in [ea, eb] {
+        let normal = fb.ins().icmp_imm_u(ClCC::NotEqual, e, 0);
+        ok = fb.ins().band(ok, normal);
+    }
+    let one = fb.ins().f64const(1.0);
+    let a = fb.ins().select(ok, a, one);
+    let b = fb.ins().select(ok, b, one);
+    let c = fb.ins().select(ok, c, one);
     let (uh, ul) = two_prod(fb, a, b);
     let (th, tl) = two_sum(fb, c, uh);
     let (s, e) = two_sum(fb, tl, ul);
     let v = round_odd(fb, s, e);
     let fused = fb.ins().fadd(th, v);
-    // The emulation is exact only when the product is in the normal range
-    // with room for splitting, and all intermediate values are finite;
-    // infinities and NaNs among the operands give the plain sum's answer.
-    let pa = fb.ins().fabs(uh);
-    let lo = fb.ins().f64const(f64::from_bits(0x0370_0000_0000_0000)); // 2^-968
-    let hi = fb.ins().f64const(f64::from_bits(0x7e20_0000_0000_0000)); // 2^995
-    let above = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, pa, lo);
-    let below = fb.ins().fcmp(ClFCC::LessThan, pa, hi);
-    let aa = fb.ins().fabs(a);
-    let ba = fb.ins().fabs(b);
-    let a_ok = fb.ins().fcmp(ClFCC::LessThan, aa, hi);
-    let b_ok = fb.ins().fcmp(ClFCC::LessThan, ba, hi);
-    let ca = fb.ins().fabs(c);
-    let c_ok = fb.ins().fcmp(ClFCC::LessThan, ca, hi);
-    let f_ok = fb.ins().fcmp(ClFCC::Ordered, fused, fused);
-    let ok = fb.ins().band(above, below);
-    let ok = fb.ins().band(ok, a_ok);
-    let ok = fb.ins().band(ok, b_ok);
-    let ok = fb.ins().band(ok, c_ok);
-    let ok = fb.ins().band(ok, f_ok);
     (fused, ok)
+}
+
+/// The biased exponent field of f64 `v` (an i64).
+fn biased_exponent(fb: &mut FunctionBuilder, v: ClValue) -> ClValue {
+    let bits = fb.ins().bitcast(types::I64, le(), v);
+    let e = fb.ins().ushr_imm_u(bits, 52);
+    fb.ins().band_imm_u(e, 0x7ff)
+}
+
+/// Whether f64 `v` is finite (an i8), from its bits (no FP compare).
+fn is_finite(fb: &mut FunctionBuilder, v: ClValue) -> ClValue {
+    let e = biased_exponent(fb, v);
+    fb.ins().icmp_imm_u(ClCC::NotEqual, e, 0x7ff)
 }

@@ -1,6 +1,7 @@
 //! Lowering of packed FP ops (`VFBin`, `VFsqrt`, `VFma`, `VFCmp`) to SSE
-//! packed arithmetic (FMA only at x86-64-v3; below it, `VFma` is lane by
-//! lane).
+//! packed arithmetic (FMA inline at x86-64-v3; below it, `VFma` calls the
+//! host's packed FMA through a stub when the host has it, and is emulated
+//! lane by lane when it has not: see [`fp_fma`]).
 //!
 //! Packed ADDPS/SUBPS/MULPS/DIVPS/SQRTPS (and the PD forms) round and flag
 //! exactly as the scalar forms do under the MXCSR that mirrors FPCR, so
@@ -14,11 +15,12 @@
 //! f32 and `I64x2` lanes f64.
 
 use cranelift_codegen::ir::{
-    condcodes::FloatCC as ClFCC, types, BlockArg, InstBuilder, Type as ClType, Value as ClValue,
+    condcodes::FloatCC as ClFCC, condcodes::IntCC as ClCC, types, BlockArg, InstBuilder,
+    Type as ClType, Value as ClValue,
 };
 use cranelift_frontend::FunctionBuilder;
 
-use super::fp_fma;
+use super::fp_fma::{self, How};
 use super::lower_fp::{
     binary, checked_sqrt, fz_kind, fz_op, fz_set, input_denormal, le, pin, with_cold, Fmt, FpHost,
 };
@@ -137,27 +139,41 @@ fn fast(
         }
         (Opcode::VFma, Imm::Lanes(l)) => {
             let vt = fvty(l);
-            let v: Vec<ClValue> = args
-                .iter()
-                .map(|&x| fb.ins().bitcast(vt, le(), x))
-                .collect();
-            let lane = |fb: &mut FunctionBuilder, host: &mut dyn FpHost, k: u8| {
-                let x = fb.ins().extractlane(v[0], k);
-                let y = fb.ins().extractlane(v[1], k);
-                let z = fb.ins().extractlane(v[2], k);
-                fp_fma::fused(fb, host, x, y, z)
+            let v: [ClValue; 3] = std::array::from_fn(|i| fb.ins().bitcast(vt, le(), args[i]));
+            let lane = |how: How| {
+                move |fb: &mut FunctionBuilder, host: &mut dyn FpHost, k: u8| {
+                    let x = fb.ins().extractlane(v[0], k);
+                    let y = fb.ins().extractlane(v[1], k);
+                    let z = fb.ins().extractlane(v[2], k);
+                    fp_fma::fused_by(fb, host, how, x, y, z)
+                }
             };
-            if host.has_fma() {
-                let r = fb.ins().fma(v[0], v[1], v[2]);
-                checked(fb, host, r, true, lane)
-            } else {
-                // No packed emulation: every lane goes through the scalar one.
+            // No packed emulation: every lane goes through the scalar one.
+            let emulated = |fb: &mut FunctionBuilder, host: &mut dyn FpHost| {
                 let mut r = v[2];
                 for k in 0..vt.lane_count() as u8 {
-                    let s = lane(fb, host, k);
+                    let s = lane(How::Emulated)(fb, host, k);
                     r = fb.ins().insertlane(r, s, k);
                 }
                 r
+            };
+            if host.has_fma() {
+                let r = fb.ins().fma(v[0], v[1], v[2]);
+                checked(fb, host, r, true, lane(How::Inline))
+            } else {
+                let set = fp_fma::host_fma_set(fb, host);
+                let clear = fb.ins().icmp_imm_u(ClCC::Equal, set, 0);
+                with_cold(
+                    fb,
+                    host,
+                    clear,
+                    vt,
+                    |fb, host| {
+                        let r = fp_fma::stub(fb, host, v[0], v[1], v[2]);
+                        checked(fb, host, r, true, lane(How::Stub))
+                    },
+                    emulated,
+                )
             }
         }
         (Opcode::VFCmp, Imm::VFCmp((cc, l))) => {

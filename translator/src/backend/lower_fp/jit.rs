@@ -7,6 +7,7 @@ use crate::ir::{Imm, InstData, Opcode, Type, Value};
 
 use super::FpHost;
 use cranelift_codegen::ir::{types, InstBuilder, Value as ClValue};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use vmxlate_abi::CpuState;
 
 /// A marker `stub_tiny` ORs into `CpuState::fpsr`.
@@ -36,6 +37,22 @@ extern "C" fn stub_fma(cpu: *mut CpuState) {
     t[5] = r.to_bits();
 }
 
+/// Calls of the host-FMA test stubs (only tests that set
+/// `CpuState::host_fma` reach them).
+pub static HOST_FMA_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn stub_host_fma_f64(cpu: *mut CpuState, a: f64, b: f64, c: f64) {
+    HOST_FMA_CALLS.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: tests pass a valid CpuState.
+    unsafe { (*cpu).fp_tmp[4] = a.mul_add(b, c).to_bits() };
+}
+
+extern "C" fn stub_host_fma_f32(cpu: *mut CpuState, a: f32, b: f32, c: f32) {
+    HOST_FMA_CALLS.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: tests pass a valid CpuState.
+    unsafe { (*cpu).fp_tmp[4] = u64::from(a.mul_add(b, c).to_bits()) };
+}
+
 /// An [`FpHost`] for JIT tests: the `CpuState` pointer is a function
 /// argument and helpers are test stubs called by address.
 pub struct TestHost {
@@ -61,6 +78,8 @@ impl FpHost for TestHost {
         let addr = match h {
             Helper::FpTiny => stub_tiny as *const u8,
             Helper::Fma => stub_fma as *const u8,
+            Helper::HostFmaF64 => stub_host_fma_f64 as *const u8,
+            Helper::HostFmaF32 => stub_host_fma_f32 as *const u8,
             _ => panic!("no test stub for {h:?}"),
         };
         // The stubs are plain C functions, whatever the helper's

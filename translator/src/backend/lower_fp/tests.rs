@@ -101,6 +101,28 @@ fn fma_f64_is_correctly_rounded() {
     assert_eq!(bits(f(&mut cpu, 0.0, 5.0, -0.0)), bits(0.0));
 }
 
+/// With `CpuState::host_fma` set, x86-64-v2 code calls the host FMA stub
+/// (here a test stub) and keeps Arm's NaN rules; clear, it emulates.
+#[test]
+fn fma_calls_the_host_stub_when_the_host_has_fma() {
+    use super::jit::HOST_FMA_CALLS;
+    use std::sync::atomic::Ordering;
+    let f = f64_fn(Opcode::Fma, Imm::None, 3);
+    let mut cpu = CpuState::default();
+    let before = HOST_FMA_CALLS.load(Ordering::Relaxed);
+    let a = 1.0 + 2f64.powi(-30);
+    assert_eq!(f(&mut cpu, a, a, -1.0), a.mul_add(a, -1.0));
+    assert_eq!(HOST_FMA_CALLS.load(Ordering::Relaxed), before);
+    cpu.host_fma = 1;
+    assert_eq!(f(&mut cpu, a, a, -1.0), a.mul_add(a, -1.0));
+    assert_eq!(HOST_FMA_CALLS.load(Ordering::Relaxed), before + 1);
+    // A quiet-NaN addend with infinity times zero: the default NaN, IOC.
+    let qnan = nan(0x7ff8_0000_0000_0001);
+    let r = f(&mut cpu, f64::INFINITY, 0.0, qnan);
+    assert_eq!(bits(r), 0x7ff8_0000_0000_0000);
+    assert_ne!(cpu.fpsr & FPSR_IOC, 0);
+}
+
 #[test]
 fn fma_f32_is_correctly_rounded() {
     let f = f32_fma();

@@ -16,6 +16,7 @@ pub mod crc;
 pub mod crypto;
 pub mod ctx;
 pub mod decode;
+pub mod extensions;
 pub mod fp;
 pub mod ldst;
 pub mod simd;

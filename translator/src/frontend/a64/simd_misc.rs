@@ -2,8 +2,8 @@
 //! (SHADD/URHADD/UHSUB...), absolute differences (SABD/UABA...), CLZ/CLS,
 //! the pairwise minimum/maximum (SMAXP/SMINP), TRN1/TRN2, TBL/TBX with one
 //! to four table registers, polynomial multiplies (PMUL, PMULL/PMULL2 of
-//! bytes and of doublewords), SADDLV, the dot products SDOT/UDOT and
-//! URECPE.
+//! bytes and of doublewords), SADDLV, the dot products SDOT/UDOT,
+//! URECPE and URSQRTE.
 //!
 //! Invariants: halving forms use carry-free identities on the lanes
 //! (`(a & b) + ((a ^ b) >> 1)` and friends) so no lane ever needs a wider
@@ -37,6 +37,7 @@ pub fn lift(cx: &mut Ctx, i: &Instruction) -> Lift {
         PMUL => pmul(cx, i),
         SDOT | UDOT => dot(cx, i),
         URECPE => urecpe(cx, i),
+        URSQRTE => ursqrte(cx, i),
         PMULL | PMULL2 => pmull(cx, i),
         SADDLV => {
             let Operand::SIMDRegister(size, d) = i.operands[0] else {
@@ -289,6 +290,60 @@ fn urecpe(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
+/// URSQRTE: the Arm pseudocode's UnsignedRSqrtEstimate per 32-bit lane.
+/// Lanes below 2^30 give all ones; otherwise the top 9 bits give `a` in
+/// units of 1/512 (below 256) or 1/1024 (bottom bit dropped), the
+/// estimate `b` is the largest in 512..1023 with `a * b^2 < 2^28`
+/// (found bit by bit: the pseudocode's counting loop, unrolled), and the
+/// result is `(b + 1) / 2` in the top 9 bits.
+fn ursqrte(cx: &mut Ctx, i: &Instruction) -> Lift {
+    let d = vx(&i.operands[0])?;
+    let n = vx(&i.operands[1])?;
+    if d.bits() != 32 {
+        return unsupported("ursqrte lane size");
+    }
+    let v = get(cx, n.reg);
+    let xs = lanes(cx, v, d.lanes, 0, d.count, false);
+    let out: Vec<Value> = xs
+        .into_iter()
+        .map(|x| {
+            let s23 = k64(cx, 23);
+            let one = k64(cx, 1);
+            let top = cx.b.lshr(Type::I64, x, s23);
+            // Below 256: 2a + 1; else (a with bit 0 clear) * 2 + 2.
+            let low = k64(cx, 256);
+            let is_low = cx.b.icmp(Type::I8, top, low, crate::ir::IntCC::Ult);
+            let twice = cx.b.shl(Type::I64, top, one);
+            let a_low = cx.b.add(Type::I64, twice, one);
+            let even = k64(cx, !3);
+            let a_high = cx.b.and(Type::I64, twice, even);
+            let two = k64(cx, 2);
+            let a_high = cx.b.add(Type::I64, a_high, two);
+            let a = cx.b.select(Type::I64, is_low, a_low, a_high);
+            let limit = k64(cx, 1 << 28);
+            let mut k = k64(cx, 512);
+            for bit in (0..9).rev() {
+                let step = k64(cx, 1 << bit);
+                let cand = cx.b.or(Type::I64, k, step);
+                let sq = cx.b.mul(Type::I64, cand, cand);
+                let p = cx.b.mul(Type::I64, a, sq);
+                let fits = cx.b.icmp(Type::I8, p, limit, crate::ir::IntCC::Ult);
+                k = cx.b.select(Type::I64, fits, cand, k);
+            }
+            let r = cx.b.add(Type::I64, k, one);
+            let r = cx.b.lshr(Type::I64, r, one);
+            let r = cx.b.shl(Type::I64, r, s23);
+            let quarter = k64(cx, 1 << 30);
+            let small = cx.b.icmp(Type::I8, x, quarter, crate::ir::IntCC::Ult);
+            let ones = k64(cx, 0xffff_ffff);
+            cx.b.select(Type::I64, small, ones, r)
+        })
+        .collect();
+    let r = assemble(cx, d.lanes, &out);
+    put(cx, d, r);
+    Ok(())
+}
+
 /// Carry-less product of two bytes (zero-extended): one masked, shifted
 /// copy of `a` per bit of `b`, XORed as a balanced tree.
 fn clmul8(cx: &mut Ctx, a: Value, b: Value) -> Value {
@@ -432,6 +487,7 @@ pub fn handles(i: &Instruction) -> bool {
             | SDOT
             | UDOT
             | URECPE
+            | URSQRTE
     ) || (matches!(i.opcode, CLZ | CLS)
         && matches!(i.operands[0], Operand::SIMDRegisterElements(..)))
 }

@@ -73,6 +73,39 @@ pub fn is_unallocated(word: u32) -> bool {
     if word & 0xdf3e_0c00 == 0x5e20_0800 {
         return two_reg_misc(word, false);
     }
+    // Advanced SIMD three different (C4.1.95 table "Advanced SIMD three
+    // different"): 0 Q U 01110 size 1 Rm opcode 00 Rn Rd.
+    if word & 0x9f20_0c00 == 0x0e20_0000 {
+        return three_different(bit(29), field(22, 2), field(12, 4));
+    }
+    // Advanced SIMD scalar three different: 01 U 11110 size 1 Rm opcode 00
+    // Rn Rd; only SQDMLAL/SQDMLSL/SQDMULL (U = 0) of halfwords and words.
+    if word & 0xdf20_0c00 == 0x5e20_0000 {
+        let sized = matches!(field(22, 2), 1 | 2);
+        return bit(29) || !sized || !matches!(field(12, 4), 0b1001 | 0b1011 | 0b1101);
+    }
+    // Advanced SIMD shift by immediate: 0 Q U 011110 immh immb opcode 1 Rn
+    // Rd, immh != 0 (immh = 0 is modified immediate).
+    if word & 0x9f80_0400 == 0x0f00_0400 && field(19, 4) != 0 {
+        return shift_imm(bit(29), bit(30), field(19, 4), field(11, 5));
+    }
+    // Advanced SIMD copy: 0 Q op 01110000 imm5 0 imm4 1 Rn Rd.
+    if word & 0x9fe0_8400 == 0x0e00_0400 {
+        return copy(bit(30), bit(29), field(16, 5), field(11, 4));
+    }
+    // Advanced SIMD scalar copy: 01 op 11110000 imm5 0 imm4 1 Rn Rd; only
+    // DUP (element), op = 0 and imm4 = 0000.
+    if word & 0xdfe0_8400 == 0x5e00_0400 {
+        return bit(29) || field(11, 4) != 0 || field(16, 4) == 0;
+    }
+    // Advanced SIMD (scalar) x indexed element: 0 Q U 01111 size L M Rm
+    // opcode H 0 Rn Rd (01 U 11111 for scalar).
+    if word & 0x9f00_0400 == 0x0f00_0000 {
+        return by_element(word, true);
+    }
+    if word & 0xdf00_0400 == 0x5f00_0000 {
+        return by_element(word, false);
+    }
     // Advanced SIMD modified immediate: 0 Q op 0111100000 abc cmode o2 1
     // defgh Rd. o2 = 1 is FMOV (half precision) alone; FMOV `.2d` needs
     // Q = 1.
@@ -84,6 +117,101 @@ pub fn is_unallocated(word: u32) -> bool {
         return op && cmode == 0b1111 && !bit(30);
     }
     false
+}
+
+/// Advanced SIMD three different (`0 Q U 01110 size 1 Rm opcode 00 Rn
+/// Rd`): reserved sizes and unallocated opcodes.
+fn three_different(u: bool, size: u32, opcode: u32) -> bool {
+    match opcode {
+        0b1111 => true,
+        // SQDMLAL/SQDMLSL/SQDMULL: U = 0, halfwords and words only.
+        0b1001 | 0b1011 | 0b1101 => u || size == 0 || size == 3,
+        // PMULL: U = 0, bytes or (FEAT_PMULL) doublewords.
+        0b1110 => u || size == 1 || size == 2,
+        _ => size == 3,
+    }
+}
+
+/// Advanced SIMD shift by immediate (`0 Q U 011110 immh immb opcode 1 Rn
+/// Rd`, immh != 0): unallocated opcodes and reserved immh values.
+fn shift_imm(u: bool, q: bool, immh: u32, opcode: u32) -> bool {
+    let wide = immh & 8 != 0;
+    match (opcode, u) {
+        // SSHR/USHR, SSRA/USRA, SRSHR/URSHR, SRSRA/URSRA, SHL/SLI,
+        // SQSHL/UQSHL, SRI and SQSHLU: 64-bit lanes only as `.2d`.
+        (0b00000 | 0b00010 | 0b00100 | 0b00110 | 0b01010 | 0b01110, _)
+        | (0b01000 | 0b01100, true) => wide && !q,
+        // The narrowing shifts and SSHLL/USHLL: no 64-bit narrow lanes.
+        (0b10000..=0b10100, _) => wide,
+        // SCVTF/UCVTF, FCVTZS/FCVTZU (fixed-point): immh 0001 reserved,
+        // 001x half precision (FEAT_FP16, left to the lifter), `.2d` only.
+        (0b11100 | 0b11111, _) => immh == 1 || (wide && !q),
+        _ => true,
+    }
+}
+
+/// Advanced SIMD copy (`0 Q op 01110000 imm5 0 imm4 1 Rn Rd`): DUP, SMOV,
+/// UMOV, INS; the element size is the lowest set bit of imm5.
+fn copy(q: bool, op: bool, imm5: u32, imm4: u32) -> bool {
+    if imm5 & 0xf == 0 {
+        return true;
+    }
+    let size = imm5.trailing_zeros();
+    if op {
+        // INS (element): Q = 1 only.
+        return !q;
+    }
+    match imm4 {
+        // DUP (element), DUP (general): `.2d` only for 64-bit lanes.
+        0b0000 | 0b0001 => size == 3 && !q,
+        // INS (general): Q = 1 only.
+        0b0011 => !q,
+        // SMOV: bytes and halfwords to W, and words to X as well.
+        0b0101 => size == 3 || (size == 2 && !q),
+        // UMOV: up to words to W, doublewords to X only.
+        0b0111 => (size == 3) != q,
+        _ => true,
+    }
+}
+
+/// Advanced SIMD (scalar when `!vector`) x indexed element: reserved
+/// sizes of the FP and integer forms whose table entries give them.
+fn by_element(word: u32, vector: bool) -> bool {
+    let (q, u) = ((word >> 30) & 1 == 1, (word >> 29) & 1 == 1);
+    let (size, l) = ((word >> 22) & 3, (word >> 21) & 1 == 1);
+    let opcode = (word >> 12) & 15;
+    let fp = matches!(
+        (u, opcode),
+        (false, 0b0001 | 0b0101 | 0b1001) | (true, 0b1001)
+    );
+    if fp {
+        // FMLA/FMLS/FMUL/FMULX: size 00 is half precision (FEAT_FP16),
+        // 01 is unallocated; doubles take no L bit, and only `.2d`.
+        return size == 1 || (size == 3 && (l || (vector && !q)));
+    }
+    // Halfword and word elements only for the integer forms.
+    let sized = size == 1 || size == 2;
+    if !vector {
+        // Scalar: the saturating doubling forms are the only integer ones;
+        // every other opcode is unallocated (yaxpeax-arm takes U = 0,
+        // opcode 1111 for SQRDMLSH).
+        let saturating = matches!(
+            (u, opcode),
+            (false, 0b0011 | 0b0111 | 0b1011 | 0b1100 | 0b1101) | (true, 0b1101 | 0b1111)
+        );
+        return !saturating || !sized;
+    }
+    let integer = matches!(
+        (u, opcode),
+        (
+            false,
+            0b0010 | 0b0011 | 0b0110 | 0b0111 | 0b1000 | 0b1010 | 0b1011 | 0b1100 | 0b1101
+        ) | (
+            true,
+            0b0000 | 0b0010 | 0b0100 | 0b0110 | 0b1010 | 0b1101 | 0b1111
+        )
+    );
+    integer && !sized
 }
 
 /// Advanced SIMD three same, integer: `0 Q U 01110 size 1 Rm opcode 1 Rn
@@ -213,6 +341,17 @@ mod tests {
             0x0c40_0c36, // ld4 {v22.1d-v25.1d}, [x1]
             0x4e07_95d0, // sdot v16.4s with size 00
             0xce78_2e3c, // rax1 with bit 15 clear
+            // From qemu-aarch64 SIGILLs of the fuzzer (session 4).
+            0x0e20_9020, // sqdmlal with size 00
+            0x2e60_d020, // sqdmull with U = 1
+            0x4f48_a420, // sshll2 with immh 1xxx
+            0x2f48_a420, // ushll with immh 1xxx
+            0x4e00_1c20, // ins with imm5 x0000
+            0x0e08_0420, // dup v0.1d (Q = 0, 64-bit lanes)
+            0x2fd2_99a7, // fmulx v7.1d, v13.1d, v18.d[1]
+            0x6fc0_f020, // sqrdmlsh by element with size 11
+            0x5e20_9020, // sqdmlal scalar with size 00
+            0x5f61_f10c, // "sqrdmlsh s12, h8, v1.h[2]" with U = 0
         ] {
             assert!(is_unallocated(w), "{w:#010x}");
         }
@@ -240,6 +379,13 @@ mod tests {
             (0x9f20_8400, 0x0e00_8400),
             (0xdf3e_0c00, 0x5e20_0800),
             (0x9ff8_0400, 0x0f00_0400),
+            (0x9f20_0c00, 0x0e20_0000),
+            (0xdf20_0c00, 0x5e20_0000),
+            (0x9f80_0400, 0x0f00_0400),
+            (0x9fe0_8400, 0x0e00_0400),
+            (0xdfe0_8400, 0x5e00_0400),
+            (0x9f00_0400, 0x0f00_0000),
+            (0xdf00_0400, 0x5f00_0000),
         ];
         for (mask, bits) in spaces {
             for _ in 0..20000 {
@@ -287,6 +433,23 @@ mod tests {
             0x4e82_9420,    // sdot v0.4s, v1.16b, v2.16b
             0xce62_8020,    // sha512h q0, q1, v2.2d
             0xce62_8c20,    // rax1 v0.2d, v1.2d, v2.2d
+            0x0e61_9020,    // sqdmlal v0.4s, v1.4h, v1.4h
+            0x0ee2_e020,    // pmull v0.1q, v1.1d, v2.1d
+            0x2e22_0020,    // uaddl v0.8h, v1.8b, v2.8b
+            0x5e62_d020,    // sqdmull s0, h1, h2
+            0x4f20_a420,    // sshll2 v0.2d, v1.4s, #0
+            0x4f41_0420,    // sshr v0.2d, v1.2d, #63
+            0x4e08_0420,    // dup v0.2d, v1.d[0]
+            0x4e18_1c20,    // mov v0.d[1], x1
+            0x0e0c_3c20,    // mov w0, v1.s[1]
+            0x4e08_3c20,    // mov x0, v1.d[0]
+            0x4e04_2c20,    // smov x0, v1.s[0]
+            0x6e18_0420,    // mov v0.d[1], v1.d[0]
+            0x5e08_0420,    // mov d0, v1.d[0]
+            0x4fc1_9020,    // fmul v0.2d, v1.2d, v1.d[0]
+            0x2f81_9020,    // fmulx v0.2s, v1.2s, v1.s[0]
+            0x6f41_f020,    // sqrdmlsh v0.8h, v1.8h, v1.h[0]
+            0x5f41_c020,    // sqdmulh h0, h1, v1.h[0]
         ] {
             assert!(!is_unallocated(w), "{w:#010x}");
         }

@@ -142,6 +142,33 @@ pub fn cyclic_blocks(f: &Function, local: &[(u64, Block)]) -> Vec<bool> {
     out
 }
 
+/// The loops of `f` that make no call: the blocks of each cycle that passes
+/// no call or syscall (strongly connected components of the control flow
+/// graph without return edges), by block index.
+pub fn call_free_loops(f: &Function, local: &[(u64, Block)]) -> Vec<Vec<usize>> {
+    let n = f.blocks.len();
+    let succs: Vec<Vec<usize>> = f
+        .blocks
+        .values()
+        .map(|d| match d.term {
+            Terminator::Call { .. }
+            | Terminator::CallIndirect { .. }
+            | Terminator::Syscall { .. } => Vec::new(),
+            Terminator::JumpIndirect { .. } => local.iter().map(|e| e.1.index()).collect(),
+            ref t => t.successors().iter().map(|x| x.index()).collect(),
+        })
+        .collect();
+    let graph = Graph {
+        succs: &succs,
+        var: &[],
+    };
+    graph
+        .sccs(&(0..n).collect::<Vec<_>>())
+        .into_iter()
+        .filter(|scc| scc.len() > 1 || succs[scc[0]].contains(&scc[0]))
+        .collect()
+}
+
 /// The control flow graph by block index.
 struct Graph<'a> {
     succs: &'a [Vec<usize>],

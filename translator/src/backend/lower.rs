@@ -51,7 +51,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use vmxlate_abi as abi;
 
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
-use super::loop_stores::cyclic_blocks;
+use super::loop_stores::{call_free_loops, cyclic_blocks};
 use super::lower_fp::FpHost;
 use super::state_flow::{local_targets, tail_call_flags, StateFlow};
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
@@ -209,12 +209,20 @@ const VAR_REGS_CALLING: usize = 5;
 /// The same for functions whose loops make no calls.
 const VAR_REGS_LEAF_LOOPS: usize = 11;
 
+/// A loop without calls keeps its registers in variables when it uses at
+/// most this many.
+const PROTECTED_LOOP_REGS: usize = 7;
+
 /// The X registers that stay in `CpuState` for the whole function: when it
 /// uses more than [`VAR_REGS_CALLING`] registers and calls inside a loop
 /// (a function that may return: calls of `noreturn` entries such as
 /// `abort` do not count), more than [`VAR_REGS_LEAF_LOOPS`] otherwise, the
 /// least used ones, counting uses inside loops (blocks on a cycle) 16
-/// times.
+/// times. Registers of a loop that makes no call stay variables whatever
+/// their count, when that loop uses at most [`PROTECTED_LOOP_REGS`]
+/// registers: there Cranelift keeps them in host registers and spills the
+/// others around the loop (bzip2's sorting and coding loops ran 40% slower
+/// in memory).
 ///
 /// Such a register costs a load per read and a store per write, but
 /// nothing at calls, returns and entries, and takes no host register and no
@@ -228,6 +236,19 @@ const VAR_REGS_LEAF_LOOPS: usize = 11;
 /// registers ran 50% slower with 5 variables). X30 and SP stay variables
 /// (the return check compares SP with its variable).
 fn mem_regs(f: &Function, local: &[(u64, Block)], noreturn: &FxHashSet<u64>) -> u64 {
+    let reg_mask = |blocks: &mut dyn Iterator<Item = &crate::ir::BlockData>| {
+        blocks
+            .flat_map(|d| d.insts.iter())
+            .fold(0u64, |m, inst| match (inst.op, inst.imm) {
+                (Opcode::GetReg | Opcode::SetReg, Imm::Reg(r)) => m | 1 << r,
+                _ => m,
+            })
+    };
+    let protected = call_free_loops(f, local)
+        .iter()
+        .map(|l| reg_mask(&mut l.iter().map(|&b| &f.blocks[Block::new(b)])))
+        .filter(|m| m.count_ones() as usize <= PROTECTED_LOOP_REGS)
+        .fold(0u64, |a, m| a | m);
     let cyclic = cyclic_blocks(f, local);
     let mut weight = [0u64; 30];
     let mut loop_calls = false;
@@ -253,7 +274,9 @@ fn mem_regs(f: &Function, local: &[(u64, Block)], noreturn: &FxHashSet<u64>) -> 
     } else {
         VAR_REGS_LEAF_LOOPS
     };
-    let mut used: Vec<usize> = (0..30).filter(|&r| weight[r] > 0).collect();
+    let mut used: Vec<usize> = (0..30)
+        .filter(|&r| weight[r] > 0 && protected & (1 << r) == 0)
+        .collect();
     if used.len() <= keep {
         return 0;
     }

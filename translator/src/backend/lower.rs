@@ -17,11 +17,16 @@
 //! - flags: loaded where live on entry; not kept across calls and returns
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!
-//! Calls: `BL` is a host call of the callee's translation, guarded by the
-//! host-call depth; after it the caller checks that `CpuState::pc` is the
-//! return address and otherwise returns to its own caller (longjmp,
-//! exceptions). Indirect branches probe the calling thread's code TLB
-//! (`CpuState::tlb`) inline.
+//! Registers the function uses little are not variables at all
+//! ([`mem_regs`]): every read loads and every write stores `CpuState`.
+//!
+//! Calls: `BL` is a host call of the callee's translation; after it the
+//! caller checks that `CpuState::pc` is the return address and otherwise
+//! returns to its own caller (longjmp, exceptions). A function that calls
+//! checks at its entry, with the safe point, that the host stack pointer is
+//! above `CpuState::stack_limit`, and otherwise leaves for the dispatcher,
+//! which bounds the host stack. Indirect branches probe the calling
+//! thread's code TLB (`CpuState::tlb`) inline.
 //!
 //! Safe points: the function entry (entry 0) and every loop header check
 //! `CpuState::pending` (one load, one branch). A function that makes no

@@ -18,7 +18,7 @@
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!
 //! Registers the function uses little are not variables at all
-//! ([`mem_regs`]): every read loads and every write stores `CpuState`.
+//! (`mem_regs`): every read loads and every write stores `CpuState`.
 //!
 //! Calls: `BL` is a host call of the callee's translation; after it the
 //! caller checks that `CpuState::pc` is the return address and otherwise

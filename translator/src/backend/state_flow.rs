@@ -89,7 +89,7 @@ pub struct StateFlow {
     pub dirty_out: SecondaryMap<Block, u64>,
     /// Registers stored at the end of each block, before its terminator,
     /// because it enters a loop that calls on every iteration
-    /// ([`loop_entry_stores`]); they are clean after.
+    /// (`loop_stores::loop_entry_stores`); they are clean after.
     pub pre_stored: SecondaryMap<Block, u64>,
     /// Registers live on entry to each block (after its safe point, if it
     /// has one: the safe point's stores count as uses).

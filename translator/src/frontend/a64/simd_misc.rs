@@ -259,35 +259,22 @@ fn dot(cx: &mut Ctx, i: &Instruction) -> Lift {
 /// Lanes below 2^31 give all ones; otherwise the top 9 bits `a` give the
 /// 9-bit estimate `((2^19 / (2a + 1)) + 1) / 2` in the top bits.
 fn urecpe(cx: &mut Ctx, i: &Instruction) -> Lift {
-    let d = vx(&i.operands[0])?;
-    let n = vx(&i.operands[1])?;
-    if d.bits() != 32 {
-        return unsupported("urecpe lane size");
-    }
-    let v = get(cx, n.reg);
-    let xs = lanes(cx, v, d.lanes, 0, d.count, false);
-    let out: Vec<Value> = xs
-        .into_iter()
-        .map(|x| {
-            let s23 = k64(cx, 23);
-            let a = cx.b.lshr(Type::I64, x, s23);
-            let one = k64(cx, 1);
-            let a2 = cx.b.shl(Type::I64, a, one);
-            let a2 = cx.b.add(Type::I64, a2, one);
-            let num = k64(cx, 1 << 19);
-            let b = cx.b.udiv(Type::I64, num, a2);
-            let r = cx.b.add(Type::I64, b, one);
-            let r = cx.b.lshr(Type::I64, r, one);
-            let r = cx.b.shl(Type::I64, r, s23);
-            let top = k64(cx, 1 << 31);
-            let small = cx.b.icmp(Type::I8, x, top, crate::ir::IntCC::Ult);
-            let ones = k64(cx, 0xffff_ffff);
-            cx.b.select(Type::I64, small, ones, r)
-        })
-        .collect();
-    let r = assemble(cx, d.lanes, &out);
-    put(cx, d, r);
-    Ok(())
+    per_u32_lane(cx, i, "urecpe", |cx, x| {
+        let s23 = k64(cx, 23);
+        let a = cx.b.lshr(Type::I64, x, s23);
+        let one = k64(cx, 1);
+        let a2 = cx.b.shl(Type::I64, a, one);
+        let a2 = cx.b.add(Type::I64, a2, one);
+        let num = k64(cx, 1 << 19);
+        let b = cx.b.udiv(Type::I64, num, a2);
+        let r = cx.b.add(Type::I64, b, one);
+        let r = cx.b.lshr(Type::I64, r, one);
+        let r = cx.b.shl(Type::I64, r, s23);
+        let top = k64(cx, 1 << 31);
+        let small = cx.b.icmp(Type::I8, x, top, crate::ir::IntCC::Ult);
+        let ones = k64(cx, 0xffff_ffff);
+        cx.b.select(Type::I64, small, ones, r)
+    })
 }
 
 /// URSQRTE: the Arm pseudocode's UnsignedRSqrtEstimate per 32-bit lane.
@@ -297,48 +284,56 @@ fn urecpe(cx: &mut Ctx, i: &Instruction) -> Lift {
 /// (found bit by bit: the pseudocode's counting loop, unrolled), and the
 /// result is `(b + 1) / 2` in the top 9 bits.
 fn ursqrte(cx: &mut Ctx, i: &Instruction) -> Lift {
+    per_u32_lane(cx, i, "ursqrte", |cx, x| {
+        let s23 = k64(cx, 23);
+        let one = k64(cx, 1);
+        let top = cx.b.lshr(Type::I64, x, s23);
+        // Below 256: 2a + 1; else (a with bit 0 clear) * 2 + 2.
+        let low = k64(cx, 256);
+        let is_low = cx.b.icmp(Type::I8, top, low, crate::ir::IntCC::Ult);
+        let twice = cx.b.shl(Type::I64, top, one);
+        let a_low = cx.b.add(Type::I64, twice, one);
+        let even = k64(cx, !3);
+        let a_high = cx.b.and(Type::I64, twice, even);
+        let two = k64(cx, 2);
+        let a_high = cx.b.add(Type::I64, a_high, two);
+        let a = cx.b.select(Type::I64, is_low, a_low, a_high);
+        let limit = k64(cx, 1 << 28);
+        let mut k = k64(cx, 512);
+        for bit in (0..9).rev() {
+            let step = k64(cx, 1 << bit);
+            let cand = cx.b.or(Type::I64, k, step);
+            let sq = cx.b.mul(Type::I64, cand, cand);
+            let p = cx.b.mul(Type::I64, a, sq);
+            let fits = cx.b.icmp(Type::I8, p, limit, crate::ir::IntCC::Ult);
+            k = cx.b.select(Type::I64, fits, cand, k);
+        }
+        let r = cx.b.add(Type::I64, k, one);
+        let r = cx.b.lshr(Type::I64, r, one);
+        let r = cx.b.shl(Type::I64, r, s23);
+        let quarter = k64(cx, 1 << 30);
+        let small = cx.b.icmp(Type::I8, x, quarter, crate::ir::IntCC::Ult);
+        let ones = k64(cx, 0xffff_ffff);
+        cx.b.select(Type::I64, small, ones, r)
+    })
+}
+
+/// Lifts a two-register-misc instruction on 32-bit lanes whose result lane
+/// is `f` of the source lane (zero-extended to 64 bits).
+fn per_u32_lane(
+    cx: &mut Ctx,
+    i: &Instruction,
+    name: &str,
+    f: impl Fn(&mut Ctx, Value) -> Value,
+) -> Lift {
     let d = vx(&i.operands[0])?;
     let n = vx(&i.operands[1])?;
     if d.bits() != 32 {
-        return unsupported("ursqrte lane size");
+        return unsupported(format!("{name} lane size"));
     }
     let v = get(cx, n.reg);
     let xs = lanes(cx, v, d.lanes, 0, d.count, false);
-    let out: Vec<Value> = xs
-        .into_iter()
-        .map(|x| {
-            let s23 = k64(cx, 23);
-            let one = k64(cx, 1);
-            let top = cx.b.lshr(Type::I64, x, s23);
-            // Below 256: 2a + 1; else (a with bit 0 clear) * 2 + 2.
-            let low = k64(cx, 256);
-            let is_low = cx.b.icmp(Type::I8, top, low, crate::ir::IntCC::Ult);
-            let twice = cx.b.shl(Type::I64, top, one);
-            let a_low = cx.b.add(Type::I64, twice, one);
-            let even = k64(cx, !3);
-            let a_high = cx.b.and(Type::I64, twice, even);
-            let two = k64(cx, 2);
-            let a_high = cx.b.add(Type::I64, a_high, two);
-            let a = cx.b.select(Type::I64, is_low, a_low, a_high);
-            let limit = k64(cx, 1 << 28);
-            let mut k = k64(cx, 512);
-            for bit in (0..9).rev() {
-                let step = k64(cx, 1 << bit);
-                let cand = cx.b.or(Type::I64, k, step);
-                let sq = cx.b.mul(Type::I64, cand, cand);
-                let p = cx.b.mul(Type::I64, a, sq);
-                let fits = cx.b.icmp(Type::I8, p, limit, crate::ir::IntCC::Ult);
-                k = cx.b.select(Type::I64, fits, cand, k);
-            }
-            let r = cx.b.add(Type::I64, k, one);
-            let r = cx.b.lshr(Type::I64, r, one);
-            let r = cx.b.shl(Type::I64, r, s23);
-            let quarter = k64(cx, 1 << 30);
-            let small = cx.b.icmp(Type::I8, x, quarter, crate::ir::IntCC::Ult);
-            let ones = k64(cx, 0xffff_ffff);
-            cx.b.select(Type::I64, small, ones, r)
-        })
-        .collect();
+    let out: Vec<Value> = xs.into_iter().map(|x| f(cx, x)).collect();
     let r = assemble(cx, d.lanes, &out);
     put(cx, d, r);
     Ok(())

@@ -22,227 +22,150 @@
 
 use cranelift_entity::{EntityRef, SecondaryMap};
 
-use super::state_flow::{touch, Touch};
+use super::state_flow::{touch, var_succs, Touch};
 use crate::ir::{Block, Function, Terminator};
 
-/// For each block, the registers to store at its end (before its
-/// terminator, when they are dirty there) because it enters a loop that
-/// calls on every iteration and never writes them. `var_succs` are the
-/// edges that keep the guest state in variables (not call returns).
-pub fn loop_entry_stores(
-    f: &Function,
-    var_succs: &SecondaryMap<Block, Vec<Block>>,
-) -> SecondaryMap<Block, u64> {
-    let n = f.blocks.len();
-    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (b, data) in f.blocks.iter() {
-        let mut s: Vec<usize> = data.term.successors().iter().map(|x| x.index()).collect();
-        s.extend(var_succs[b].iter().map(|x| x.index()));
-        s.sort_unstable();
-        s.dedup();
-        for &t in &s {
-            preds[t].push(b.index());
-        }
-        succs[b.index()] = s;
-    }
-    let var: Vec<Vec<usize>> = (0..n)
-        .map(|i| var_succs[Block::new(i)].iter().map(|x| x.index()).collect())
-        .collect();
-    let calls: Vec<bool> = f
-        .blocks
-        .values()
-        .map(|d| {
-            matches!(
-                d.term,
-                Terminator::Call { .. }
-                    | Terminator::CallIndirect { .. }
-                    | Terminator::Syscall { .. }
-            )
-        })
-        .collect();
-    let graph = Graph {
-        succs: &succs,
-        var: &var,
-    };
-    let mut out: SecondaryMap<Block, u64> = SecondaryMap::new();
-    let mut work = vec![(0..n).collect::<Vec<usize>>()];
-    while let Some(region) = work.pop() {
-        for scc in graph.sccs(&region) {
-            let cyclic = scc.len() > 1 || succs[scc[0]].contains(&scc[0]);
-            if !cyclic || !scc.iter().any(|&b| calls[b]) {
-                continue;
-            }
-            let mut inside = vec![false; n];
-            for &b in &scc {
-                inside[b] = true;
-            }
-            if graph.var_acyclic(&scc, &inside) {
-                let written = scc
-                    .iter()
-                    .flat_map(|&b| f.blocks[Block::new(b)].insts.iter())
-                    .fold(0u64, |w, i| match touch(i) {
-                        Some(Touch::Write(m)) => w | m,
-                        _ => w,
-                    });
-                for &b in &scc {
-                    for &p in &preds[b] {
-                        if !inside[p] && var[p].contains(&b) {
-                            out[Block::new(p)] |= !written;
-                        }
-                    }
-                }
-            } else {
-                // Inner loops: the component without the blocks that enter
-                // it (or, entered only from outside the function's graph,
-                // without its first block).
-                let mut entries: Vec<usize> = scc
-                    .iter()
-                    .copied()
-                    .filter(|&b| preds[b].iter().any(|&p| !inside[p]))
-                    .collect();
-                if entries.is_empty() {
-                    entries.push(scc[0]);
-                }
-                work.push(scc.into_iter().filter(|b| !entries.contains(b)).collect());
-            }
-        }
-    }
-    out
+/// The control flow graph of one function, by block index.
+pub struct BlockGraph {
+    /// Every edge: a call or syscall continues at its return site, an
+    /// indirect jump at the function's local targets. Sorted, no duplicates.
+    succs: Vec<Vec<usize>>,
+    /// The edges that keep the guest state in variables (`var_succs`):
+    /// `succs` without those from a call or syscall to its return site.
+    var: Vec<Vec<usize>>,
 }
 
-/// Which blocks of `f` lie on a cycle of its control flow graph (calls
-/// return to their return sites; indirect jumps continue at `local`
-/// targets), by block index.
-pub fn cyclic_blocks(f: &Function, local: &[(u64, Block)]) -> Vec<bool> {
-    let n = f.blocks.len();
-    let succs: Vec<Vec<usize>> = f
-        .blocks
-        .values()
-        .map(|d| {
-            let mut s: Vec<usize> = d.term.successors().iter().map(|x| x.index()).collect();
-            if let Terminator::JumpIndirect { .. } = d.term {
-                s.extend(local.iter().map(|e| e.1.index()));
-            }
-            s
-        })
-        .collect();
-    let graph = Graph {
-        succs: &succs,
-        var: &[],
-    };
-    let mut out = vec![false; n];
-    for scc in graph.sccs(&(0..n).collect::<Vec<_>>()) {
-        if scc.len() > 1 || succs[scc[0]].contains(&scc[0]) {
+impl BlockGraph {
+    /// The graph of `f`, whose indirect jumps continue at `local`.
+    pub fn new(f: &Function, local: &[(u64, Block)]) -> BlockGraph {
+        let var: Vec<Vec<usize>> = f
+            .blocks
+            .values()
+            .map(|d| {
+                var_succs(&d.term, local)
+                    .iter()
+                    .map(|b| b.index())
+                    .collect()
+            })
+            .collect();
+        let succs = f
+            .blocks
+            .values()
+            .zip(&var)
+            .map(|(d, v)| {
+                let mut s: Vec<usize> = d.term.successors().iter().map(|b| b.index()).collect();
+                s.extend(v);
+                s.sort_unstable();
+                s.dedup();
+                s
+            })
+            .collect();
+        BlockGraph { succs, var }
+    }
+
+    /// The successors of `b` (every edge).
+    pub fn succs(&self, b: Block) -> impl Iterator<Item = Block> + '_ {
+        self.succs[b.index()].iter().map(|&t| Block::new(t))
+    }
+
+    /// The successors of `b` that receive its variables as they are.
+    pub fn var_succs(&self, b: Block) -> impl Iterator<Item = Block> + '_ {
+        self.var[b.index()].iter().map(|&t| Block::new(t))
+    }
+
+    /// Which blocks lie on a cycle.
+    pub fn cyclic_blocks(&self) -> Vec<bool> {
+        let mut out = vec![false; self.succs.len()];
+        for scc in loops(&self.succs, &self.all()) {
             for b in scc {
                 out[b] = true;
             }
         }
+        out
     }
-    out
-}
 
-/// The loops of `f` that make no call: the blocks of each cycle that passes
-/// no call or syscall (strongly connected components of the control flow
-/// graph without return edges), by block index.
-pub fn call_free_loops(f: &Function, local: &[(u64, Block)]) -> Vec<Vec<usize>> {
-    let n = f.blocks.len();
-    let succs: Vec<Vec<usize>> = f
-        .blocks
-        .values()
-        .map(|d| match d.term {
-            Terminator::Call { .. }
-            | Terminator::CallIndirect { .. }
-            | Terminator::Syscall { .. } => Vec::new(),
-            Terminator::JumpIndirect { .. } => local.iter().map(|e| e.1.index()).collect(),
-            ref t => t.successors().iter().map(|x| x.index()).collect(),
-        })
-        .collect();
-    let graph = Graph {
-        succs: &succs,
-        var: &[],
-    };
-    graph
-        .sccs(&(0..n).collect::<Vec<_>>())
-        .into_iter()
-        .filter(|scc| scc.len() > 1 || succs[scc[0]].contains(&scc[0]))
-        .collect()
-}
+    /// The loops that make no call: the blocks of each cycle that passes no
+    /// call or syscall (components of the graph of variable edges).
+    pub fn call_free_loops(&self) -> Vec<Vec<usize>> {
+        loops(&self.var, &self.all())
+    }
 
-/// The control flow graph by block index.
-struct Graph<'a> {
-    succs: &'a [Vec<usize>],
-    /// Successors along edges that keep the guest state in variables.
-    var: &'a [Vec<usize>],
-}
-
-impl Graph<'_> {
-    /// The strongly connected components of the subgraph on `region`
-    /// (iterative Tarjan), each sorted.
-    fn sccs(&self, region: &[usize]) -> Vec<Vec<usize>> {
+    /// For each block of `f`, the registers to store at its end (before its
+    /// terminator, when they are dirty there) because it enters a loop that
+    /// calls on every iteration and never writes them.
+    pub fn loop_entry_stores(&self, f: &Function) -> SecondaryMap<Block, u64> {
         let n = self.succs.len();
-        let mut member = vec![false; n];
-        for &b in region {
-            member[b] = true;
-        }
-        let mut index = vec![usize::MAX; n];
-        let mut low = vec![0; n];
-        let mut on_stack = vec![false; n];
-        let mut stack = Vec::new();
-        let mut next = 0;
-        let mut out = Vec::new();
-        for &root in region {
-            if index[root] != usize::MAX {
-                continue;
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (b, s) in self.succs.iter().enumerate() {
+            for &t in s {
+                preds[t].push(b);
             }
-            let mut frames: Vec<(usize, usize)> = vec![(root, 0)];
-            index[root] = next;
-            low[root] = next;
-            next += 1;
-            stack.push(root);
-            on_stack[root] = true;
-            while let Some(&mut (v, ref mut i)) = frames.last_mut() {
-                if let Some(&w) = self.succs[v].get(*i) {
-                    *i += 1;
-                    if !member[w] {
-                        continue;
-                    }
-                    if index[w] == usize::MAX {
-                        index[w] = next;
-                        low[w] = next;
-                        next += 1;
-                        stack.push(w);
-                        on_stack[w] = true;
-                        frames.push((w, 0));
-                    } else if on_stack[w] {
-                        low[v] = low[v].min(index[w]);
-                    }
+        }
+        let calls: Vec<bool> = f
+            .blocks
+            .values()
+            .map(|d| {
+                matches!(
+                    d.term,
+                    Terminator::Call { .. }
+                        | Terminator::CallIndirect { .. }
+                        | Terminator::Syscall { .. }
+                )
+            })
+            .collect();
+        let mut out: SecondaryMap<Block, u64> = SecondaryMap::new();
+        let mut work = vec![self.all()];
+        while let Some(region) = work.pop() {
+            for scc in loops(&self.succs, &region) {
+                if !scc.iter().any(|&b| calls[b]) {
                     continue;
                 }
-                frames.pop();
-                if let Some(&(u, _)) = frames.last() {
-                    low[u] = low[u].min(low[v]);
+                let mut inside = vec![false; n];
+                for &b in &scc {
+                    inside[b] = true;
                 }
-                if low[v] == index[v] {
-                    let mut scc = Vec::new();
-                    while let Some(w) = stack.pop() {
-                        on_stack[w] = false;
-                        scc.push(w);
-                        if w == v {
-                            break;
+                if self.var_acyclic(&scc, &inside) {
+                    let written = scc
+                        .iter()
+                        .flat_map(|&b| f.blocks[Block::new(b)].insts.iter())
+                        .fold(0u64, |w, i| match touch(i) {
+                            Some(Touch::Write(m)) => w | m,
+                            _ => w,
+                        });
+                    for &b in &scc {
+                        for &p in &preds[b] {
+                            if !inside[p] && self.var[p].contains(&b) {
+                                out[Block::new(p)] |= !written;
+                            }
                         }
                     }
-                    scc.sort_unstable();
-                    out.push(scc);
+                } else {
+                    // Inner loops: the component without the blocks that
+                    // enter it (or, entered only from outside the function's
+                    // graph, without its first block).
+                    let mut entries: Vec<usize> = scc
+                        .iter()
+                        .copied()
+                        .filter(|&b| preds[b].iter().any(|&p| !inside[p]))
+                        .collect();
+                    if entries.is_empty() {
+                        entries.push(scc[0]);
+                    }
+                    work.push(scc.into_iter().filter(|b| !entries.contains(b)).collect());
                 }
             }
         }
         out
     }
 
-    /// Whether the edges that keep the guest state in variables form no
-    /// cycle inside `scc` (every cycle of the component passes a call's
-    /// return or a syscall's continuation).
+    /// Every block index.
+    fn all(&self) -> Vec<usize> {
+        (0..self.succs.len()).collect()
+    }
+
+    /// Whether the variable edges form no cycle inside `scc` (every cycle
+    /// of the component passes a call's return or a syscall's
+    /// continuation).
     fn var_acyclic(&self, scc: &[usize], inside: &[bool]) -> bool {
         // Kahn's algorithm on the component's variable edges.
         let mut indeg = vec![0usize; self.succs.len()];
@@ -267,5 +190,160 @@ impl Graph<'_> {
             }
         }
         done == scc.len()
+    }
+}
+
+/// The loops of the subgraph of `succs` on `region`: its strongly connected
+/// components that contain a cycle, each sorted.
+fn loops(succs: &[Vec<usize>], region: &[usize]) -> Vec<Vec<usize>> {
+    sccs(succs, region)
+        .into_iter()
+        .filter(|scc| scc.len() > 1 || succs[scc[0]].contains(&scc[0]))
+        .collect()
+}
+
+/// The strongly connected components of the subgraph of `succs` on
+/// `region` (iterative Tarjan), each sorted.
+fn sccs(succs: &[Vec<usize>], region: &[usize]) -> Vec<Vec<usize>> {
+    let n = succs.len();
+    let mut member = vec![false; n];
+    for &b in region {
+        member[b] = true;
+    }
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut out = Vec::new();
+    for &root in region {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut frames: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut i)) = frames.last_mut() {
+            if let Some(&w) = succs[v].get(*i) {
+                *i += 1;
+                if !member[w] {
+                    continue;
+                }
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    frames.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            frames.pop();
+            if let Some(&(u, _)) = frames.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut scc = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    scc.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                scc.sort_unstable();
+                out.push(scc);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Type;
+
+    /// `x19 = x20` at 0x1000, then a loop at 0x1004 that calls 0x2000 and
+    /// branches back on x0; when `skip_call` the loop can also go round
+    /// without the call. Returns the function and its entry block.
+    fn loop_with_call(skip_call: bool) -> (Function, Block) {
+        let mut f = Function::new("t".into(), 0x1000);
+        let entry = f.create_block(0x1000);
+        let head = f.create_block(0x1004);
+        let call = f.create_block(0x1008);
+        let latch = f.create_block(0x100c);
+        let exit = f.create_block(0x1010);
+        f.entries.push((0x1000, entry));
+        let mut b = f.builder(entry);
+        let v = b.get_reg(Type::I64, 20);
+        b.set_reg(v, 19);
+        b.terminate(Terminator::Jump(head));
+        let mut b = f.builder(head);
+        let c = b.get_reg(Type::I64, 1);
+        let (then_to, else_to) = if skip_call {
+            (latch, call)
+        } else {
+            (call, call)
+        };
+        b.terminate(Terminator::Branch {
+            cond: c,
+            then_to,
+            else_to,
+        });
+        f.builder(call).terminate(Terminator::Call {
+            target: 0x2000,
+            ret: 0x100c,
+            cont: latch,
+        });
+        let mut b = f.builder(latch);
+        let c = b.get_reg(Type::I64, 0);
+        b.set_reg(c, 2);
+        b.terminate(Terminator::Branch {
+            cond: c,
+            then_to: head,
+            else_to: exit,
+        });
+        let mut b = f.builder(exit);
+        let t = b.get_reg(Type::I64, 30);
+        b.terminate(Terminator::Return { target: t });
+        (f, entry)
+    }
+
+    #[test]
+    fn a_loop_that_always_calls_gets_its_invariant_registers_stored_on_entry() {
+        let (f, entry) = loop_with_call(false);
+        let stores = BlockGraph::new(&f, &[]).loop_entry_stores(&f);
+        // X19, written before the loop, is stored on entry; X2, written in
+        // the loop, is not; nothing is stored inside the loop.
+        assert_ne!(stores[entry] & (1 << 19), 0);
+        assert_eq!(stores[entry] & (1 << 2), 0);
+        for (b, _) in f.blocks.iter().filter(|(b, _)| *b != entry) {
+            assert_eq!(stores[b], 0, "{b}");
+        }
+    }
+
+    #[test]
+    fn a_loop_that_can_skip_its_call_gets_no_stores() {
+        let (f, _) = loop_with_call(true);
+        let stores = BlockGraph::new(&f, &[]).loop_entry_stores(&f);
+        assert!(f.blocks.keys().all(|b| stores[b] == 0));
+    }
+
+    #[test]
+    fn loops_with_and_without_calls() {
+        let (f, entry) = loop_with_call(true);
+        let g = BlockGraph::new(&f, &[]);
+        let cyclic = g.cyclic_blocks();
+        assert!(!cyclic[entry.index()]);
+        assert_eq!(cyclic.iter().filter(|c| **c).count(), 3);
+        // Only head -> latch -> head avoids the call.
+        assert_eq!(g.call_free_loops(), vec![vec![1, 3]]);
     }
 }

@@ -56,9 +56,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use vmxlate_abi as abi;
 
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
-use super::loop_stores::{call_free_loops, cyclic_blocks};
+use super::loop_stores::BlockGraph;
 use super::lower_fp::FpHost;
-use super::state_flow::{local_targets, tail_call_flags, StateFlow};
+use super::state_flow::{local_targets, tail_call_flags, touch, StateFlow, Touch};
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
 
@@ -240,21 +240,23 @@ const PROTECTED_LOOP_REGS: usize = 7;
 /// their registers in host registers (an interpreter loop with 8 busy
 /// registers ran 50% slower with 5 variables). X30 and SP stay variables
 /// (the return check compares SP with its variable).
-fn mem_regs(f: &Function, local: &[(u64, Block)], noreturn: &FxHashSet<u64>) -> u64 {
-    let reg_mask = |blocks: &mut dyn Iterator<Item = &crate::ir::BlockData>| {
-        blocks
-            .flat_map(|d| d.insts.iter())
-            .fold(0u64, |m, inst| match (inst.op, inst.imm) {
-                (Opcode::GetReg | Opcode::SetReg, Imm::Reg(r)) => m | 1 << r,
-                _ => m,
-            })
+fn mem_regs(f: &Function, graph: &BlockGraph, noreturn: &FxHashSet<u64>) -> u64 {
+    // The X registers an instruction reads or writes.
+    let x_regs = |inst: &crate::ir::InstData| match touch(inst) {
+        Some(Touch::Read(m) | Touch::Write(m)) => m & 0xffff_ffff,
+        _ => 0,
     };
-    let protected = call_free_loops(f, local)
+    let protected = graph
+        .call_free_loops()
         .iter()
-        .map(|l| reg_mask(&mut l.iter().map(|&b| &f.blocks[Block::new(b)])))
+        .map(|l| {
+            l.iter()
+                .flat_map(|&b| f.blocks[Block::new(b)].insts.iter())
+                .fold(0u64, |m, inst| m | x_regs(inst))
+        })
         .filter(|m| m.count_ones() as usize <= PROTECTED_LOOP_REGS)
         .fold(0u64, |a, m| a | m);
-    let cyclic = cyclic_blocks(f, local);
+    let cyclic = graph.cyclic_blocks();
     let mut weight = [0u64; 30];
     let mut loop_calls = false;
     for (b, data) in f.blocks.iter() {
@@ -267,8 +269,9 @@ fn mem_regs(f: &Function, local: &[(u64, Block)], noreturn: &FxHashSet<u64>) -> 
             };
         let w = if in_loop { 16 } else { 1 };
         for inst in &data.insts {
-            if let (Opcode::GetReg | Opcode::SetReg, Imm::Reg(r)) = (inst.op, inst.imm) {
-                if let Some(c) = weight.get_mut(r as usize) {
+            let m = x_regs(inst);
+            for (r, c) in weight.iter_mut().enumerate() {
+                if m & (1 << r) != 0 {
                     *c += w;
                 }
             }
@@ -416,17 +419,18 @@ pub fn lower_function(
     let entries = entry_points(ir);
     let safepoints = safepoint_blocks(ir);
     let local = local_targets(ir);
-    let mem = mem_regs(ir, &local, env.noreturn);
+    let graph = BlockGraph::new(ir, &local);
+    let mem = mem_regs(ir, &graph, env.noreturn);
     let flow = StateFlow::new(
         ir,
-        &local,
+        &graph,
         &safepoints,
         env.strict_abi,
         env.aapcs_entries,
         mem,
     );
     if cfg!(debug_assertions) {
-        flow.check(ir, &entries, &local, &safepoints);
+        flow.check(ir, &entries, &graph, &safepoints);
     }
     let mut l = Lowerer {
         fb,

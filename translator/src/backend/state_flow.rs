@@ -33,7 +33,7 @@
 use cranelift_entity::SecondaryMap;
 use rustc_hash::FxHashSet;
 
-use super::loop_stores::loop_entry_stores;
+use super::loop_stores::BlockGraph;
 
 use crate::ir::{Block, Function, Imm, InstData, Opcode, SysReg, Terminator};
 
@@ -147,7 +147,7 @@ pub fn local_targets(f: &Function) -> Vec<(u64, Block)> {
 /// Blocks that receive `b`'s variables as they are: its in-function
 /// successors, and for an indirect jump the [`local_targets`]. A call or
 /// syscall's resume block is not among them: it reloads.
-fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
+pub fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
     match term {
         Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. } => {
             term.successors()
@@ -158,25 +158,18 @@ fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
 }
 
 impl StateFlow {
-    /// Solves the analyses for `f`, whose indirect jumps continue at
-    /// `local` ([`local_targets`]), with a safe point at the blocks marked
-    /// in `safepoints`.
+    /// Solves the analyses for `f`, whose control flow is `graph` (indirect
+    /// jumps continue at [`local_targets`]), with a safe point at the blocks
+    /// marked in `safepoints`.
     pub fn new(
         f: &Function,
-        local: &[(u64, Block)],
+        graph: &BlockGraph,
         safepoints: &SecondaryMap<Block, bool>,
         strict: bool,
         aapcs_entries: &FxHashSet<u64>,
         mem: u64,
     ) -> StateFlow {
-        let succs: SecondaryMap<Block, Vec<Block>> = {
-            let mut m = SecondaryMap::new();
-            for (b, data) in f.blocks.iter() {
-                m[b] = var_succs(&data.term, local);
-            }
-            m
-        };
-        let hoisted = loop_entry_stores(f, &succs);
+        let hoisted = graph.loop_entry_stores(f);
         let mut s = StateFlow {
             dirty_in: SecondaryMap::new(),
             dirty_out: SecondaryMap::new(),
@@ -184,7 +177,7 @@ impl StateFlow {
             mem,
             live_in: SecondaryMap::new(),
             live_out: SecondaryMap::new(),
-            flags_live_in: flag_liveness(f, local, strict, aapcs_entries),
+            flags_live_in: flag_liveness(f, graph, strict, aapcs_entries),
             keep_callee_saved: !strict,
         };
         // Forward: dirty.
@@ -203,7 +196,7 @@ impl StateFlow {
                 s.pre_stored[b] = d & hoisted[b];
                 let d = d & !hoisted[b];
                 s.dirty_out[b] = d;
-                for &t in &succs[b] {
+                for t in graph.var_succs(b) {
                     if s.dirty_in[t] | d != s.dirty_in[t] {
                         s.dirty_in[t] |= d;
                         changed = true;
@@ -216,7 +209,7 @@ impl StateFlow {
         while changed {
             changed = false;
             for (b, data) in f.blocks.iter().rev() {
-                let mut out = succs[b].iter().fold(0, |acc, t| acc | s.live_in[*t]);
+                let mut out = graph.var_succs(b).fold(0, |acc, t| acc | s.live_in[t]);
                 if exits(&data.term) {
                     out |= s.dirty_out[b];
                 }
@@ -299,7 +292,7 @@ impl StateFlow {
         &self,
         f: &Function,
         entries: &[(u64, Block)],
-        local: &[(u64, Block)],
+        graph: &BlockGraph,
         safepoints: &SecondaryMap<Block, bool>,
     ) {
         let mut def_in: SecondaryMap<Block, Option<u64>> = SecondaryMap::new();
@@ -326,10 +319,7 @@ impl StateFlow {
                         _ => {}
                     }
                 }
-                let mut edges: Vec<(Block, u64)> = var_succs(&data.term, local)
-                    .into_iter()
-                    .map(|t| (t, d))
-                    .collect();
+                let mut edges: Vec<(Block, u64)> = graph.var_succs(b).map(|t| (t, d)).collect();
                 if let Some(cont) = call_cont(&data.term).filter(|_| self.keep_callee_saved) {
                     edges.push((cont, (d & CALLEE_SAVED) | self.call_resume_loads(cont)));
                 }
@@ -384,7 +374,7 @@ impl StateFlow {
 /// [`local_targets`].
 fn flag_liveness(
     f: &Function,
-    local: &[(u64, Block)],
+    graph: &BlockGraph,
     strict: bool,
     aapcs_entries: &FxHashSet<u64>,
 ) -> SecondaryMap<Block, u8> {
@@ -415,12 +405,8 @@ fn flag_liveness(
     let mut changed = true;
     while changed {
         changed = false;
-        for (b, data) in f.blocks.iter().rev() {
-            let mut succs = data.term.successors();
-            if let Terminator::JumpIndirect { .. } = data.term {
-                succs.extend(local.iter().map(|e| e.1));
-            }
-            let out = succs.iter().fold(0u8, |acc, s| acc | live_in[*s]);
+        for b in f.blocks.keys().rev() {
+            let out = graph.succs(b).fold(0u8, |acc, s| acc | live_in[s]);
             let live = gen[b] | (out & !kill[b]);
             if live != live_in[b] {
                 live_in[b] = live;

@@ -146,8 +146,9 @@ pub const HOST_STACK_RESERVE: u64 = 1 << 20;
 
 /// A translated guest function: `entry` selects where to start (0 is the
 /// function's first instruction; other indices are resume points listed in
-/// the PC map).
-pub type GuestFn = unsafe extern "C" fn(cpu: *mut CpuState, entry: u32);
+/// the PC map). It returns `cpu`, so that callers in translated code need
+/// not keep the pointer live across the call.
+pub type GuestFn = unsafe extern "C" fn(cpu: *mut CpuState, entry: u32) -> *mut CpuState;
 
 /// One row of the PC map: a guest address at which translated code can be
 /// entered. The map is sorted by `guest_pc` and has no duplicates. Host code

@@ -113,13 +113,15 @@ mod tests {
     use vmxlate_abi::CpuState;
 
     // Distinct bodies: identical empty functions may be merged at -O2.
-    unsafe extern "C" fn f1(cpu: *mut CpuState, _: u32) {
+    unsafe extern "C" fn f1(cpu: *mut CpuState, _: u32) -> *mut CpuState {
         // SAFETY: never called.
         unsafe { (*cpu).x[1] = 1 };
+        cpu
     }
-    unsafe extern "C" fn f2(cpu: *mut CpuState, _: u32) {
+    unsafe extern "C" fn f2(cpu: *mut CpuState, _: u32) -> *mut CpuState {
         // SAFETY: never called.
         unsafe { (*cpu).x[2] = 2 };
+        cpu
     }
 
     #[test]

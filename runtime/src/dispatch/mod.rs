@@ -163,13 +163,15 @@ fn enter(t: *mut Thread, cpu: &mut CpuState) {
 }
 
 /// Slow path of indirect calls and jumps in translated code: runs the
-/// translation of `cpu.pc` once, then returns to the caller, which checks
-/// `cpu.pc` against the return address it expects.
+/// translation of `cpu.pc` once, then returns `cpu` (as a
+/// [`vmxlate_abi::GuestFn`] does) to the caller, which checks `cpu.pc`
+/// against the return address it expects.
 ///
 /// # Safety
 /// `cpu` must point to the live `CpuState` of the calling guest thread.
 #[no_mangle]
-pub unsafe extern "C" fn vmx_dispatch(cpu: *mut CpuState) {
+pub unsafe extern "C" fn vmx_dispatch(cpu: *mut CpuState) -> *mut CpuState {
     // SAFETY: the caller passes its own live CpuState, inside its Thread.
     unsafe { enter(thread::of_cpu(cpu), &mut *cpu) };
+    cpu
 }

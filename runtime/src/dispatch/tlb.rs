@@ -61,7 +61,9 @@ mod tests {
     use super::*;
     use vmxlate_abi::CpuState;
 
-    unsafe extern "C" fn f(_: *mut CpuState, _: u32) {}
+    unsafe extern "C" fn f(cpu: *mut CpuState, _: u32) -> *mut CpuState {
+        cpu
+    }
 
     #[test]
     fn empty_slots_never_match_and_fills_do() {

@@ -97,7 +97,7 @@ impl Helper {
         use vmxlate_abi::sym;
         match self {
             Helper::Syscall => (sym::SYSCALL, sig(&[I64], &[])),
-            Helper::Dispatch => (sym::DISPATCH, sig(&[I64], &[])),
+            Helper::Dispatch => (sym::DISPATCH, sig(&[I64], &[I64])),
             Helper::Undefined => (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
             Helper::Brk => (sym::BRK, sig(&[I64, I64, I32], &[])),
             Helper::Cntvct => (sym::CNTVCT, sig(&[], &[I64])),
@@ -149,9 +149,9 @@ pub struct Env<'a> {
     /// Entries of functions that never return to their caller (no return,
     /// tail call or indirect jump: `abort`, `exit`), see [`noreturn_entries`].
     pub noreturn: &'a FxHashSet<u64>,
-    /// The target CPU level has fused multiply-add (x86-64-v3), so
-    /// lowering emits it inline; else it tests `CpuState::host_fma` at run
-    /// time.
+    /// The target CPU level has fused multiply-add (x86-64-v3, or an FMA
+    /// clone), so lowering emits it inline; else it tests
+    /// `CpuState::host_fma` at run time.
     pub host_fma: bool,
 }
 
@@ -175,12 +175,10 @@ pub fn noreturn_entries(funcs: &[crate::ir::Function]) -> FxHashSet<u64> {
         .collect()
 }
 
-/// The signature of every translated function: `(cpu: i64, entry: i32)`.
+/// The signature of every translated function: `(cpu: i64, entry: i32)
+/// -> cpu` ([`vmxlate_abi::GuestFn`]).
 pub fn guest_sig() -> Signature {
-    let mut s = Signature::new(CallConv::SystemV);
-    s.params.push(AbiParam::new(ir::types::I64));
-    s.params.push(AbiParam::new(ir::types::I32));
-    s
+    sig(&[ir::types::I64, ir::types::I32], &[ir::types::I64])
 }
 
 /// The signature of every bound libc routine: guest x0..x2 in, x0 out.

@@ -18,6 +18,10 @@ pub enum CpuLevel {
     V2,
     /// x86-64-v3: v2 plus AVX, AVX2, BMI1, BMI2, FMA, LZCNT.
     V3,
+    /// x86-64-v2 plus AVX and FMA: the clones that v2 output carries of
+    /// its functions that use fused multiply-add, entered only where
+    /// `CpuState::host_fma` says the host has both (`backend::compile`).
+    V2Fma,
 }
 
 /// Builds the target ISA.
@@ -45,6 +49,9 @@ pub fn build(level: CpuLevel, verify: bool) -> Result<Arc<dyn TargetIsa>, String
         "has_popcnt",
         "has_cmpxchg16b",
     ];
+    if level == CpuLevel::V2Fma {
+        features.extend(["has_avx", "has_fma"]);
+    }
     if level == CpuLevel::V3 {
         features.extend([
             "has_avx",

@@ -93,6 +93,11 @@ struct Lowerer<'a, 'b> {
     /// (`uses_fpcr`): loaded with the registers at entry and resume points
     /// and after FPCR writes, the only places it can change.
     fpcr: Variable,
+    /// The `CpuState` pointer as a variable: every guest call returns it,
+    /// so the value from before a call is dead after it and never needs a
+    /// host register or a spill slot across the call. `cpu` is its value
+    /// at the point being lowered.
+    cpu_var: Variable,
     uses_fpcr: bool,
     flow: StateFlow,
     /// Registers possibly written since the last sync point, at the
@@ -416,6 +421,8 @@ pub fn lower_function(
     let flags = std::array::from_fn(|_| fb.declare_var(types::I8));
     let v = std::array::from_fn(|_| fb.declare_var(types::I8X16));
     let fpcr = fb.declare_var(types::I32);
+    let cpu_var = fb.declare_var(types::I64);
+    fb.def_var(cpu_var, cpu);
     let entries = entry_points(ir);
     let safepoints = safepoint_blocks(ir);
     let local = local_targets(ir);
@@ -441,6 +448,7 @@ pub fn lower_function(
         flags,
         v,
         fpcr,
+        cpu_var,
         uses_fpcr: ir
             .blocks
             .values()
@@ -472,6 +480,21 @@ pub fn lower_function(
 impl Lowerer<'_, '_> {
     fn block(&self, b: Block) -> ClBlock {
         self.blocks[b].expect("every IR block has a Cranelift block")
+    }
+
+    /// Returns from the translated function (with the `CpuState` pointer,
+    /// as [`vmxlate_abi::GuestFn`] does).
+    fn ret(&mut self) {
+        let cpu = self.cpu;
+        self.fb.ins().return_(&[cpu]);
+    }
+
+    /// Takes the `CpuState` pointer a guest function or the dispatcher
+    /// returned from `call`.
+    fn cpu_from(&mut self, call: ir::Inst) {
+        let cpu = self.fb.inst_results(call)[0];
+        self.fb.def_var(self.cpu_var, cpu);
+        self.cpu = cpu;
     }
 
     fn cpu_load(&mut self, ty: types::Type, off: i32) -> ClValue {
@@ -558,7 +581,10 @@ impl Lowerer<'_, '_> {
                 .iter()
                 .map(|(eb, _, _)| ir::BlockCall::new(*eb, [], pool))
                 .collect();
-            let jt = JumpTableData::new(calls[0], &calls);
+            // The default is a call of its own (a shared one would get
+            // block arguments appended twice).
+            let def = ir::BlockCall::new(targets[0].0, [], pool);
+            let jt = JumpTableData::new(def, &calls);
             let jt = self.fb.create_jump_table(jt);
             // Calls enter at 0: test for it before the table dispatch.
             let table = self.fb.create_block();
@@ -569,6 +595,8 @@ impl Lowerer<'_, '_> {
         }
         for (i, (eb, pc, b)) in targets.into_iter().enumerate() {
             self.fb.switch_to_block(eb);
+            let cpu = self.cpu;
+            self.fb.def_var(self.cpu_var, cpu);
             if i == 0 && needs_entry_safepoint(self.ir) {
                 // Function entry: every register is in CpuState already.
                 self.safepoint(pc, None);
@@ -583,6 +611,7 @@ impl Lowerer<'_, '_> {
     fn lower_block(&mut self, b: Block) {
         let cb = self.block(b);
         self.fb.switch_to_block(cb);
+        self.cpu = self.fb.use_var(self.cpu_var);
         if self.loop_headers[b] {
             // Guest memory may change between iterations (other threads,
             // signal handlers): no load is reused across a back edge.
@@ -659,7 +688,7 @@ impl Lowerer<'_, '_> {
         let f = self.helper(Helper::Safepoint);
         let cpu = self.cpu;
         self.fb.ins().call(f, &[cpu]);
-        self.fb.ins().return_(&[]);
+        self.ret();
         self.fb.switch_to_block(go_on);
     }
 
@@ -830,11 +859,13 @@ impl Lowerer<'_, '_> {
             Some(id) => {
                 let f = self.callee(id);
                 let zero = self.fb.ins().iconst(types::I32, 0);
-                self.fb.ins().call(f, &[cpu, zero]);
+                let call = self.fb.ins().call(f, &[cpu, zero]);
+                self.cpu_from(call);
             }
             None => {
                 let f = self.helper(Helper::Dispatch);
-                self.fb.ins().call(f, &[cpu]);
+                let call = self.fb.ins().call(f, &[cpu]);
+                self.cpu_from(call);
             }
         }
     }
@@ -863,14 +894,17 @@ impl Lowerer<'_, '_> {
             .ins()
             .load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
         let sig = self.guest_sig_ref();
-        self.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
+        let call = self.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
+        self.cpu_from(call);
         self.fb.ins().jump(done, &[]);
         self.fb.switch_to_block(miss_b);
         self.fb.set_cold_block(miss_b);
         let d = self.helper(Helper::Dispatch);
-        self.fb.ins().call(d, &[cpu]);
+        let call = self.fb.ins().call(d, &[cpu]);
+        self.cpu_from(call);
         self.fb.ins().jump(done, &[]);
         self.fb.switch_to_block(done);
+        self.cpu = self.fb.use_var(self.cpu_var);
     }
 
     /// An indirect jump to one of this function's [`local_targets`] (a
@@ -905,7 +939,7 @@ impl Lowerer<'_, '_> {
         let f = self.helper(Helper::Safepoint);
         let cpu = self.cpu;
         self.fb.ins().call(f, &[cpu]);
-        self.fb.ins().return_(&[]);
+        self.ret();
         self.fb.switch_to_block(check);
         self.fb.ins().sequence_point();
         match self.local_table {
@@ -972,7 +1006,7 @@ impl Lowerer<'_, '_> {
         }
         self.fb.switch_to_block(leave);
         self.fb.set_cold_block(leave);
-        self.fb.ins().return_(&[]);
+        self.ret();
         self.fb.switch_to_block(resume);
         let mask = self.resume_flags(cont);
         let regs = if keep {
@@ -1038,20 +1072,20 @@ impl Lowerer<'_, '_> {
                 let env = self.env;
                 self.spill(tail_call_flags(*target, env.strict_abi, env.aapcs_entries));
                 self.call_direct(*target);
-                self.fb.ins().return_(&[]);
+                self.ret();
             }
             Terminator::JumpIndirect { target } => {
                 let t = self.value(*target);
                 self.jump_local(t);
                 self.spill(exit_flags);
                 self.call_indirect(t);
-                self.fb.ins().return_(&[]);
+                self.ret();
             }
             Terminator::Return { target } => {
                 let t = self.value(*target);
                 self.spill(exit_flags);
                 self.store_pc(t);
-                self.fb.ins().return_(&[]);
+                self.ret();
             }
             Terminator::Syscall { next, cont } => {
                 let mask = self.resume_flags(*cont);
@@ -1084,7 +1118,7 @@ impl Lowerer<'_, '_> {
                         self.fb.ins().call(f, &[cpu, pcv, w, text]);
                     }
                 }
-                self.fb.ins().return_(&[]);
+                self.ret();
             }
         }
     }

@@ -4,8 +4,11 @@
 //! its own Cranelift context; the machine code is then defined in one
 //! `ObjectModule` serially, and `object.rs` adds the guest image, the PC map
 //! and the image descriptor.
+//! In x86-64-v2 output, functions that use fused multiply-add get FMA
+//! clones (`fma_clone.rs`).
 
 pub mod env;
+pub mod fma_clone;
 pub mod fp_fma;
 pub mod isa;
 mod loop_stores;
@@ -127,19 +130,43 @@ pub fn trap_texts(funcs: &[Function]) -> (Vec<u8>, FxHashMap<u64, u32>) {
 /// Compiles lifted functions and the guest image into one object file.
 pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<Compiled, String> {
     let isa = isa::build(opts.cpu, opts.verify)?;
+    let clone_isa = match opts.cpu {
+        CpuLevel::V2 => Some(isa::build(CpuLevel::V2Fma, opts.verify)?),
+        _ => None,
+    };
     let builder = ObjectBuilder::new(isa.clone(), "vmxlate", default_libcall_names())
         .map_err(|e| e.to_string())?;
     let mut module = ObjectModule::new(builder);
     let err = |e: cranelift_module::ModuleError| e.to_string();
 
+    // `ids`: what callers and the PC map use (for a function with FMA
+    // clones, its trampoline); `clone_ids`: what FMA clones call.
     let mut ids: FxHashMap<u64, FuncId> = FxHashMap::default();
     let mut order = Vec::with_capacity(funcs.len());
+    let mut trampolines = Vec::new();
+    let mut declare = |name: &str| {
+        module
+            .declare_function(name, Linkage::Local, &guest_sig())
+            .map_err(err)
+    };
     for f in funcs {
-        let id = module
-            .declare_function(&symbol_name(f), Linkage::Local, &guest_sig())
-            .map_err(err)?;
+        let id = declare(&symbol_name(f))?;
         ids.insert(f.entry_pc, id);
-        order.push(id);
+        if clone_isa.is_some() && fma_clone::uses_fma(f) {
+            let v2 = declare(&format!("{}_v2", symbol_name(f)))?;
+            let fma = declare(&format!("{}_fma", symbol_name(f)))?;
+            order.push((f, v2, false));
+            order.push((f, fma, true));
+            trampolines.push((id, v2, fma));
+        } else {
+            order.push((f, id, false));
+        }
+    }
+    let mut clone_ids = ids.clone();
+    for &(f, id, clone) in &order {
+        if clone {
+            clone_ids.insert(f.entry_pc, id);
+        }
     }
     let mut helpers = [FuncId::from_u32(0); HELPERS.len()];
     for (slot, h) in helpers.iter_mut().zip(HELPERS) {
@@ -178,18 +205,26 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         strict_abi: opts.strict_abi,
         aapcs_entries: &aapcs_entries,
         noreturn: &noreturn,
-        host_fma: matches!(opts.cpu, CpuLevel::V3),
+        host_fma: opts.cpu != CpuLevel::V2,
     };
-    let machines: Vec<Result<Machine, String>> = funcs
+    let clone_env = Env {
+        funcs: &clone_ids,
+        host_fma: true,
+        ..env
+    };
+    let machines: Vec<Result<Machine, String>> = order
         .par_iter()
-        .zip(order.par_iter())
         .map_init(
             || (Context::new(), FunctionBuilderContext::new()),
-            |(ctx, fctx), (f, id)| {
+            |(ctx, fctx), &(f, id, clone)| {
+                let (env, isa) = match (clone, &clone_isa) {
+                    (true, Some(c)) => (&clone_env, c),
+                    _ => (&env, &isa),
+                };
                 ctx.clear();
                 ctx.func.name = UserFuncName::user(0, id.as_u32());
-                lower::lower_function(f, &env, &mut ctx.func, fctx);
-                ctx.compile(&*isa, &mut ControlPlane::default())
+                lower::lower_function(f, env, &mut ctx.func, fctx);
+                ctx.compile(&**isa, &mut ControlPlane::default())
                     .map_err(|e| {
                         format!("compiling {} ({:#x}): {:?}", f.name, f.entry_pc, e.inner)
                     })?;
@@ -202,11 +237,11 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
                     .buffer
                     .relocs()
                     .iter()
-                    .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, *id))
+                    .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
                     .collect();
                 let faults = fault_ranges(f, code);
                 Ok(Machine {
-                    id: *id,
+                    id,
                     bytes,
                     align,
                     relocs,
@@ -217,10 +252,19 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         .collect();
     let mut code_bytes = 0;
     let mut faults = Vec::with_capacity(funcs.len());
+    let mut ctx = Context::new();
+    let mut fctx = FunctionBuilderContext::new();
+    for (id, v2, fma) in trampolines {
+        ctx.clear();
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        fma_clone::trampoline(&mut ctx.func, &mut fctx, v2, fma);
+        module.define_function(id, &mut ctx).map_err(err)?;
+        code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+    }
     for m in machines {
         let m = m?;
         code_bytes += m.bytes.len();
-        faults.push(m.faults);
+        faults.push((m.id, m.faults));
         module
             .define_function_bytes(m.id, m.align, &m.bytes, &m.relocs)
             .map_err(err)?;

@@ -57,25 +57,30 @@ pub fn finish(
     image: &GuestImage,
     funcs: &[Function],
     ids: &FxHashMap<u64, FuncId>,
-    faults: &[Vec<(u32, u64)>],
+    faults: &[(FuncId, Vec<(u32, u64)>)],
     opts: super::Options,
 ) -> Result<Vec<u8>, String> {
     let mut rows: Vec<(u64, u32, u32)> = Vec::new();
     let mut fault_rows: Vec<(u32, u64)> = Vec::new();
     let mut text_section = None;
-    for (f, fault) in funcs.iter().zip(faults) {
-        let sym = product.function_symbol(ids[&f.entry_pc]);
-        let s = product.object.symbol(sym);
+    let mut offset = |id: FuncId| {
+        let s = product.object.symbol(product.function_symbol(id));
         let SymbolSection::Section(sec) = s.section else {
-            return Err(format!("function {} has no section", f.name));
+            return Err(format!("function {id} has no section"));
         };
         if *text_section.get_or_insert(sec) != sec {
             return Err("translated code spans several sections".to_string());
         }
-        let off = u32::try_from(s.value).map_err(|_| "code larger than 4 GiB".to_string())?;
+        u32::try_from(s.value).map_err(|_| "code larger than 4 GiB".to_string())
+    };
+    for f in funcs {
+        let off = offset(ids[&f.entry_pc])?;
         for (i, (pc, _)) in super::lower::entry_points(f).iter().enumerate() {
             rows.push((*pc, off, i as u32));
         }
+    }
+    for (id, fault) in faults {
+        let off = offset(*id)?;
         fault_rows.extend(fault.iter().map(|(o, pc)| (off + o, *pc)));
     }
     fault_rows.sort_by_key(|r| r.0);

@@ -310,14 +310,22 @@ fn loop_headers(f: &Function) -> SecondaryMap<Block, bool> {
     h
 }
 
-/// Loop headers that get a safe point: real guest blocks (not synthetic
-/// jump-table checks, which have no guest address, nor tail-call stubs,
-/// which another function's entry check covers).
+/// Loop headers that get a safe point: those on a cycle, and real guest
+/// blocks (not synthetic jump-table checks, which have no guest address,
+/// nor tail-call stubs, which another function's entry check covers).
+///
+/// Every cycle passes one: it has an edge to a lower or equal address,
+/// whose target is a loop header on that cycle. A header on no cycle (a
+/// shared epilogue that later code jumps back to) gets none: a safe point
+/// stores the registers that may be dirty there, so on the paths where
+/// they are clean they would have to be loaded first, at the entry (libm's
+/// `sin` loaded 20 vector registers per call).
 fn safepoint_blocks(f: &Function) -> SecondaryMap<Block, bool> {
+    let cyclic = BlockGraph::new(f, &local_targets(f)).cyclic_blocks();
     let mut sp = loop_headers(f);
     for (b, data) in f.blocks.iter() {
         let stub = data.insts.is_empty() && matches!(data.term, Terminator::TailCall { .. });
-        if data.pc == 0 || stub {
+        if data.pc == 0 || stub || !cyclic[b.index()] {
             sp[b] = false;
         }
     }

@@ -1131,3 +1131,44 @@ impl Lowerer<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Type;
+
+    /// A return at 0x1008 that code at 0x1010 jumps back to (a shared
+    /// epilogue: a loop header by address, on no cycle) and a loop at
+    /// 0x1020 that branches to itself: only the loop gets a safe point.
+    #[test]
+    fn safe_points_only_on_cycles() {
+        let mut f = Function::new("t".into(), 0x1000);
+        let entry = f.create_block(0x1000);
+        let epilogue = f.create_block(0x1008);
+        let side = f.create_block(0x1010);
+        let body = f.create_block(0x1020);
+        f.entries.push((0x1000, entry));
+        let mut b = f.builder(entry);
+        let c = b.get_reg(Type::I64, 0);
+        b.terminate(Terminator::Branch {
+            cond: c,
+            then_to: side,
+            else_to: body,
+        });
+        let mut b = f.builder(epilogue);
+        let t = b.get_reg(Type::I64, 30);
+        b.terminate(Terminator::Return { target: t });
+        f.builder(side).terminate(Terminator::Jump(epilogue));
+        let mut b = f.builder(body);
+        let c = b.get_reg(Type::I64, 1);
+        b.terminate(Terminator::Branch {
+            cond: c,
+            then_to: body,
+            else_to: epilogue,
+        });
+        let sp = safepoint_blocks(&f);
+        assert!(loop_headers(&f)[epilogue]);
+        assert!(!sp[epilogue]);
+        assert!(sp[body]);
+    }
+}

@@ -18,13 +18,12 @@
 //! A clone calls the clones of other such functions directly. Both bodies
 //! are in the fault map.
 
-use cranelift_codegen::ir::{self, types, InstBuilder, MemFlagsData};
+use cranelift_codegen::ir::{self, InstBuilder};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::FuncId;
-use vmxlate_abi as abi;
 
 use super::env::{func_ref, guest_sig};
-use super::isa;
+use super::{fp_fma, isa};
 use crate::ir::{FBinOp, Function, Imm, Opcode};
 
 /// Whether `f` has fused multiply-adds, which v2 code cannot run inline.
@@ -55,9 +54,7 @@ pub fn trampoline(
     fb.append_block_params_for_function_params(entry);
     fb.switch_to_block(entry);
     let (cpu, idx) = (fb.block_params(entry)[0], fb.block_params(entry)[1]);
-    // Written once before any guest code runs: free to hoist and share.
-    let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-    let set = fb.ins().load(types::I32, flags, cpu, abi::OFF_HOST_FMA);
+    let set = fp_fma::host_fma_set(&mut fb, cpu);
     let (with, without) = (fb.create_block(), fb.create_block());
     fb.ins().brif(set, with, &[], without, &[]);
     for (block, callee) in [(with, fma), (without, v2)] {

@@ -66,9 +66,8 @@ pub enum How {
 
 /// `CpuState::host_fma` is set: an i32, loaded where Cranelift may share
 /// and hoist it (the runtime writes it only before any guest code runs).
-pub fn host_fma_set(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
+pub fn host_fma_set(fb: &mut FunctionBuilder, cpu: ClValue) -> ClValue {
     let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-    let cpu = host.cpu();
     fb.ins().load(types::I32, flags, cpu, abi::OFF_HOST_FMA)
 }
 
@@ -109,7 +108,7 @@ pub fn fused_by(
         How::Stub => stub(fb, host, a, b, c),
         How::Emulated => emulated(fb, host, a, b, c),
         How::RunTime => {
-            let set = host_fma_set(fb, host);
+            let set = host_fma_set(fb, host.cpu());
             let clear = fb.ins().icmp_imm_u(ClCC::Equal, set, 0);
             with_cold(
                 fb,

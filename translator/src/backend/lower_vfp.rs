@@ -161,7 +161,7 @@ fn fast(
                 let r = fb.ins().fma(v[0], v[1], v[2]);
                 checked(fb, host, r, true, lane(How::Inline))
             } else {
-                let set = fp_fma::host_fma_set(fb, host);
+                let set = fp_fma::host_fma_set(fb, host.cpu());
                 let clear = fb.ins().icmp_imm_u(ClCC::Equal, set, 0);
                 with_cold(
                     fb,

@@ -62,7 +62,9 @@ pub struct CpuState {
     /// Non-zero when translated code may run the host's fused multiply-add
     /// (the [`sym::FMA_F64`] family of stubs): the host CPU has FMA and
     /// `VMXLATE_HOST_FMA=0` did not turn it off. Set once at start-up and
-    /// copied to every thread; zero selects the inline emulation.
+    /// copied to every thread. Non-zero also makes a function with FMA
+    /// clones run its clone (FMA inline); zero selects its plain x86-64-v2
+    /// body and, there, the inline emulation.
     pub host_fma: u32,
     /// Address of this thread's code TLB (`[TlbEntry; TLB_ENTRIES]`), which
     /// translated code probes inline for indirect branches. Each guest

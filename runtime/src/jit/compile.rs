@@ -113,7 +113,7 @@ impl Compiler {
         };
         self.ctx.clear();
         self.ctx.func.name = UserFuncName::user(0, funcs[&pc].as_u32());
-        lower_function(&func, &env, &mut self.ctx.func, &mut self.fctx);
+        let entries = lower_function(&func, &env, &mut self.ctx.func, &mut self.fctx);
         self.ctx
             .compile(&*self.isa, &mut ControlPlane::default())
             .map_err(|e| format!("Cranelift: {:?}", e.inner))?;
@@ -175,13 +175,12 @@ impl Compiler {
         // with the guest signature.
         let host_fn = unsafe { core::mem::transmute::<usize, vmxlate_abi::GuestFn>(base) };
         Ok(Compiled {
-            entries: func
-                .entries
-                .iter()
+            entries: entries
+                .into_iter()
                 .enumerate()
-                .map(|(i, (pc, _))| {
+                .map(|(i, pc)| {
                     let entry = i as u32;
-                    (*pc, Target { host_fn, entry })
+                    (pc, Target { host_fn, entry })
                 })
                 .collect(),
             insts: stats.insts,

@@ -320,8 +320,8 @@ fn loop_headers(f: &Function) -> SecondaryMap<Block, bool> {
 /// stores the registers that may be dirty there, so on the paths where
 /// they are clean they would have to be loaded first, at the entry (libm's
 /// `sin` loaded 20 vector registers per call).
-fn safepoint_blocks(f: &Function) -> SecondaryMap<Block, bool> {
-    let cyclic = BlockGraph::new(f, &local_targets(f)).cyclic_blocks();
+fn safepoint_blocks(f: &Function, graph: &BlockGraph) -> SecondaryMap<Block, bool> {
+    let cyclic = graph.cyclic_blocks();
     let mut sp = loop_headers(f);
     for (b, data) in f.blocks.iter() {
         let stub = data.insts.is_empty() && matches!(data.term, Terminator::TailCall { .. });
@@ -352,11 +352,10 @@ fn needs_entry_safepoint(f: &Function) -> bool {
 /// block, in entry-index order: the IR's entries (function start first,
 /// then call return sites), then syscall continuations and safe-point loop
 /// headers not already listed (a signal handler returns there). The PC map
-/// lists exactly these.
-pub fn entry_points(f: &Function) -> Vec<(u64, Block)> {
+/// lists exactly these ([`lower_function`] returns them).
+fn entry_points(f: &Function, sp: &SecondaryMap<Block, bool>) -> Vec<(u64, Block)> {
     let mut out = f.entries.clone();
     let mut seen: rustc_hash::FxHashSet<u64> = out.iter().map(|e| e.0).collect();
-    let sp = safepoint_blocks(f);
     for (b, data) in f.blocks.iter() {
         if let Terminator::Syscall { next, cont } = data.term {
             if seen.insert(next) {
@@ -411,12 +410,14 @@ pub fn srcloc_pc(entry: u64, loc: SourceLoc) -> Option<u64> {
 }
 
 /// Builds `out` (already given the guest signature and name) from `ir`.
+/// Returns the guest addresses it can be entered at, in entry-index order
+/// (the rows of the PC map).
 pub fn lower_function(
     ir: &Function,
     env: &Env,
     out: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
-) {
+) -> Vec<u64> {
     out.signature = guest_sig();
     lower_int::declare_regions(out);
     let mut fb = FunctionBuilder::new(out, fctx);
@@ -431,10 +432,10 @@ pub fn lower_function(
     let fpcr = fb.declare_var(types::I32);
     let cpu_var = fb.declare_var(types::I64);
     fb.def_var(cpu_var, cpu);
-    let entries = entry_points(ir);
-    let safepoints = safepoint_blocks(ir);
     let local = local_targets(ir);
     let graph = BlockGraph::new(ir, &local);
+    let safepoints = safepoint_blocks(ir, &graph);
+    let entries = entry_points(ir, &safepoints);
     let mem = mem_regs(ir, &graph, env.noreturn);
     let flow = StateFlow::new(
         ir,
@@ -483,6 +484,7 @@ pub fn lower_function(
     }
     l.fb.seal_all_blocks();
     l.fb.finalize(super::isa::frontend_config());
+    l.entries.iter().map(|e| e.0).collect()
 }
 
 impl Lowerer<'_, '_> {
@@ -863,19 +865,18 @@ impl Lowerer<'_, '_> {
         let pc = self.fb.ins().iconst(types::I64, target as i64);
         self.store_pc(pc);
         let cpu = self.cpu;
-        match self.env.funcs.get(&target).copied() {
+        let call = match self.env.funcs.get(&target).copied() {
             Some(id) => {
                 let f = self.callee(id);
                 let zero = self.fb.ins().iconst(types::I32, 0);
-                let call = self.fb.ins().call(f, &[cpu, zero]);
-                self.cpu_from(call);
+                self.fb.ins().call(f, &[cpu, zero])
             }
             None => {
                 let f = self.helper(Helper::Dispatch);
-                let call = self.fb.ins().call(f, &[cpu]);
-                self.cpu_from(call);
+                self.fb.ins().call(f, &[cpu])
             }
-        }
+        };
+        self.cpu_from(call);
     }
 
     fn call_indirect(&mut self, target: ClValue) {
@@ -1166,7 +1167,7 @@ mod tests {
             then_to: body,
             else_to: epilogue,
         });
-        let sp = safepoint_blocks(&f);
+        let sp = safepoint_blocks(&f, &BlockGraph::new(&f, &local_targets(&f)));
         assert!(loop_headers(&f)[epilogue]);
         assert!(!sp[epilogue]);
         assert!(sp[body]);

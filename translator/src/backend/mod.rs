@@ -59,8 +59,23 @@ pub struct Compiled {
     pub code_bytes: usize,
 }
 
+/// One function body to compile.
+struct Job<'f> {
+    f: &'f Function,
+    /// The body's own symbol.
+    id: FuncId,
+    /// An FMA clone (compiled for [`CpuLevel::V2Fma`]), not in the PC map.
+    clone: bool,
+    /// The symbol callers and the PC map use: `id`, or the trampoline of a
+    /// function with FMA clones.
+    public: FuncId,
+}
+
 struct Machine {
     id: FuncId,
+    /// The PC-map rows of a body callers reach through `public`: its entry
+    /// addresses in entry-index order; none for an FMA clone.
+    entries: Option<(FuncId, Vec<u64>)>,
     bytes: Vec<u8>,
     align: u64,
     relocs: Vec<ModuleReloc>,
@@ -142,7 +157,8 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
     // `ids`: what callers and the PC map use (for a function with FMA
     // clones, its trampoline); `clone_ids`: what FMA clones call.
     let mut ids: FxHashMap<u64, FuncId> = FxHashMap::default();
-    let mut order = Vec::with_capacity(funcs.len());
+    let mut clone_ids: FxHashMap<u64, FuncId> = FxHashMap::default();
+    let mut jobs = Vec::with_capacity(funcs.len());
     let mut trampolines = Vec::new();
     let mut declare = |name: &str| {
         module
@@ -150,22 +166,24 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
             .map_err(err)
     };
     for f in funcs {
-        let id = declare(&symbol_name(f))?;
-        ids.insert(f.entry_pc, id);
+        let public = declare(&symbol_name(f))?;
+        ids.insert(f.entry_pc, public);
+        let job = |id, clone| Job {
+            f,
+            id,
+            clone,
+            public,
+        };
         if clone_isa.is_some() && fma_clone::uses_fma(f) {
             let v2 = declare(&format!("{}_v2", symbol_name(f)))?;
             let fma = declare(&format!("{}_fma", symbol_name(f)))?;
-            order.push((f, v2, false));
-            order.push((f, fma, true));
-            trampolines.push((id, v2, fma));
+            jobs.push(job(v2, false));
+            jobs.push(job(fma, true));
+            trampolines.push((public, v2, fma));
+            clone_ids.insert(f.entry_pc, fma);
         } else {
-            order.push((f, id, false));
-        }
-    }
-    let mut clone_ids = ids.clone();
-    for &(f, id, clone) in &order {
-        if clone {
-            clone_ids.insert(f.entry_pc, id);
+            jobs.push(job(public, false));
+            clone_ids.insert(f.entry_pc, public);
         }
     }
     let mut helpers = [FuncId::from_u32(0); HELPERS.len()];
@@ -212,18 +230,19 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         host_fma: true,
         ..env
     };
-    let machines: Vec<Result<Machine, String>> = order
+    let machines: Vec<Result<Machine, String>> = jobs
         .par_iter()
         .map_init(
             || (Context::new(), FunctionBuilderContext::new()),
-            |(ctx, fctx), &(f, id, clone)| {
-                let (env, isa) = match (clone, &clone_isa) {
+            |(ctx, fctx), job| {
+                let (f, id) = (job.f, job.id);
+                let (env, isa) = match (job.clone, &clone_isa) {
                     (true, Some(c)) => (&clone_env, c),
                     _ => (&env, &isa),
                 };
                 ctx.clear();
                 ctx.func.name = UserFuncName::user(0, id.as_u32());
-                lower::lower_function(f, env, &mut ctx.func, fctx);
+                let entries = lower::lower_function(f, env, &mut ctx.func, fctx);
                 ctx.compile(&**isa, &mut ControlPlane::default())
                     .map_err(|e| {
                         format!("compiling {} ({:#x}): {:?}", f.name, f.entry_pc, e.inner)
@@ -242,6 +261,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
                 let faults = fault_ranges(f, code);
                 Ok(Machine {
                     id,
+                    entries: (!job.clone).then_some((job.public, entries)),
                     bytes,
                     align,
                     relocs,
@@ -251,7 +271,8 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         )
         .collect();
     let mut code_bytes = 0;
-    let mut faults = Vec::with_capacity(funcs.len());
+    let mut faults = Vec::with_capacity(jobs.len());
+    let mut pc_rows = Vec::with_capacity(funcs.len());
     let mut ctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
     for (id, v2, fma) in trampolines {
@@ -265,11 +286,12 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         let m = m?;
         code_bytes += m.bytes.len();
         faults.push((m.id, m.faults));
+        pc_rows.extend(m.entries);
         module
             .define_function_bytes(m.id, m.align, &m.bytes, &m.relocs)
             .map_err(err)?;
     }
     let product = module.finish();
-    let object = object::finish(product, image, funcs, &ids, &faults, opts)?;
+    let object = object::finish(product, image, &pc_rows, &faults, opts)?;
     Ok(Compiled { object, code_bytes })
 }

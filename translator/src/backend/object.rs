@@ -12,11 +12,9 @@ use object::write::{Object, Relocation, StandardSection, Symbol, SymbolId, Symbo
 use object::{
     RelocationEncoding, RelocationFlags, RelocationKind, SymbolFlags, SymbolKind, SymbolScope,
 };
-use rustc_hash::FxHashMap;
 use vmxlate_abi as abi;
 
 use crate::elf::GuestImage;
-use crate::ir::Function;
 
 fn abs64(offset: u64, symbol: SymbolId) -> Relocation {
     Relocation {
@@ -51,12 +49,13 @@ fn local_data(
 }
 
 /// Adds the guest image, PC map and descriptor (and with `opts.jit` the
-/// JIT's initialiser); returns the object bytes.
+/// JIT's initialiser); returns the object bytes. `pc_rows` are each
+/// function's symbol with its entry addresses in entry-index order (from
+/// `lower_function`), `faults` each body's fault ranges.
 pub fn finish(
     product: ObjectProduct,
     image: &GuestImage,
-    funcs: &[Function],
-    ids: &FxHashMap<u64, FuncId>,
+    pc_rows: &[(FuncId, Vec<u64>)],
     faults: &[(FuncId, Vec<(u32, u64)>)],
     opts: super::Options,
 ) -> Result<Vec<u8>, String> {
@@ -73,9 +72,9 @@ pub fn finish(
         }
         u32::try_from(s.value).map_err(|_| "code larger than 4 GiB".to_string())
     };
-    for f in funcs {
-        let off = offset(ids[&f.entry_pc])?;
-        for (i, (pc, _)) in super::lower::entry_points(f).iter().enumerate() {
+    for (id, entries) in pc_rows {
+        let off = offset(*id)?;
+        for (i, pc) in entries.iter().enumerate() {
             rows.push((*pc, off, i as u32));
         }
     }

@@ -105,6 +105,9 @@ struct Lowerer<'a, 'b> {
     dirty: u64,
     /// The block and instruction index being lowered.
     at: (Block, usize),
+    /// Whether FPCR.FZ is known to be clear where code is emitted (the
+    /// fast copy of a block that tests it once, see [`tests_fz_once`]).
+    fz_clear: bool,
     blocks: SecondaryMap<Block, Option<ClBlock>>,
     values: SecondaryMap<Value, Option<ClValue>>,
     loop_headers: SecondaryMap<Block, bool>,
@@ -150,6 +153,7 @@ struct Host<'r, 'e> {
     helpers: &'r mut [Option<ir::FuncRef>; HELPERS.len()],
     env: &'r Env<'e>,
     fpcr: Variable,
+    fz_clear: bool,
 }
 
 impl FpHost for Host<'_, '_> {
@@ -169,6 +173,10 @@ impl FpHost for Host<'_, '_> {
 
     fn fpcr(&mut self, fb: &mut FunctionBuilder) -> ClValue {
         fb.use_var(self.fpcr)
+    }
+
+    fn fz_clear(&self) -> bool {
+        self.fz_clear
     }
 }
 
@@ -191,6 +199,38 @@ fn is_scalar_fp(op: Opcode) -> bool {
             | Opcode::FToHalf
             | Opcode::Fjcvt
     )
+}
+
+/// Whether `op`'s lowering tests FPCR.FZ (arithmetic, compares,
+/// conversions and rounding, scalar and vector).
+fn tests_fz(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::FBin
+            | Opcode::Fsqrt
+            | Opcode::Fma
+            | Opcode::Fround
+            | Opcode::Fcmp
+            | Opcode::Fconvert
+            | Opcode::FcvtToInt
+            | Opcode::FToHalf
+            | Opcode::VFBin
+            | Opcode::VFsqrt
+            | Opcode::VFma
+            | Opcode::VFCmp
+            | Opcode::VFcvtToInt
+    )
+}
+
+/// Whether a block tests FPCR.FZ once, at its start, and is lowered
+/// twice: when it has at least two ops that test it and does not write
+/// FPCR (which would change FZ inside it).
+fn tests_fz_once(data: &crate::ir::BlockData) -> bool {
+    let writes_fpcr = data
+        .insts
+        .iter()
+        .any(|i| i.op == Opcode::SetSys && i.imm == Imm::Sys(SysReg::Fpcr));
+    !writes_fpcr && data.insts.iter().filter(|i| tests_fz(i.op)).count() >= 2
 }
 
 /// Whether `op`'s lowering may read FPCR (FP arithmetic, conversions,
@@ -310,23 +350,58 @@ fn loop_headers(f: &Function) -> SecondaryMap<Block, bool> {
     h
 }
 
-/// Loop headers that get a safe point: those on a cycle, and real guest
-/// blocks (not synthetic jump-table checks, which have no guest address,
-/// nor tail-call stubs, which another function's entry check covers).
+/// The blocks that get a safe point: the targets of the back edges of a
+/// depth-first search from the entries, over the edges that stay in the
+/// function (calls continue at their return site) but not those of
+/// computed gotos (`jump_local` checks for pending signals itself).
 ///
-/// Every cycle passes one: it has an edge to a lower or equal address,
-/// whose target is a loop header on that cycle. A header on no cycle (a
-/// shared epilogue that later code jumps back to) gets none: a safe point
-/// stores the registers that may be dirty there, so on the paths where
-/// they are clean they would have to be loaded first, at the entry (libm's
-/// `sin` loaded 20 vector registers per call).
-fn safepoint_blocks(f: &Function, graph: &BlockGraph) -> SecondaryMap<Block, bool> {
-    let cyclic = graph.cyclic_blocks();
-    let mut sp = loop_headers(f);
-    for (b, data) in f.blocks.iter() {
-        let stub = data.insts.is_empty() && matches!(data.term, Terminator::TailCall { .. });
-        if data.pc == 0 || stub || !cyclic[b.index()] {
-            sp[b] = false;
+/// Every cycle passes one: removing the back edges of a depth-first search
+/// leaves no cycle, and the target of a back edge lies on a cycle (it is
+/// an ancestor of the edge's source). Only blocks on a cycle get one: a
+/// safe point stores the registers that may be dirty there, so on the
+/// paths where they are clean they must be loaded first (libm's `sin`
+/// loaded 20 vector registers per call when a shared epilogue that later
+/// code jumps back to had one). Headers by address would also put one on
+/// every copy of an interpreter's dispatch that a handler placed before it
+/// jumps back to.
+///
+/// The targets are real guest blocks: synthetic jump-table checks are
+/// entered only from their table block, by a tree edge, and tail-call stubs
+/// have no successor.
+fn safepoint_blocks(f: &Function) -> SecondaryMap<Block, bool> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnStack,
+        Done,
+    }
+    let mut mark: SecondaryMap<Block, Mark> = SecondaryMap::with_default(Mark::New);
+    let mut sp = SecondaryMap::new();
+    let roots = f.entries.iter().map(|e| e.1).chain(f.blocks.keys());
+    for root in roots {
+        if mark[root] != Mark::New {
+            continue;
+        }
+        mark[root] = Mark::OnStack;
+        let mut stack = vec![(root, f.blocks[root].term.successors(), 0)];
+        while let Some((b, succs, next)) = stack.last_mut() {
+            let Some(&s) = succs.get(*next) else {
+                mark[*b] = Mark::Done;
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            match mark[s] {
+                Mark::New => {
+                    mark[s] = Mark::OnStack;
+                    stack.push((s, f.blocks[s].term.successors(), 0));
+                }
+                Mark::OnStack => {
+                    debug_assert_ne!(f.blocks[s].pc, 0, "a back edge to a synthetic block");
+                    sp[s] = true;
+                }
+                Mark::Done => {}
+            }
         }
     }
     sp
@@ -434,7 +509,7 @@ pub fn lower_function(
     fb.def_var(cpu_var, cpu);
     let local = local_targets(ir);
     let graph = BlockGraph::new(ir, &local);
-    let safepoints = safepoint_blocks(ir, &graph);
+    let safepoints = safepoint_blocks(ir);
     let entries = entry_points(ir, &safepoints);
     let mem = mem_regs(ir, &graph, env.noreturn);
     let flow = StateFlow::new(
@@ -465,6 +540,7 @@ pub fn lower_function(
         flow,
         dirty: 0,
         at: (Block::from_u32(0), 0),
+        fz_clear: false,
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
@@ -633,6 +709,32 @@ impl Lowerer<'_, '_> {
             let mask = self.resume_flags(b);
             self.safepoint(data.pc, Some(mask));
         }
+        if !tests_fz_once(data) {
+            self.lower_body(b);
+            return;
+        }
+        // FPCR.FZ is tested once here instead of at each op: the block is
+        // lowered twice, for FZ clear and (cold) for FZ set.
+        let fpcr = self.fb.use_var(self.fpcr);
+        let fz = self.fb.ins().band_imm_u(fpcr, i64::from(abi::FPCR_FZ));
+        let clear = self.fb.create_block();
+        let set = self.fb.create_block();
+        self.fb.set_cold_block(set);
+        self.fb.ins().brif(fz, set, &[], clear, &[]);
+        let dirty = self.dirty;
+        self.fb.switch_to_block(clear);
+        self.fz_clear = true;
+        self.lower_body(b);
+        self.fz_clear = false;
+        self.fb.switch_to_block(set);
+        self.cpu = self.fb.use_var(self.cpu_var);
+        self.dirty = dirty;
+        self.lower_body(b);
+    }
+
+    /// Lowers the instructions and the terminator of block `b`.
+    fn lower_body(&mut self, b: Block) {
+        let data = &self.ir.blocks[b];
         for (i, inst) in data.insts.iter().enumerate() {
             self.at = (b, i);
             let loc = match inst.op {
@@ -660,6 +762,7 @@ impl Lowerer<'_, '_> {
             self.store_regs(hoisted, 0);
             self.dirty &= !hoisted;
         }
+        self.at = (b, data.insts.len());
         self.lower_term(&data.term);
     }
 
@@ -738,6 +841,7 @@ impl Lowerer<'_, '_> {
                     helpers: &mut self.refs.helpers,
                     env: self.env,
                     fpcr: self.fpcr,
+                    fz_clear: self.fz_clear,
                 };
                 if let Some(v) = lower_int::lower(&mut self.fb, inst, args) {
                     v
@@ -794,6 +898,7 @@ impl Lowerer<'_, '_> {
                     helpers: &mut self.refs.helpers,
                     env: self.env,
                     fpcr: self.fpcr,
+                    fz_clear: self.fz_clear,
                 };
                 lower_fp::lower_raise(&mut self.fb, &mut host, args[0], bits);
             }
@@ -929,27 +1034,31 @@ impl Lowerer<'_, '_> {
         if self.local.is_empty() {
             return;
         }
-        let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
-        let check = self.fb.create_block();
-        let deliver = self.fb.create_block();
         let elsewhere = self.fb.create_block();
-        self.fb.ins().brif(pending, deliver, &[], check, &[]);
-        // A pending signal: leave through the dispatcher, which delivers it
-        // and then enters `t` (an entry point) with the stored state.
-        self.fb.set_cold_block(deliver);
-        self.fb.switch_to_block(deliver);
-        // The flags the dispatcher loads again at a local target.
-        let flags = self
-            .local
-            .iter()
-            .fold(0, |acc, e| acc | self.flow.flags_live_in[e.1]);
-        self.spill(flags);
-        self.store_pc(t);
-        let f = self.helper(Helper::Safepoint);
-        let cpu = self.cpu;
-        self.fb.ins().call(f, &[cpu]);
-        self.ret();
-        self.fb.switch_to_block(check);
+        // Every cycle through this jump passes the block's own safe point,
+        // if it has one.
+        if !self.safepoints[self.at.0] {
+            let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
+            let check = self.fb.create_block();
+            let deliver = self.fb.create_block();
+            self.fb.ins().brif(pending, deliver, &[], check, &[]);
+            // A pending signal: leave through the dispatcher, which delivers
+            // it and then enters `t` (an entry point) with the stored state.
+            self.fb.set_cold_block(deliver);
+            self.fb.switch_to_block(deliver);
+            // The flags the dispatcher loads again at a local target.
+            let flags = self
+                .local
+                .iter()
+                .fold(0, |acc, e| acc | self.flow.flags_live_in[e.1]);
+            self.spill(flags);
+            self.store_pc(t);
+            let f = self.helper(Helper::Safepoint);
+            let cpu = self.cpu;
+            self.fb.ins().call(f, &[cpu]);
+            self.ret();
+            self.fb.switch_to_block(check);
+        }
         self.fb.ins().sequence_point();
         match self.local_table {
             Some((lo, slots)) => {
@@ -1167,7 +1276,7 @@ mod tests {
             then_to: body,
             else_to: epilogue,
         });
-        let sp = safepoint_blocks(&f, &BlockGraph::new(&f, &local_targets(&f)));
+        let sp = safepoint_blocks(&f);
         assert!(loop_headers(&f)[epilogue]);
         assert!(!sp[epilogue]);
         assert!(sp[body]);

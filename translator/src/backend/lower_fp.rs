@@ -60,6 +60,11 @@ pub trait FpHost {
         fb.ins()
             .load(types::I32, MemFlagsData::trusted(), cpu, abi::OFF_FPCR)
     }
+    /// Whether FPCR.FZ is known to be clear where code is being emitted
+    /// (then nothing tests it).
+    fn fz_clear(&self) -> bool {
+        false
+    }
 }
 
 /// Flags for value bitcasts (lane order is little-endian, as on Arm).
@@ -114,6 +119,46 @@ impl Fmt {
         }
     }
 
+    /// A constant of this type with raw bits `bits`.
+    fn bits_constant(self, fb: &mut FunctionBuilder, bits: u64) -> ClValue {
+        if self.ty == types::F32 {
+            fb.ins().f32const(f32::from_bits(bits as u32))
+        } else {
+            fb.ins().f64const(f64::from_bits(bits))
+        }
+    }
+
+    /// The sign bit alone.
+    fn sign_bit(self) -> u64 {
+        1 << (self.ity.bits() - 1)
+    }
+
+    /// `|x|`, clearing the sign bit with a constant-pool mask (Cranelift's
+    /// `fabs` builds its mask in a general register first).
+    pub fn abs(self, fb: &mut FunctionBuilder, x: ClValue) -> ClValue {
+        let mask = self.bits_constant(fb, self.sign_bit() - 1);
+        fb.ins().band(x, mask)
+    }
+
+    /// `-x`, flipping the sign bit with a constant-pool mask.
+    pub fn neg(self, fb: &mut FunctionBuilder, x: ClValue) -> ClValue {
+        let sign = self.bits_constant(fb, self.sign_bit());
+        fb.ins().bxor(x, sign)
+    }
+
+    /// `|mag|` with the sign of `sign`.
+    pub fn copysign(self, fb: &mut FunctionBuilder, mag: ClValue, sign: ClValue) -> ClValue {
+        let mag = self.abs(fb, mag);
+        self.signed(fb, mag, sign)
+    }
+
+    /// `mag`, which has a clear sign bit, with the sign of `sign`.
+    pub fn signed(self, fb: &mut FunctionBuilder, mag: ClValue, sign: ClValue) -> ClValue {
+        let bit = self.bits_constant(fb, self.sign_bit());
+        let s = fb.ins().band(sign, bit);
+        fb.ins().bor(mag, s)
+    }
+
     /// The smallest positive normal number.
     pub fn min_normal(self, fb: &mut FunctionBuilder) -> ClValue {
         if self.ty == types::F32 {
@@ -149,8 +194,8 @@ pub fn lower(
         (Opcode::Fsqrt, _) => with_fz(fb, host, abi::FP_FZ_SQRT, args, ty, |fb, host| {
             checked_sqrt(fb, host, args[0])
         }),
-        (Opcode::Fneg, _) => fb.ins().fneg(args[0]),
-        (Opcode::Fabs, _) => fb.ins().fabs(args[0]),
+        (Opcode::Fneg, _) => Fmt::of_value(fb, args[0]).neg(fb, args[0]),
+        (Opcode::Fabs, _) => Fmt::of_value(fb, args[0]).abs(fb, args[0]),
         (Opcode::Fma, _) => with_fz(fb, host, abi::FP_FZ_FMA, args, ty, |fb, host| {
             fp_fma::fused(fb, host, args[0], args[1], args[2])
         }),
@@ -396,7 +441,7 @@ pub(super) fn checked(
 ) -> ClValue {
     let f = Fmt::of_value(fb, r);
     let cond = if tiny.is_some() {
-        let abs = fb.ins().fabs(r);
+        let abs = f.abs(fb, r);
         let min = f.min_normal(fb);
         fb.ins().fcmp(ClFCC::UnorderedOrEqual, abs, min)
     } else {
@@ -594,8 +639,8 @@ pub(super) fn inf_times_zero(fb: &mut FunctionBuilder, a: ClValue, b: ClValue) -
     let f = Fmt::of_value(fb, a);
     let inf = f.constant(fb, f64::INFINITY);
     let zero = f.constant(fb, 0.0);
-    let aa = fb.ins().fabs(a);
-    let ba = fb.ins().fabs(b);
+    let aa = f.abs(fb, a);
+    let ba = f.abs(fb, b);
     let a_inf = fb.ins().fcmp(ClFCC::Equal, aa, inf);
     let b_inf = fb.ins().fcmp(ClFCC::Equal, ba, inf);
     let a_zero = fb.ins().fcmp(ClFCC::Equal, a, zero);
@@ -688,7 +733,7 @@ pub(super) fn binary(
                 let s = fb.ins().bxor(x, y);
                 fb.ins().bitcast(f.ty, le(), s)
             };
-            let two = fb.ins().fcopysign(two, ab);
+            let two = f.signed(fb, two, ab);
             fb.ins().select(special, two, r)
         }
         FBinOp::RecipStep | FBinOp::RsqrtStep => {
@@ -698,7 +743,7 @@ pub(super) fn binary(
             let special = inf_times_zero(fb, a, b);
             let f = Fmt::of_value(fb, a);
             let zero = f.constant(fb, 0.0);
-            let na = fb.ins().fneg(a);
+            let na = f.neg(fb, a);
             if op == FBinOp::RecipStep {
                 let a2 = fb.ins().select(special, zero, na);
                 let b2 = fb.ins().select(special, zero, b);
@@ -712,8 +757,8 @@ pub(super) fn binary(
             // false and are never scaled.
             let one = f.constant(fb, 1.0);
             let half = f.constant(fb, 0.5);
-            let aa = fb.ins().fabs(a);
-            let ba = fb.ins().fabs(b);
+            let aa = f.abs(fb, a);
+            let ba = f.abs(fb, b);
             let a_big = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, aa, ba);
             let b_big = fb.ins().fcmp(ClFCC::LessThan, aa, ba);
             let a_one = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, aa, one);
@@ -784,8 +829,8 @@ fn round_quiet(
     let zero = f.constant(fb, 0.0);
     let half = f.constant(fb, 0.5);
     let one = f.constant(fb, 1.0);
-    let away = fb.ins().fcopysign(one, xs);
-    let afrac = fb.ins().fabs(frac);
+    let away = f.signed(fb, one, xs);
+    let afrac = f.abs(fb, frac);
     let step_away = |fb: &mut FunctionBuilder, up: ClValue| {
         let s = fb.ins().fadd(t, away);
         fb.ins().select(up, s, t)
@@ -857,13 +902,17 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
             let f = Fmt::of_value(fb, x);
             let t = fb.ins().trunc(x);
             let frac = fb.ins().fsub(x, t);
-            let frac = fb.ins().fabs(frac);
+            let frac = f.abs(fb, frac);
             let half = f.constant(fb, 0.5);
             let up = fb.ins().fcmp(ClFCC::GreaterThanOrEqual, frac, half);
+            // The step is ±1 only when `t` is small (adding 1 to a large
+            // `t` would signal inexact), else a zero of `t`'s sign, which
+            // leaves every `t` as it is in every rounding mode.
             let one = f.constant(fb, 1.0);
-            let step = fb.ins().fcopysign(one, x);
-            let away = fb.ins().fadd(t, step);
-            fb.ins().select(up, away, t)
+            let zero = f.constant(fb, 0.0);
+            let step = fb.ins().select(up, one, zero);
+            let step = f.signed(fb, step, x);
+            fb.ins().fadd(t, step)
         }
         // FRINTX: `(x + c) - c` with `c = ±2^52` (2^23 for f32) rounds in
         // the host's MXCSR mode, which is FPCR's, and signals inexact
@@ -881,15 +930,15 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
                     4503599627370496.0
                 },
             );
-            let ax = fb.ins().fabs(x);
+            let ax = f.abs(fb, x);
             let small = fb.ins().fcmp(ClFCC::LessThan, ax, big);
             let zero = f.constant(fb, 0.0);
             let xs = fb.ins().select(small, x, zero);
             let xb = fb.ins().select(small, zero, x);
-            let c = fb.ins().fcopysign(big, xs);
+            let c = f.signed(fb, big, xs);
             let t = fb.ins().fadd(xs, c);
             let t = fb.ins().fsub(t, c);
-            let t = fb.ins().fcopysign(t, x);
+            let t = f.copysign(fb, t, x);
             let same = fb.ins().fadd(xb, zero);
             fb.ins().select(small, t, same)
         }

@@ -63,7 +63,9 @@ pub fn lower(
     let Some((kind, l)) = fz else {
         return fast(fb, host, inst, args);
     };
-    let set = fz_set(fb, host);
+    let Some(set) = fz_set(fb, host) else {
+        return fast(fb, host, inst, args);
+    };
     let lanewise = |fb: &mut FunctionBuilder, host: &mut dyn FpHost| {
         let vt = fvty(l);
         let v: Vec<ClValue> = args

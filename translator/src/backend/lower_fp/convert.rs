@@ -12,15 +12,16 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 use vmxlate_abi as abi;
 
-use super::{pin, raise, round_quiet, with_cold, Fmt, FpHost};
+use super::{pin, raise, round, round_quiet, with_cold, Fmt, FpHost};
 use crate::ir::Round;
 
 /// FCVT[ZNMPA][SU]: rounds in `mode`, then saturates with IOC (NaN gives
 /// 0), else signals IXC when the rounding was inexact. CVTT* truncates
-/// itself and signals as Arm does; for the other modes the value is first
-/// rounded without signalling (integer operations: ROUNDSD would signal
-/// inexact for out-of-range values too), and inexactness is tested on a
-/// cold path.
+/// itself and signals as Arm does, and so does ROUNDSD where no value
+/// out of range can be inexact; otherwise the value is first rounded
+/// without signalling (integer operations: ROUNDSD would signal inexact
+/// for out-of-range values too), and inexactness is tested on a cold
+/// path.
 pub(super) fn to_int(
     fb: &mut FunctionBuilder,
     host: &mut dyn FpHost,
@@ -29,8 +30,15 @@ pub(super) fn to_int(
     signed: bool,
     mode: Round,
 ) -> ClValue {
+    // ROUNDSD signals inexact exactly when `x` is not integral. That is
+    // Arm's IXC whenever every value out of the destination's range is
+    // integral: for signed 64-bit destinations (from 2^52, or 2^23 for
+    // f32, every value is) and for f32 sources. Out-of-range values then
+    // signal IOC alone, from the conversion.
+    let signalling = signed && (ty == types::I64 || Fmt::of_value(fb, x).ty == types::F32);
     let r = match mode {
         Round::Trunc => x,
+        _ if signalling => round(fb, mode, x),
         _ => round_quiet(fb, host, mode, x),
     };
     let i = if signed {
@@ -48,7 +56,7 @@ pub(super) fn to_int(
         let sat = fb.ins().icmp_imm_s(ClCC::Equal, i, min);
         pin(fb, sat);
     }
-    if mode == Round::Trunc {
+    if mode == Round::Trunc || signalling {
         return i;
     }
     let inexact = fb.ins().fcmp(ClFCC::OrderedNotEqual, r, x);

@@ -35,10 +35,17 @@ pub(in crate::backend) fn fz_kind(op: FBinOp) -> u32 {
     }
 }
 
-/// FPCR.FZ, non-zero when set (an i32).
-pub(in crate::backend) fn fz_set(fb: &mut FunctionBuilder, host: &mut dyn FpHost) -> ClValue {
+/// FPCR.FZ, non-zero when set (an i32); `None` where the host knows it is
+/// clear.
+pub(in crate::backend) fn fz_set(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+) -> Option<ClValue> {
+    if host.fz_clear() {
+        return None;
+    }
     let fpcr = fpcr(fb, host);
-    fb.ins().band_imm_u(fpcr, i64::from(abi::FPCR_FZ))
+    Some(fb.ins().band_imm_u(fpcr, i64::from(abi::FPCR_FZ)))
 }
 
 /// `fast` (the inline lowering), or with FPCR.FZ set the operation
@@ -53,7 +60,9 @@ pub(in crate::backend) fn with_fz(
     ty: ClType,
     fast: impl FnOnce(&mut FunctionBuilder, &mut dyn FpHost) -> ClValue,
 ) -> ClValue {
-    let fz = fz_set(fb, host);
+    let Some(fz) = fz_set(fb, host) else {
+        return fast(fb, host);
+    };
     with_cold(fb, host, fz, ty, fast, |fb, host| {
         fz_op(fb, host, kind, args, ty)
     })
@@ -99,7 +108,9 @@ pub(in crate::backend) fn input_denormal(
     host: &mut dyn FpHost,
     args: &[ClValue],
 ) {
-    let fz = fz_set(fb, host);
+    let Some(fz) = fz_set(fb, host) else {
+        return;
+    };
     let cold = fb.create_block();
     let join = fb.create_block();
     fb.ins().brif(fz, cold, &[], join, &[]);

@@ -1281,4 +1281,83 @@ mod tests {
         assert!(!sp[epilogue]);
         assert!(sp[body]);
     }
+
+    /// Random control flow (branches, jumps, calls, returns, with entries
+    /// at call return sites): removing the blocks with safe points leaves
+    /// no cycle, and every safe point lies on a cycle.
+    #[test]
+    fn safe_points_cut_every_cycle() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..300 {
+            let n = 2 + next(14);
+            let mut f = Function::new("t".into(), 0x1000);
+            let blocks: Vec<Block> = (0..n)
+                .map(|i| f.create_block(0x1000 + 4 * i as u64))
+                .collect();
+            f.entries.push((0x1000, blocks[0]));
+            for &b in &blocks {
+                let (t, e) = (blocks[next(n)], blocks[next(n)]);
+                let mut bld = f.builder(b);
+                let c = bld.get_reg(Type::I64, 0);
+                let term = match next(5) {
+                    0 => Terminator::Jump(t),
+                    1 => Terminator::Return { target: c },
+                    2 => Terminator::Call {
+                        target: 0x9000,
+                        ret: 0,
+                        cont: t,
+                    },
+                    _ => Terminator::Branch {
+                        cond: c,
+                        then_to: t,
+                        else_to: e,
+                    },
+                };
+                bld.terminate(term);
+            }
+            let sp = safepoint_blocks(&f);
+            let graph = BlockGraph::new(&f, &[]);
+            let cyclic = graph.cyclic_blocks();
+            // Kahn's algorithm over the blocks without a safe point.
+            let mut indeg = vec![0usize; n];
+            for &b in blocks.iter().filter(|b| !sp[**b]) {
+                for s in f.blocks[b].term.successors() {
+                    if !sp[s] {
+                        indeg[s.index()] += 1;
+                    }
+                }
+            }
+            let mut ready: Vec<Block> = blocks
+                .iter()
+                .copied()
+                .filter(|b| !sp[*b] && indeg[b.index()] == 0)
+                .collect();
+            let mut seen = 0;
+            while let Some(b) = ready.pop() {
+                seen += 1;
+                for s in f.blocks[b].term.successors() {
+                    if !sp[s] {
+                        indeg[s.index()] -= 1;
+                        if indeg[s.index()] == 0 {
+                            ready.push(s);
+                        }
+                    }
+                }
+            }
+            assert_eq!(
+                seen,
+                blocks.iter().filter(|b| !sp[**b]).count(),
+                "a cycle without a safe point"
+            );
+            for &b in &blocks {
+                assert!(!sp[b] || cyclic[b.index()], "a safe point on no cycle");
+            }
+        }
+    }
 }

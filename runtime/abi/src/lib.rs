@@ -54,10 +54,12 @@ pub struct CpuState {
     pub excl_val: u64,
     /// Value loaded by the last load-exclusive pair (second register).
     pub excl_val2: u64,
-    /// Non-zero when an asynchronous event (signal) waits for a safe point:
-    /// translated code checks it at function entries and loop headers and
-    /// then calls [`sym::SAFEPOINT`]. Written by the runtime's host signal
-    /// handler on the thread that owns this state.
+    /// Non-zero when an asynchronous event (signal) waits for a safe point.
+    /// Written by the runtime's host signal handler on the thread that owns
+    /// this state, which also raises [`CpuState::stack_limit`] to
+    /// `u64::MAX` until the runtime clears it. Translated code tests it at
+    /// loop headers and computed gotos and then calls [`sym::SAFEPOINT`];
+    /// function entries test the limit alone.
     pub pending: u32,
     /// Non-zero when translated code may run the host's fused multiply-add
     /// (the [`sym::FMA_F64`] family of stubs): the host CPU has FMA and
@@ -75,6 +77,10 @@ pub struct CpuState {
     /// instead (with `pc` at the entry), which runs it again at the bottom
     /// of the host stack. Set by the runtime for each host thread, with room
     /// left for the runtime's own frames (see [`HOST_STACK_RESERVE`]).
+    ///
+    /// `u64::MAX` while [`CpuState::pending`] is set, so the one compare
+    /// with the host stack pointer at function entries also catches
+    /// pending signals: its slow path calls [`sym::SAFEPOINT`].
     pub stack_limit: u64,
     /// V0..V31.
     pub v: [VReg; 32],

@@ -102,7 +102,7 @@ pub fn fault_pc(host: u64) -> Option<u64> {
 /// code of it is running.
 pub unsafe fn run(t: *mut Thread) {
     // SAFETY: the caller's contract.
-    unsafe { (*t).cpu.stack_limit = stack::limit() };
+    unsafe { signal::set_stack_limit(t, stack::limit()) };
     loop {
         // SAFETY: the caller's contract.
         if unsafe { (*t).ext.exiting } {

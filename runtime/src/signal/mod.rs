@@ -10,7 +10,9 @@
 //! 2. The kernel delivers the host signal to a thread not blocking it (the
 //!    host mask is the guest mask, see below). The host handler only
 //!    records it: siginfo into the thread's slot, the bit into `deferred`,
-//!    `CpuState::pending` = 1, and the signal stays host-blocked on return.
+//!    `CpuState::pending` = 1 and `CpuState::stack_limit` = `u64::MAX`
+//!    (which sends translated code to its next safe point's slow path), and
+//!    the signal stays host-blocked on return.
 //! 3. At the next safe point (function entry, loop header, syscall return,
 //!    dispatcher loop) [`deliver`] builds the frame and points the guest PC
 //!    at the handler; translated code then returns to the dispatcher.
@@ -228,23 +230,81 @@ pub fn set_mask(mask: u64) {
     sync_host_mask();
 }
 
-/// Raises `t`'s pending flag.
+/// `t`'s `CpuState::pending`, as an atomic.
+///
+/// # Safety
+/// As for [`set_pending`].
+unsafe fn pending_word<'a>(t: *mut Thread) -> &'a AtomicU32 {
+    // SAFETY: `pending` is a live, aligned u32 in `t`; translated code
+    // and the syscall stubs read it with plain loads on the same thread.
+    unsafe { &*core::ptr::addr_of!((*t).cpu.pending).cast::<AtomicU32>() }
+}
+
+/// `t`'s `CpuState::stack_limit`, as an atomic.
+///
+/// # Safety
+/// As for [`set_pending`].
+unsafe fn limit_word<'a>(t: *mut Thread) -> &'a AtomicU64 {
+    // SAFETY: `stack_limit` is a live, aligned u64 in `t`, read by
+    // translated code with plain loads on the same thread.
+    unsafe { &*core::ptr::addr_of!((*t).cpu.stack_limit).cast::<AtomicU64>() }
+}
+
+/// Raises `t`'s pending flag, and its stack limit to the top of the
+/// address space: translated code compares the host stack pointer with
+/// the limit at function entries and loop headers, so it now takes the
+/// slow path there, which delivers the signal.
 ///
 /// # Safety
 /// `t` is a live guest thread owned by the calling host thread.
 pub unsafe fn set_pending(t: *mut Thread) {
-    // SAFETY: `pending` is a live, aligned u32 in `t`; translated code
-    // reads it with plain loads on the same thread.
-    let p = unsafe { &*core::ptr::addr_of!((*t).cpu.pending).cast::<AtomicU32>() };
-    p.store(1, Ordering::SeqCst);
+    // SAFETY: the caller's contract.
+    unsafe {
+        pending_word(t).store(1, Ordering::SeqCst);
+        limit_word(t).store(u64::MAX, Ordering::SeqCst);
+    }
 }
 
 /// # Safety
 /// As for [`set_pending`].
 pub(crate) unsafe fn clear_pending(t: *mut Thread) {
-    // SAFETY: as in `set_pending`.
-    let p = unsafe { &*core::ptr::addr_of!((*t).cpu.pending).cast::<AtomicU32>() };
-    p.store(0, Ordering::SeqCst);
+    // SAFETY: the caller's contract.
+    unsafe {
+        pending_word(t).store(0, Ordering::SeqCst);
+        restore_limit(t);
+    }
+}
+
+/// Sets the host stack limit of `t`'s translated code (see
+/// `CpuState::stack_limit`); it stays at the top while a signal is
+/// pending.
+///
+/// # Safety
+/// As for [`set_pending`], and `t` is not running translated code.
+pub unsafe fn set_stack_limit(t: *mut Thread, limit: u64) {
+    // SAFETY: the caller's contract; the host handler never touches
+    // `ext.stack_limit`.
+    unsafe {
+        (*t).ext.stack_limit = limit;
+        restore_limit(t);
+    }
+}
+
+/// Puts `t`'s real stack limit back, unless a signal is pending. The host
+/// handler may run between any two steps: it raises the limit after it
+/// sets the flag, so the flag is read after the limit is written.
+///
+/// # Safety
+/// As for [`set_stack_limit`].
+unsafe fn restore_limit(t: *mut Thread) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let limit = limit_word(t);
+        limit.store((*t).ext.stack_limit, Ordering::SeqCst);
+        if pending_word(t).load(Ordering::SeqCst) != 0 {
+            limit.store(u64::MAX, Ordering::SeqCst);
+        }
+    }
 }
 
 /// Whether `t`'s pending flag is set.
@@ -252,9 +312,8 @@ pub(crate) unsafe fn clear_pending(t: *mut Thread) {
 /// # Safety
 /// As for [`set_pending`].
 pub unsafe fn is_pending(t: *mut Thread) -> bool {
-    // SAFETY: as in `set_pending`.
-    let p = unsafe { &*core::ptr::addr_of!((*t).cpu.pending).cast::<AtomicU32>() };
-    p.load(Ordering::SeqCst) != 0
+    // SAFETY: the caller's contract.
+    unsafe { pending_word(t) }.load(Ordering::SeqCst) != 0
 }
 
 /// Before `execve`: hands the signals the runtime recorded but did not

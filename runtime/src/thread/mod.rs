@@ -49,6 +49,10 @@ pub struct ThreadExt {
     pub exiting: bool,
     /// Signal mask, pending signals, alternate stack.
     pub sig: SigState,
+    /// The host stack limit of translated code, which
+    /// `CpuState::stack_limit` holds when no signal is pending (see
+    /// `signal::set_stack_limit`).
+    pub stack_limit: u64,
 }
 
 std::thread_local! {
@@ -68,6 +72,7 @@ impl Thread {
                 main,
                 exiting: false,
                 sig,
+                stack_limit: 0,
             },
         });
         t.cpu.tlb = t.tlb.as_mut_ptr() as u64;

@@ -28,13 +28,16 @@
 //! which bounds the host stack. Indirect branches probe the calling
 //! thread's code TLB (`CpuState::tlb`) inline.
 //!
-//! Safe points: the function entry (entry 0) and every loop header check
-//! `CpuState::pending` (one load, one branch). A function that makes no
+//! Safe points: the targets of the back edges of a depth-first search
+//! ([`safepoint_blocks`]) and computed gotos test `CpuState::pending`; the
+//! function entry (entry 0) compares the host stack pointer with
+//! `CpuState::stack_limit` instead, which the runtime raises to `u64::MAX`
+//! while a signal is pending (one test for both). A function that makes no
 //! call or jump to other code skips the entry check: without its loops
 //! (whose headers check) it runs a bounded number of instructions and
 //! returns to a caller that checks again, and every cycle of calls passes
 //! through functions that check; so a signal is still taken in bounded
-//! time at no cost to small leaf functions. When the flag is set, the
+//! time at no cost to small leaf functions. When the check fails, the
 //! guest state is stored with `pc` = the point's guest address,
 //! `vmx_safepoint` runs and the function returns to its caller; the
 //! dispatcher continues at `pc` (redirected to a handler, or not). So that
@@ -766,31 +769,26 @@ impl Lowerer<'_, '_> {
         self.lower_term(&data.term);
     }
 
-    /// The pending check at a safe point whose guest address is `pc` (an
-    /// entry point). At a loop header (`spill` = the flags live there) the
-    /// dirty registers are stored first; at the function entry (`None`)
-    /// they are all in `CpuState` already, and the host stack pointer is
-    /// also checked against `CpuState::stack_limit`, which bounds nested
-    /// host calls. The slow path always leaves the function after
-    /// `vmx_safepoint`: the dispatcher then enters `pc` again (at the bottom
-    /// of the host stack), or the handler a delivered signal redirected to.
-    /// So the fast path is one load and one branch to a cold block per
-    /// check, with no merge back into it.
+    /// The check at a safe point whose guest address is `pc` (an entry
+    /// point). At a loop header (`spill` = the flags live there) it tests
+    /// `CpuState::pending`, and the dirty registers are stored first on
+    /// the slow path. At the function entry (`None`) the registers are all
+    /// in `CpuState` already, and the host stack pointer is compared with
+    /// `CpuState::stack_limit`, which bounds nested host calls and is
+    /// `u64::MAX` while a signal is pending ([`Self::must_stop`]). The slow
+    /// path always leaves the function after `vmx_safepoint`: the
+    /// dispatcher then enters `pc` again (at the bottom of the host stack),
+    /// or the handler a delivered signal redirected to. So the fast path is
+    /// one load, one compare and one branch to a cold block per check, with
+    /// no merge back into it.
     fn safepoint(&mut self, pc: u64, spill: Option<u8>) {
-        let pending = self.cpu_load(types::I32, abi::OFF_PENDING);
         let slow = self.fb.create_block();
         let go_on = self.fb.create_block();
-        if spill.is_none() {
-            let stack = self.fb.create_block();
-            self.fb.ins().brif(pending, slow, &[], stack, &[]);
-            self.fb.switch_to_block(stack);
-            let sp = self.fb.ins().get_stack_pointer(types::I64);
-            let limit = self.cpu_load(types::I64, abi::OFF_STACK_LIMIT);
-            let deep = self.fb.ins().icmp(ClCC::UnsignedLessThan, sp, limit);
-            self.fb.ins().brif(deep, slow, &[], go_on, &[]);
-        } else {
-            self.fb.ins().brif(pending, slow, &[], go_on, &[]);
-        }
+        let stop = match spill {
+            None => self.must_stop(),
+            Some(_) => self.cpu_load(types::I32, abi::OFF_PENDING),
+        };
+        self.fb.ins().brif(stop, slow, &[], go_on, &[]);
         self.fb.set_cold_block(slow);
         self.fb.switch_to_block(slow);
         if let Some(mask) = spill {
@@ -916,6 +914,15 @@ impl Lowerer<'_, '_> {
                 debug_assert!(done, "unlowered effect op {:?}", inst.op);
             }
         }
+    }
+
+    /// Whether a function entry must stop (an i8): the host stack is below
+    /// `CpuState::stack_limit`, which is also how the runtime asks for a
+    /// pending signal.
+    fn must_stop(&mut self) -> ClValue {
+        let sp = self.fb.ins().get_stack_pointer(types::I64);
+        let limit = self.cpu_load(types::I64, abi::OFF_STACK_LIMIT);
+        self.fb.ins().icmp(ClCC::UnsignedLessThan, sp, limit)
     }
 
     fn store_pc(&mut self, pc: ClValue) {

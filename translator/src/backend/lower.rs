@@ -795,12 +795,19 @@ impl Lowerer<'_, '_> {
             self.spill(mask);
         }
         let pcv = self.fb.ins().iconst(types::I64, pc as i64);
-        self.store_pc(pcv);
+        self.leave_at_safepoint(pcv);
+        self.fb.switch_to_block(go_on);
+    }
+
+    /// The slow path of a safe point, once the guest state is stored:
+    /// `vmx_safepoint` with `CpuState::pc` = `pc`, then back to the
+    /// dispatcher.
+    fn leave_at_safepoint(&mut self, pc: ClValue) {
+        self.store_pc(pc);
         let f = self.helper(Helper::Safepoint);
         let cpu = self.cpu;
         self.fb.ins().call(f, &[cpu]);
         self.ret();
-        self.fb.switch_to_block(go_on);
     }
 
     fn lower_value(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) -> ClValue {
@@ -1059,11 +1066,7 @@ impl Lowerer<'_, '_> {
                 .iter()
                 .fold(0, |acc, e| acc | self.flow.flags_live_in[e.1]);
             self.spill(flags);
-            self.store_pc(t);
-            let f = self.helper(Helper::Safepoint);
-            let cpu = self.cpu;
-            self.fb.ins().call(f, &[cpu]);
-            self.ret();
+            self.leave_at_safepoint(t);
             self.fb.switch_to_block(check);
         }
         self.fb.ins().sequence_point();

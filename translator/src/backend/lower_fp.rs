@@ -28,6 +28,9 @@
 //!   arithmetic op tests FZ first and, when set, is computed by the
 //!   runtime on a cold path (`with_fz`, `runtime/src/fpu/fz.rs`);
 //!   compares, conversions and FRINT only report denormal inputs (IDC).
+//!   Where the host knows FZ is clear ([`FpHost::fz_clear`]: the lowerer
+//!   tests it once at the start of a block with several such ops and
+//!   lowers the block twice) nothing is tested.
 //! - Flags of ops with no branch of their own: Cranelift computes pure
 //!   ops where their result is first used, possibly after an MRS FPSR;
 //!   `pin` makes them happen in program order.

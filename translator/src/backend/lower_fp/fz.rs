@@ -6,7 +6,7 @@
 //! inputs.
 //!
 //! Invariant: the fast path is unchanged apart from one FZ test and
-//! branch per op.
+//! branch per op, and none where the host knows FZ is clear.
 
 use cranelift_codegen::ir::{
     condcodes::IntCC as ClCC, types, InstBuilder, MemFlagsData, Type as ClType, Value as ClValue,

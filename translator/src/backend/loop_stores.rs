@@ -267,6 +267,7 @@ fn sccs(succs: &[Vec<usize>], region: &[usize]) -> Vec<Vec<usize>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_cfg::{branch_on, ret};
     use super::*;
     use crate::ir::Type;
 
@@ -285,18 +286,12 @@ mod tests {
         let v = b.get_reg(Type::I64, 20);
         b.set_reg(v, 19);
         b.terminate(Terminator::Jump(head));
-        let mut b = f.builder(head);
-        let c = b.get_reg(Type::I64, 1);
         let (then_to, else_to) = if skip_call {
             (latch, call)
         } else {
             (call, call)
         };
-        b.terminate(Terminator::Branch {
-            cond: c,
-            then_to,
-            else_to,
-        });
+        branch_on(&mut f, head, 1, then_to, else_to);
         f.builder(call).terminate(Terminator::Call {
             target: 0x2000,
             ret: 0x100c,
@@ -305,14 +300,8 @@ mod tests {
         let mut b = f.builder(latch);
         let c = b.get_reg(Type::I64, 0);
         b.set_reg(c, 2);
-        b.terminate(Terminator::Branch {
-            cond: c,
-            then_to: head,
-            else_to: exit,
-        });
-        let mut b = f.builder(exit);
-        let t = b.get_reg(Type::I64, 30);
-        b.terminate(Terminator::Return { target: t });
+        branch_on(&mut f, latch, 0, head, exit);
+        ret(&mut f, exit);
         (f, entry)
     }
 

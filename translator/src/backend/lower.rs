@@ -1254,8 +1254,8 @@ impl Lowerer<'_, '_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_cfg::{branch_on, ret};
     use super::*;
-    use crate::ir::Type;
 
     /// A return at 0x1008 that code at 0x1010 jumps back to (a shared
     /// epilogue: a loop header by address, on no cycle) and a loop at
@@ -1268,24 +1268,10 @@ mod tests {
         let side = f.create_block(0x1010);
         let body = f.create_block(0x1020);
         f.entries.push((0x1000, entry));
-        let mut b = f.builder(entry);
-        let c = b.get_reg(Type::I64, 0);
-        b.terminate(Terminator::Branch {
-            cond: c,
-            then_to: side,
-            else_to: body,
-        });
-        let mut b = f.builder(epilogue);
-        let t = b.get_reg(Type::I64, 30);
-        b.terminate(Terminator::Return { target: t });
+        branch_on(&mut f, entry, 0, side, body);
+        ret(&mut f, epilogue);
         f.builder(side).terminate(Terminator::Jump(epilogue));
-        let mut b = f.builder(body);
-        let c = b.get_reg(Type::I64, 1);
-        b.terminate(Terminator::Branch {
-            cond: c,
-            then_to: body,
-            else_to: epilogue,
-        });
+        branch_on(&mut f, body, 1, body, epilogue);
         let sp = safepoint_blocks(&f);
         assert!(loop_headers(&f)[epilogue]);
         assert!(!sp[epilogue]);
@@ -1313,23 +1299,16 @@ mod tests {
             f.entries.push((0x1000, blocks[0]));
             for &b in &blocks {
                 let (t, e) = (blocks[next(n)], blocks[next(n)]);
-                let mut bld = f.builder(b);
-                let c = bld.get_reg(Type::I64, 0);
-                let term = match next(5) {
-                    0 => Terminator::Jump(t),
-                    1 => Terminator::Return { target: c },
-                    2 => Terminator::Call {
+                match next(5) {
+                    0 => f.builder(b).terminate(Terminator::Jump(t)),
+                    1 => ret(&mut f, b),
+                    2 => f.builder(b).terminate(Terminator::Call {
                         target: 0x9000,
                         ret: 0,
                         cont: t,
-                    },
-                    _ => Terminator::Branch {
-                        cond: c,
-                        then_to: t,
-                        else_to: e,
-                    },
-                };
-                bld.terminate(term);
+                    }),
+                    _ => branch_on(&mut f, b, 0, t, e),
+                }
             }
             let sp = safepoint_blocks(&f);
             let graph = BlockGraph::new(&f, &[]);

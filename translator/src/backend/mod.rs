@@ -19,6 +19,8 @@ pub mod lower_vec;
 pub mod lower_vfp;
 pub mod object;
 pub mod state_flow;
+#[cfg(test)]
+mod test_cfg;
 pub mod types;
 
 use cranelift_codegen::control::ControlPlane;

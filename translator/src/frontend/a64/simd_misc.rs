@@ -267,14 +267,22 @@ fn urecpe(cx: &mut Ctx, i: &Instruction) -> Lift {
         let a2 = cx.b.add(Type::I64, a2, one);
         let num = k64(cx, 1 << 19);
         let b = cx.b.udiv(Type::I64, num, a2);
-        let r = cx.b.add(Type::I64, b, one);
-        let r = cx.b.lshr(Type::I64, r, one);
-        let r = cx.b.shl(Type::I64, r, s23);
-        let top = k64(cx, 1 << 31);
-        let small = cx.b.icmp(Type::I8, x, top, crate::ir::IntCC::Ult);
-        let ones = k64(cx, 0xffff_ffff);
-        cx.b.select(Type::I64, small, ones, r)
+        estimate_lane(cx, x, b, 1 << 31)
     })
+}
+
+/// The last step of URECPE and URSQRTE: `(b + 1) / 2` in the top 9 bits
+/// of the lane, or all ones for lanes `x` below `min`.
+fn estimate_lane(cx: &mut Ctx, x: Value, b: Value, min: i64) -> Value {
+    let one = k64(cx, 1);
+    let s23 = k64(cx, 23);
+    let r = cx.b.add(Type::I64, b, one);
+    let r = cx.b.lshr(Type::I64, r, one);
+    let r = cx.b.shl(Type::I64, r, s23);
+    let min = k64(cx, min);
+    let small = cx.b.icmp(Type::I8, x, min, crate::ir::IntCC::Ult);
+    let ones = k64(cx, 0xffff_ffff);
+    cx.b.select(Type::I64, small, ones, r)
 }
 
 /// URSQRTE: the Arm pseudocode's UnsignedRSqrtEstimate per 32-bit lane.
@@ -308,13 +316,7 @@ fn ursqrte(cx: &mut Ctx, i: &Instruction) -> Lift {
             let fits = cx.b.icmp(Type::I8, p, limit, crate::ir::IntCC::Ult);
             k = cx.b.select(Type::I64, fits, cand, k);
         }
-        let r = cx.b.add(Type::I64, k, one);
-        let r = cx.b.lshr(Type::I64, r, one);
-        let r = cx.b.shl(Type::I64, r, s23);
-        let quarter = k64(cx, 1 << 30);
-        let small = cx.b.icmp(Type::I8, x, quarter, crate::ir::IntCC::Ult);
-        let ones = k64(cx, 0xffff_ffff);
-        cx.b.select(Type::I64, small, ones, r)
+        estimate_lane(cx, x, k, 1 << 30)
     })
 }
 

@@ -1,0 +1,23 @@
+//! Control flow for the backend's unit tests: blocks that branch on a
+//! guest register, or return through X30 (as guest code does), so tests
+//! spell out only the shape of the graph they check.
+
+use crate::ir::{Block, Function, Terminator, Type};
+
+/// Ends `block` with a branch on X`reg` to `then_to` or `else_to`.
+pub fn branch_on(f: &mut Function, block: Block, reg: u8, then_to: Block, else_to: Block) {
+    let mut b = f.builder(block);
+    let cond = b.get_reg(Type::I64, reg);
+    b.terminate(Terminator::Branch {
+        cond,
+        then_to,
+        else_to,
+    });
+}
+
+/// Ends `block` with a return to X30.
+pub fn ret(f: &mut Function, block: Block) {
+    let mut b = f.builder(block);
+    let target = b.get_reg(Type::I64, 30);
+    b.terminate(Terminator::Return { target });
+}

@@ -1147,6 +1147,30 @@ impl Lowerer<'_, '_> {
         self.fb.ins().jump(c, &[]);
     }
 
+    /// Where the branch being lowered goes to reach block `t`: `t` itself,
+    /// or, when the edge stores registers ([`StateFlow::flushed`]), a new
+    /// block for those stores, listed in `edges` for [`Self::fill_edges`].
+    fn edge(&mut self, t: Block, edges: &mut Vec<(ClBlock, Block, u64)>) -> ClBlock {
+        let regs = self.flow.flushed(self.at.0, t);
+        if regs == 0 {
+            return self.block(t);
+        }
+        let e = self.fb.create_block();
+        edges.push((e, t, regs));
+        e
+    }
+
+    /// Emits the edge blocks [`Self::edge`] created: their stores, then a
+    /// jump to the target.
+    fn fill_edges(&mut self, edges: Vec<(ClBlock, Block, u64)>) {
+        for (e, t, regs) in edges {
+            self.fb.switch_to_block(e);
+            self.store_regs(regs, 0);
+            let t = self.block(t);
+            self.fb.ins().jump(t, &[]);
+        }
+    }
+
     fn value(&self, v: Value) -> ClValue {
         self.values[v].expect("terminator operand defined in the block")
     }
@@ -1156,6 +1180,8 @@ impl Lowerer<'_, '_> {
         match term {
             Terminator::Unset => unreachable!("verified functions are terminated"),
             Terminator::Jump(t) => {
+                let from = self.at.0;
+                self.store_regs(self.flow.flushed(from, *t), 0);
                 let t = self.block(*t);
                 self.fb.ins().jump(t, &[]);
             }
@@ -1165,8 +1191,11 @@ impl Lowerer<'_, '_> {
                 else_to,
             } => {
                 let c = self.value(*cond);
-                let (a, b) = (self.block(*then_to), self.block(*else_to));
+                let mut edges = Vec::new();
+                let a = self.edge(*then_to, &mut edges);
+                let b = self.edge(*else_to, &mut edges);
                 self.fb.ins().brif(c, a, &[], b, &[]);
+                self.fill_edges(edges);
             }
             Terminator::JumpTable {
                 index,
@@ -1175,14 +1204,21 @@ impl Lowerer<'_, '_> {
             } => {
                 let idx = self.value(*index);
                 let idx = self.fb.ins().ireduce(types::I32, idx);
+                let mut edges = Vec::new();
+                let mut to: FxHashMap<Block, ClBlock> = FxHashMap::default();
+                let mut edge =
+                    |l: &mut Self, t: Block| *to.entry(t).or_insert_with(|| l.edge(t, &mut edges));
+                let blocks: Vec<ClBlock> = targets.iter().map(|&t| edge(self, t)).collect();
+                let def = edge(self, *default);
                 let pool = &mut self.fb.func.dfg.value_lists;
-                let calls: Vec<_> = targets
+                let calls: Vec<_> = blocks
                     .iter()
-                    .map(|t| ir::BlockCall::new(self.blocks[*t].expect("block"), [], pool))
+                    .map(|&b| ir::BlockCall::new(b, [], pool))
                     .collect();
-                let def = ir::BlockCall::new(self.blocks[*default].expect("block"), [], pool);
+                let def = ir::BlockCall::new(def, [], pool);
                 let jt = self.fb.create_jump_table(JumpTableData::new(def, &calls));
                 self.fb.ins().br_table(idx, jt);
+                self.fill_edges(edges);
             }
             Terminator::Call { target, ret, cont } => {
                 self.spill(exit_flags);

@@ -231,6 +231,19 @@ fn lane_scalar(fb: &mut FunctionBuilder, l: Lanes, s: ClValue) -> ClValue {
 }
 
 fn extract(fb: &mut FunctionBuilder, ty: ClType, l: Lanes, idx: u8, v: ClValue) -> ClValue {
+    // (A constant stays behind the extraction, which Cranelift does not
+    // fold: see `lower_fp::unfoldable`.)
+    let s = (idx == 0).then(|| lane0_scalar(fb, v)).flatten();
+    if let Some(s) = s.filter(|&s| !super::lower_fp::maybe_constant(fb, s, 8, false)) {
+        let st = fb.func.dfg.value_type(s);
+        if st.bits() == ty.bits() && (ty.is_float() || ty.bits() == l.lane_bits()) {
+            return if st == ty {
+                s
+            } else {
+                fb.ins().bitcast(ty, le(), s)
+            };
+        }
+    }
     if ty.is_float() {
         let fv = if ty == types::F32 {
             types::F32X4
@@ -247,6 +260,17 @@ fn extract(fb: &mut FunctionBuilder, ty: ClType, l: Lanes, idx: u8, v: ClValue) 
     } else {
         x
     }
+}
+
+/// The scalar that [`from_scalar`] put in lane 0 of `v`, if it built `v`.
+/// Cranelift does not fold `extractlane` of `scalar_to_vector`: without
+/// this, a scalar FP result written to a register and read by the next op
+/// would be zero-extended (two instructions) on the way, and a register
+/// loaded by `LDR Dt` would pass through a general register.
+fn lane0_scalar(fb: &FunctionBuilder, v: ClValue) -> Option<ClValue> {
+    let dfg = &fb.func.dfg;
+    let inst = dfg.value_def(uncast(fb, v, None)).inst()?;
+    (dfg.insts[inst].opcode() == ir::Opcode::ScalarToVector).then(|| dfg.inst_args(inst)[0])
 }
 
 fn from_scalar(fb: &mut FunctionBuilder, s: ClValue) -> ClValue {

@@ -30,7 +30,7 @@
 //! Flags (bit `i` = `Flag::ALL[i]`) are separate: live where read, and dead
 //! at calls and returns per AAPCS64 unless `strict`.
 
-use cranelift_entity::SecondaryMap;
+use cranelift_entity::{EntityRef, SecondaryMap};
 use rustc_hash::FxHashSet;
 
 use super::loop_stores::BlockGraph;
@@ -91,6 +91,10 @@ pub struct StateFlow {
     /// because it enters a loop that calls on every iteration
     /// (`loop_stores::loop_entry_stores`); they are clean after.
     pub pre_stored: SecondaryMap<Block, u64>,
+    /// Blocks whose dirty set on entry is the intersection of their
+    /// predecessors' ([`flush_merges`]): an edge stores the registers dirty
+    /// at its source but not at such a target ([`StateFlow::flushed`]).
+    merge: SecondaryMap<Block, bool>,
     /// Registers live on entry to each block (after its safe point, if it
     /// has one: the safe point's stores count as uses).
     pub live_in: SecondaryMap<Block, u64>,
@@ -174,33 +178,41 @@ impl StateFlow {
             dirty_in: SecondaryMap::new(),
             dirty_out: SecondaryMap::new(),
             pre_stored: SecondaryMap::new(),
+            merge: flush_merges(f, graph, safepoints),
             mem,
             live_in: SecondaryMap::new(),
             live_out: SecondaryMap::new(),
             flags_live_in: flag_liveness(f, graph, strict, aapcs_entries),
             keep_callee_saved: !strict,
         };
-        // Forward: dirty.
+        // Forward: dirty (a least fixpoint, growing from nothing dirty).
+        let mut preds: SecondaryMap<Block, Vec<Block>> = SecondaryMap::new();
+        for b in f.blocks.keys() {
+            for t in graph.var_succs(b) {
+                preds[t].push(b);
+            }
+        }
         let mut changed = true;
         while changed {
             changed = false;
             for (b, data) in f.blocks.iter() {
-                let d = data
-                    .insts
-                    .iter()
-                    .fold(s.dirty_in[b], |d, i| match s.touch(i) {
-                        Some(Touch::Write(m)) => d | m,
-                        Some(Touch::Sync) => 0,
-                        _ => d,
-                    });
+                let from = preds[b].iter().map(|&p| s.dirty_out[p]);
+                let d_in = if s.merge[b] {
+                    from.reduce(|a, d| a & d).unwrap_or(0)
+                } else {
+                    from.fold(0, |a, d| a | d)
+                };
+                s.dirty_in[b] = d_in;
+                let d = data.insts.iter().fold(d_in, |d, i| match s.touch(i) {
+                    Some(Touch::Write(m)) => d | m,
+                    Some(Touch::Sync) => 0,
+                    _ => d,
+                });
                 s.pre_stored[b] = d & hoisted[b];
                 let d = d & !hoisted[b];
-                s.dirty_out[b] = d;
-                for t in graph.var_succs(b) {
-                    if s.dirty_in[t] | d != s.dirty_in[t] {
-                        s.dirty_in[t] |= d;
-                        changed = true;
-                    }
+                if s.dirty_out[b] != d {
+                    s.dirty_out[b] = d;
+                    changed = true;
                 }
             }
         }
@@ -209,7 +221,9 @@ impl StateFlow {
         while changed {
             changed = false;
             for (b, data) in f.blocks.iter().rev() {
-                let mut out = graph.var_succs(b).fold(0, |acc, t| acc | s.live_in[t]);
+                let mut out = graph
+                    .var_succs(b)
+                    .fold(0, |acc, t| acc | s.live_in[t] | s.flushed(b, t));
                 if exits(&data.term) {
                     out |= s.dirty_out[b];
                 }
@@ -269,6 +283,16 @@ impl StateFlow {
             })
     }
 
+    /// Registers stored on the edge from `b` to its successor `t`: dirty at
+    /// `b`'s end but not on entry to `t` (a [`flush_merges`] block).
+    pub fn flushed(&self, b: Block, t: Block) -> u64 {
+        if self.merge[t] {
+            self.dirty_out[b] & !self.dirty_in[t]
+        } else {
+            0
+        }
+    }
+
     /// Registers to load where a call returned to `cont` in the frame that
     /// made it (see [`CALLEE_SAVED`]).
     pub fn call_resume_loads(&self, cont: Block) -> u64 {
@@ -320,6 +344,7 @@ impl StateFlow {
                     }
                 }
                 let mut edges: Vec<(Block, u64)> = graph.var_succs(b).map(|t| (t, d)).collect();
+
                 if let Some(cont) = call_cont(&data.term).filter(|_| self.keep_callee_saved) {
                     edges.push((cont, (d & CALLEE_SAVED) | self.call_resume_loads(cont)));
                 }
@@ -351,6 +376,9 @@ impl StateFlow {
                 }
             }
             need |= self.pre_stored[b] & !d;
+            for t in graph.var_succs(b) {
+                need |= self.flushed(b, t) & !d;
+            }
             if exits(&data.term) {
                 need |= self.dirty_out[b] & !d;
             }
@@ -365,6 +393,41 @@ impl StateFlow {
             );
         }
     }
+}
+
+/// The blocks whose dirty set on entry is the intersection of their
+/// predecessors' rather than the union: those entered only by jumps and
+/// branches inside the function (not entry points, return sites, syscall
+/// continuations or safe points, which also hold for other ways in, and so
+/// no loop header). A register dirty on one way in and clean on another is
+/// stored on the dirty edge instead of at every exit after the merge.
+/// With the union, the exits after the merge store it on every path, so
+/// it needs a value on the clean paths too: it becomes live back to the
+/// function's entry, which loads it, and Cranelift keeps it in a register
+/// or spill slot all the way (libm's `sin` loaded 25 registers at entry
+/// for the temporaries of paths a call mostly does not take).
+fn flush_merges(
+    f: &Function,
+    graph: &BlockGraph,
+    safepoints: &SecondaryMap<Block, bool>,
+) -> SecondaryMap<Block, bool> {
+    let cyclic = graph.cyclic_blocks();
+    let mut merge: SecondaryMap<Block, bool> = SecondaryMap::new();
+    for b in f.blocks.keys() {
+        merge[b] = !safepoints[b] && !cyclic[b.index()];
+    }
+    for &(_, b) in &f.entries {
+        merge[b] = false;
+    }
+    for data in f.blocks.values() {
+        if let Terminator::Syscall { cont, .. } = data.term {
+            merge[cont] = false;
+        }
+        if let Some(cont) = call_cont(&data.term) {
+            merge[cont] = false;
+        }
+    }
+    merge
 }
 
 /// Flags live on entry to each block. Flags are stored and loaded by the

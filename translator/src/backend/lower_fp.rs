@@ -187,7 +187,7 @@ pub fn lower(
     ) {
         args
     } else {
-        guarded = unfoldable(fb, host, args, inst.op == Opcode::IntToF);
+        guarded = unfoldable(fb, host, args);
         &guarded[..]
     };
     match (inst.op, inst.imm) {
@@ -300,33 +300,19 @@ pub fn lower(
     }
 }
 
-/// Whether Cranelift may see `v` as a compile-time constant: a constant,
-/// a pure instruction of such values (up to a small depth), or a load
-/// that its alias analysis may replace with a constant stored before: one
-/// from `CpuState` (a register kept there, see `lower::mem_regs`) and,
-/// with `guest_loads`, one from guest memory.
-pub(super) fn maybe_constant(
-    fb: &FunctionBuilder,
-    v: ClValue,
-    depth: u32,
-    guest_loads: bool,
-) -> bool {
+/// Whether Cranelift sees `v` as a compile-time constant: a constant, or a
+/// pure instruction of constants (up to a small depth).
+pub(super) fn is_constant(fb: &FunctionBuilder, v: ClValue, depth: u32) -> bool {
     let dfg = &fb.func.dfg;
     let ValueDef::Result(inst, _) = dfg.value_def(v) else {
         return false;
     };
-    let data = &dfg.insts[inst];
-    let op = data.opcode();
+    let op = dfg.insts[inst].opcode();
     if matches!(
         op,
         ClOpcode::Iconst | ClOpcode::F32const | ClOpcode::F64const | ClOpcode::Vconst
     ) {
         return true;
-    }
-    if op == ClOpcode::Load {
-        let region = data.alias_region(dfg);
-        return region == Some(super::lower_int::cpu_region())
-            || (guest_loads && region == Some(super::lower_int::guest_region()));
     }
     if depth == 0
         || op.can_load()
@@ -338,26 +324,16 @@ pub(super) fn maybe_constant(
         return false;
     }
     let args = dfg.inst_args(inst);
-    !args.is_empty()
-        && args
-            .iter()
-            .all(|a| maybe_constant(fb, *a, depth - 1, guest_loads))
+    !args.is_empty() && args.iter().all(|a| is_constant(fb, *a, depth - 1))
 }
 
 /// The operands of an FP op, with the first made opaque when all of them
-/// may be constants ([`maybe_constant`]; loads from guest memory count for
-/// int-to-float conversions, where the guard is one `or`): Cranelift folds
-/// FP arithmetic on constants at compile time, rounding to nearest and
-/// raising no exception flags, but the guest's FPCR and FPSR are only
-/// known at run time.
-fn unfoldable(
-    fb: &mut FunctionBuilder,
-    host: &mut dyn FpHost,
-    args: &[ClValue],
-    guest_loads: bool,
-) -> Vec<ClValue> {
+/// are constants: Cranelift folds FP arithmetic on constants at compile
+/// time, rounding to nearest and raising no exception flags, but the
+/// guest's FPCR and FPSR are only known at run time.
+fn unfoldable(fb: &mut FunctionBuilder, host: &mut dyn FpHost, args: &[ClValue]) -> Vec<ClValue> {
     let mut out = args.to_vec();
-    if args.is_empty() || !args.iter().all(|a| maybe_constant(fb, *a, 8, guest_loads)) {
+    if args.is_empty() || !args.iter().all(|a| is_constant(fb, *a, 8)) {
         return out;
     }
     let v = out[0];

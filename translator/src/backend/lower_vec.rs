@@ -231,10 +231,12 @@ fn lane_scalar(fb: &mut FunctionBuilder, l: Lanes, s: ClValue) -> ClValue {
 }
 
 fn extract(fb: &mut FunctionBuilder, ty: ClType, l: Lanes, idx: u8, v: ClValue) -> ClValue {
-    // (A constant stays behind the extraction, which Cranelift does not
-    // fold: see `lower_fp::unfoldable`.)
+    // A constant stays behind the extraction, which Cranelift does not
+    // fold: `lower_fp::unfoldable` guards FP ops on constants it can see,
+    // but a register's constant may reach an op through a block parameter
+    // that only becomes the constant when the blocks are sealed.
     let s = (idx == 0).then(|| lane0_scalar(fb, v)).flatten();
-    if let Some(s) = s.filter(|&s| !super::lower_fp::maybe_constant(fb, s, 8, false)) {
+    if let Some(s) = s.filter(|&s| !super::lower_fp::is_constant(fb, s, 8)) {
         let st = fb.func.dfg.value_type(s);
         if st.bits() == ty.bits() && (ty.is_float() || ty.bits() == l.lane_bits()) {
             return if st == ty {

@@ -102,6 +102,10 @@ struct Lowerer<'a, 'b> {
     /// at the point being lowered.
     cpu_var: Variable,
     uses_fpcr: bool,
+    /// The function reads or writes FPSR.
+    fpsr_access: bool,
+    /// The function writes FPCR.
+    fpcr_writes: bool,
     flow: StateFlow,
     /// Registers possibly written since the last sync point, at the
     /// instruction being lowered (see `state_flow`).
@@ -157,6 +161,7 @@ struct Host<'r, 'e> {
     env: &'r Env<'e>,
     fpcr: Variable,
     fz_clear: bool,
+    signals: bool,
 }
 
 impl FpHost for Host<'_, '_> {
@@ -180,6 +185,10 @@ impl FpHost for Host<'_, '_> {
 
     fn fz_clear(&self) -> bool {
         self.fz_clear
+    }
+
+    fn signals(&self) -> bool {
+        self.signals
     }
 }
 
@@ -540,6 +549,19 @@ pub fn lower_function(
             .blocks
             .values()
             .any(|d| d.insts.iter().any(|i| reads_fpcr(i.op))),
+        fpsr_access: ir.blocks.values().any(|d| {
+            d.insts.iter().any(|i| {
+                matches!(
+                    (i.op, i.imm),
+                    (Opcode::GetSys | Opcode::SetSys, Imm::Sys(SysReg::Fpsr))
+                )
+            })
+        }),
+        fpcr_writes: ir.blocks.values().any(|d| {
+            d.insts
+                .iter()
+                .any(|i| matches!((i.op, i.imm), (Opcode::SetSys, Imm::Sys(SysReg::Fpcr))))
+        }),
         flow,
         dirty: 0,
         at: (Block::from_u32(0), 0),
@@ -841,12 +863,14 @@ impl Lowerer<'_, '_> {
                 self.fb.inst_results(call)[0]
             }
             _ => {
+                let signals = !self.quiet_compare(inst);
                 let mut host = Host {
                     cpu: self.cpu,
                     helpers: &mut self.refs.helpers,
                     env: self.env,
                     fpcr: self.fpcr,
                     fz_clear: self.fz_clear,
+                    signals,
                 };
                 if let Some(v) = lower_int::lower(&mut self.fb, inst, args) {
                     v
@@ -904,6 +928,7 @@ impl Lowerer<'_, '_> {
                     env: self.env,
                     fpcr: self.fpcr,
                     fz_clear: self.fz_clear,
+                    signals: true,
                 };
                 lower_fp::lower_raise(&mut self.fb, &mut host, args[0], bits);
             }
@@ -926,6 +951,48 @@ impl Lowerer<'_, '_> {
     /// Whether a function entry must stop (an i8): the host stack is below
     /// `CpuState::stack_limit`, which is also how the runtime asks for a
     /// pending signal.
+    /// Whether `inst` is an ordered FP compare whose exception flags an
+    /// `Unordered` compare of the same operands in its block raises (FCMP
+    /// lifts to three compares): then it need not raise them itself, at a
+    /// fixed point (see `lower_fp::pin`), and Cranelift may drop it where
+    /// its flag is dead or fuse it into the branch that reads it.
+    ///
+    /// Cranelift computes such a compare where its result is first used,
+    /// so it may then run again later, raising the same flags a second
+    /// time, or after an FPCR write changed FZ (x86's DAZ). Hence not in
+    /// functions that access FPSR; not where an FPCR write may come between
+    /// (later in the block, or in a function that writes FPCR anywhere
+    /// when the block passes flags on); and flags are not read across
+    /// calls (AAPCS64) unless `strict_abi`.
+    fn quiet_compare(&self, inst: &crate::ir::InstData) -> bool {
+        let (Opcode::Fcmp, Imm::FloatCC(cc)) = (inst.op, inst.imm) else {
+            return false;
+        };
+        let (b, idx) = self.at;
+        let insts = &self.ir.blocks[b].insts;
+        let fpcr_write = |i: &crate::ir::InstData| {
+            matches!((i.op, i.imm), (Opcode::SetSys, Imm::Sys(SysReg::Fpcr)))
+        };
+        let flags_out = || match &self.ir.blocks[b].term {
+            // (Flags pass to the local targets.)
+            Terminator::JumpIndirect { .. } => 0xf,
+            t => t
+                .successors()
+                .iter()
+                .fold(0, |m, &s| m | self.flow.flags_live_in[s]),
+        };
+        cc != crate::ir::FloatCC::Unordered
+            && !self.env.strict_abi
+            && !self.fpsr_access
+            && !insts[idx..].iter().any(fpcr_write)
+            && (!self.fpcr_writes || flags_out() == 0)
+            && insts.iter().any(|i| {
+                i.op == Opcode::Fcmp
+                    && i.imm == Imm::FloatCC(crate::ir::FloatCC::Unordered)
+                    && i.operands() == inst.operands()
+            })
+    }
+
     fn must_stop(&mut self) -> ClValue {
         let sp = self.fb.ins().get_stack_pointer(types::I64);
         let limit = self.cpu_load(types::I64, abi::OFF_STACK_LIMIT);

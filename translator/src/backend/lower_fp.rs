@@ -68,6 +68,12 @@ pub trait FpHost {
     fn fz_clear(&self) -> bool {
         false
     }
+    /// Whether the op being lowered must raise its exception flags itself;
+    /// false for a compare whose flags a sibling compare raises (see
+    /// `lower::quiet_compare`).
+    fn signals(&self) -> bool {
+        true
+    }
 }
 
 /// Flags for value bitcasts (lane order is little-endian, as on Arm).
@@ -212,10 +218,15 @@ pub fn lower(
             checked(fb, host, r, None, |fb, host| arm_nan(fb, host, &[a]))
         }
         (Opcode::Fcmp, Imm::FloatCC(cc)) => {
-            input_denormal(fb, host, &args[..2]);
+            let signals = host.signals();
+            if signals {
+                input_denormal(fb, host, &args[..2]);
+            }
             let r = fb.ins().fcmp(float_cc(cc), args[0], args[1]);
-            // The compare signals IOC for a signalling NaN (see `pin`).
-            pin(fb, r);
+            if signals {
+                // The compare signals IOC for a signalling NaN (see `pin`).
+                pin(fb, r);
+            }
             r
         }
         (Opcode::Fconvert, _) => {

@@ -479,3 +479,39 @@ fn flag_liveness(
     }
     live_in
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_cfg::{branch_on, ret};
+    use super::*;
+    use crate::ir::Type;
+
+    /// A diamond: 0x1000 branches on X0 to 0x1004, which writes X5, or to
+    /// 0x1008; both jump to 0x100c, which returns.
+    #[test]
+    fn a_register_written_on_one_side_of_a_diamond_is_stored_on_that_edge() {
+        let mut f = Function::new("t".into(), 0x1000);
+        let entry = f.create_block(0x1000);
+        let write = f.create_block(0x1004);
+        let skip = f.create_block(0x1008);
+        let join = f.create_block(0x100c);
+        f.entries.push((0x1000, entry));
+        branch_on(&mut f, entry, 0, write, skip);
+        let mut b = f.builder(write);
+        let v = b.get_reg(Type::I64, 1);
+        b.set_reg(v, 5);
+        b.terminate(Terminator::Jump(join));
+        f.builder(skip).terminate(Terminator::Jump(join));
+        ret(&mut f, join);
+        let graph = BlockGraph::new(&f, &[]);
+        let no_safepoints = SecondaryMap::new();
+        let flow = StateFlow::new(&f, &graph, &no_safepoints, false, &FxHashSet::default(), 0);
+        let x5 = 1 << 5;
+        assert_eq!(flow.flushed(write, join), x5);
+        assert_eq!(flow.flushed(skip, join), 0);
+        assert_eq!(flow.dirty_in[join] & x5, 0);
+        // The path that does not write X5 needs no value for it.
+        assert_eq!(flow.live_in[entry] & x5, 0);
+        flow.check(&f, &f.entries, &graph, &no_safepoints);
+    }
+}

@@ -267,7 +267,7 @@ fn sccs(succs: &[Vec<usize>], region: &[usize]) -> Vec<Vec<usize>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_cfg::{branch_on, ret};
+    use super::super::test_cfg::{branch_on, function, ret};
     use super::*;
     use crate::ir::Type;
 
@@ -275,13 +275,8 @@ mod tests {
     /// branches back on x0; when `skip_call` the loop can also go round
     /// without the call. Returns the function and its entry block.
     fn loop_with_call(skip_call: bool) -> (Function, Block) {
-        let mut f = Function::new("t".into(), 0x1000);
-        let entry = f.create_block(0x1000);
-        let head = f.create_block(0x1004);
-        let call = f.create_block(0x1008);
-        let latch = f.create_block(0x100c);
-        let exit = f.create_block(0x1010);
-        f.entries.push((0x1000, entry));
+        let (mut f, [entry, head, call, latch, exit]) =
+            function([0x1000, 0x1004, 0x1008, 0x100c, 0x1010]);
         let mut b = f.builder(entry);
         let v = b.get_reg(Type::I64, 20);
         b.set_reg(v, 19);

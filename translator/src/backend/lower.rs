@@ -6,7 +6,8 @@
 //! ([`StateFlow`](super::state_flow)):
 //! - stored at exits (calls, syscalls, returns, traps, safe points): only
 //!   the registers written since the last point where variables and
-//!   `CpuState` agreed;
+//!   `CpuState` agreed; and on an edge into a forward merge, those written
+//!   on that way in but not on every other ([`StateFlow::flushed`]);
 //! - loaded at entry and resume points: only the registers live there.
 //!   After a call, the callee-saved ones (X19-X29, SP) stay in variables
 //!   when the same frame returned (same return address and SP); a
@@ -1357,7 +1358,7 @@ impl Lowerer<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_cfg::{branch_on, ret};
+    use super::super::test_cfg::{branch_on, function, ret};
     use super::*;
 
     /// A return at 0x1008 that code at 0x1010 jumps back to (a shared
@@ -1365,12 +1366,7 @@ mod tests {
     /// 0x1020 that branches to itself: only the loop gets a safe point.
     #[test]
     fn safe_points_only_on_cycles() {
-        let mut f = Function::new("t".into(), 0x1000);
-        let entry = f.create_block(0x1000);
-        let epilogue = f.create_block(0x1008);
-        let side = f.create_block(0x1010);
-        let body = f.create_block(0x1020);
-        f.entries.push((0x1000, entry));
+        let (mut f, [entry, epilogue, side, body]) = function([0x1000, 0x1008, 0x1010, 0x1020]);
         branch_on(&mut f, entry, 0, side, body);
         ret(&mut f, epilogue);
         f.builder(side).terminate(Terminator::Jump(epilogue));

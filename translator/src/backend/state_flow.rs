@@ -7,13 +7,18 @@
 //!   points (after their loads), call and syscall resume points (after
 //!   theirs) and FPCR writes (after a store and a load).
 //! - A register is *dirty* where it may have been written since the last
-//!   sync point (a forward may-analysis). Every exit (call, tail call,
-//!   indirect jump, return, syscall, trap, safe point, FPCR write) stores
-//!   exactly the dirty set; `CpuState` already holds the rest.
-//! - A register is *live* where it may be read, or stored as dirty, before
-//!   being written (a backward analysis whose uses include each exit's
-//!   dirty set). Entry, resume and FPCR sync points load exactly the live
-//!   set, so every variable read or stored has a value on every path.
+//!   sync point (a forward analysis: the union over predecessors, except
+//!   at the forward merges of [`flush_merges`], which take the
+//!   intersection). Every exit (call, tail call, indirect jump, return,
+//!   syscall, trap, safe point, FPCR write) stores exactly the dirty set,
+//!   and an edge into such a merge the registers dirty at its source but
+//!   not at the merge ([`StateFlow::flushed`]); `CpuState` already holds
+//!   the rest.
+//! - A register is *live* where it may be read, or stored, before being
+//!   written (a backward analysis whose uses include each exit's dirty set
+//!   and each edge's stores). Entry, resume and FPCR sync points load
+//!   exactly the live set, so every variable read or stored has a value on
+//!   every path.
 //!
 //! Calls: AAPCS64 preserves X19-X29 and SP across a call, so unless
 //! `strict` their variables are kept across it ([`CALLEE_SAVED`]) and the
@@ -482,7 +487,7 @@ fn flag_liveness(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_cfg::{branch_on, ret};
+    use super::super::test_cfg::{branch_on, function, ret};
     use super::*;
     use crate::ir::Type;
 
@@ -490,12 +495,7 @@ mod tests {
     /// 0x1008; both jump to 0x100c, which returns.
     #[test]
     fn a_register_written_on_one_side_of_a_diamond_is_stored_on_that_edge() {
-        let mut f = Function::new("t".into(), 0x1000);
-        let entry = f.create_block(0x1000);
-        let write = f.create_block(0x1004);
-        let skip = f.create_block(0x1008);
-        let join = f.create_block(0x100c);
-        f.entries.push((0x1000, entry));
+        let (mut f, [entry, write, skip, join]) = function([0x1000, 0x1004, 0x1008, 0x100c]);
         branch_on(&mut f, entry, 0, write, skip);
         let mut b = f.builder(write);
         let v = b.get_reg(Type::I64, 1);

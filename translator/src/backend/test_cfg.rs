@@ -1,8 +1,18 @@
-//! Control flow for the backend's unit tests: blocks that branch on a
-//! guest register, or return through X30 (as guest code does), so tests
-//! spell out only the shape of the graph they check.
+//! Control flow for the backend's unit tests: a function with a block per
+//! address, blocks that branch on a guest register, or return through X30
+//! (as guest code does), so tests spell out only the shape of the graph
+//! they check.
 
 use crate::ir::{Block, Function, Terminator, Type};
+
+/// A function starting at `pcs[0]`, with an empty block at each of `pcs`
+/// and its entry at the first.
+pub fn function<const N: usize>(pcs: [u64; N]) -> (Function, [Block; N]) {
+    let mut f = Function::new("t".into(), pcs[0]);
+    let blocks = pcs.map(|pc| f.create_block(pc));
+    f.entries.push((pcs[0], blocks[0]));
+    (f, blocks)
+}
 
 /// Ends `block` with a branch on X`reg` to `then_to` or `else_to`.
 pub fn branch_on(f: &mut Function, block: Block, reg: u8, then_to: Block, else_to: Block) {

@@ -21,6 +21,7 @@ use core::arch::asm;
 
 mod fz;
 pub mod host_fma;
+pub mod host_libm;
 
 use vmxlate_abi::{
     CpuState, FPCR_AHP, FPCR_DN, FPCR_FZ, FPCR_MASK, FPCR_RMODE_SHIFT, FPSR_DZC, FPSR_IDC,

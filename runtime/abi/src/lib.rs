@@ -354,6 +354,12 @@ pub mod sym {
 /// routines return implementation-specific magnitudes, so [`Routine::Strcmp`]
 /// and [`Routine::Memcmp`] reproduce one glibc build's values and are bound
 /// only to that build's bytes (by fingerprint).
+///
+/// The libm routines ([`Routine::is_math`]) take the bits of the guest's
+/// d0/d1 (s0/s1) in x0/x1 and return the bits of d0 (s0), or
+/// [`ROUTINE_DECLINED`] when the host cannot produce exactly the guest's
+/// result and flags for these inputs: the guest's own code then runs. They
+/// are bound only by fingerprint, to glibc 2.36's AArch64 build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Routine {
     /// `memmove(dst, src, n) -> dst` (also bound for `memcpy`: a superset).
@@ -382,11 +388,36 @@ pub enum Routine {
     Strcmp,
     /// `memcmp(a, b, n)`, glibc 2.36 AArch64's values (fingerprint only).
     Memcmp,
+    /// `sin(x)`.
+    Sin,
+    /// `cos(x)`.
+    Cos,
+    /// `exp(x)`.
+    Exp,
+    /// `log(x)`.
+    Log,
+    /// `pow(x, y)`.
+    Pow,
+    /// `sinf(x)`.
+    Sinf,
+    /// `cosf(x)`.
+    Cosf,
+    /// `expf(x)`.
+    Expf,
+    /// `logf(x)`.
+    Logf,
+    /// `powf(x, y)`.
+    Powf,
 }
+
+/// What a libm [`Routine`] returns when the guest's code must compute the
+/// result instead (no float result has these bits: a NaN, and not a
+/// single-precision value zero-extended).
+pub const ROUTINE_DECLINED: u64 = u64::MAX;
 
 impl Routine {
     /// Every routine.
-    pub const ALL: [Routine; 13] = [
+    pub const ALL: [Routine; 23] = [
         Routine::Memmove,
         Routine::Memset,
         Routine::Strlen,
@@ -400,7 +431,35 @@ impl Routine {
         Routine::Stpcpy,
         Routine::Strcmp,
         Routine::Memcmp,
+        Routine::Sin,
+        Routine::Cos,
+        Routine::Exp,
+        Routine::Log,
+        Routine::Pow,
+        Routine::Sinf,
+        Routine::Cosf,
+        Routine::Expf,
+        Routine::Logf,
+        Routine::Powf,
     ];
+
+    /// Whether this is a libm routine: FP arguments and result, and it may
+    /// return [`ROUTINE_DECLINED`].
+    pub fn is_math(self) -> bool {
+        matches!(
+            self,
+            Routine::Sin
+                | Routine::Cos
+                | Routine::Exp
+                | Routine::Log
+                | Routine::Pow
+                | Routine::Sinf
+                | Routine::Cosf
+                | Routine::Expf
+                | Routine::Logf
+                | Routine::Powf
+        )
+    }
 
     /// The runtime symbol implementing the routine.
     pub fn symbol(self) -> &'static str {
@@ -418,6 +477,16 @@ impl Routine {
             Routine::Stpcpy => "vmx_libc_stpcpy",
             Routine::Strcmp => "vmx_libc_strcmp",
             Routine::Memcmp => "vmx_libc_memcmp",
+            Routine::Sin => "vmx_libm_sin",
+            Routine::Cos => "vmx_libm_cos",
+            Routine::Exp => "vmx_libm_exp",
+            Routine::Log => "vmx_libm_log",
+            Routine::Pow => "vmx_libm_pow",
+            Routine::Sinf => "vmx_libm_sinf",
+            Routine::Cosf => "vmx_libm_cosf",
+            Routine::Expf => "vmx_libm_expf",
+            Routine::Logf => "vmx_libm_logf",
+            Routine::Powf => "vmx_libm_powf",
         }
     }
 }

@@ -236,6 +236,7 @@ fn helper(h: Helper) -> usize {
 
 /// The runtime's implementation of a bound libc routine.
 fn routine(r: Routine) -> usize {
+    use crate::fpu::host_libm::*;
     use crate::string::*;
     use crate::string_cmp::{vmx_libc_memcmp, vmx_libc_strcmp};
     match r {
@@ -252,6 +253,16 @@ fn routine(r: Routine) -> usize {
         Routine::Stpcpy => vmx_libc_stpcpy as *const () as usize,
         Routine::Strcmp => vmx_libc_strcmp as *const () as usize,
         Routine::Memcmp => vmx_libc_memcmp as *const () as usize,
+        Routine::Sin => vmx_libm_sin as *const () as usize,
+        Routine::Cos => vmx_libm_cos as *const () as usize,
+        Routine::Exp => vmx_libm_exp as *const () as usize,
+        Routine::Log => vmx_libm_log as *const () as usize,
+        Routine::Pow => vmx_libm_pow as *const () as usize,
+        Routine::Sinf => vmx_libm_sinf as *const () as usize,
+        Routine::Cosf => vmx_libm_cosf as *const () as usize,
+        Routine::Expf => vmx_libm_expf as *const () as usize,
+        Routine::Logf => vmx_libm_logf as *const () as usize,
+        Routine::Powf => vmx_libm_powf as *const () as usize,
     }
 }
 

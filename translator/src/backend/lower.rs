@@ -922,6 +922,12 @@ impl Lowerer<'_, '_> {
                     self.fb.ins().call(f, &[cpu, args[0]]);
                 }
             }
+            (Opcode::Resync, _) => {
+                self.spill(0);
+                let (b, i) = self.at;
+                self.reload(self.flow.live_after(self.ir, b, i), 0);
+                self.dirty = 0;
+            }
             (Opcode::FpRaise, Imm::U64(bits)) => {
                 let mut host = Host {
                     cpu: self.cpu,

@@ -5,7 +5,7 @@
 //! is V`r`.
 //! - *Sync points* are where the variables and `CpuState` agree: entry
 //!   points (after their loads), call and syscall resume points (after
-//!   theirs) and FPCR writes (after a store and a load).
+//!   theirs), FPCR writes and `resync` (after a store and a load).
 //! - A register is *dirty* where it may have been written since the last
 //!   sync point (a forward analysis: the union over predecessors, except
 //!   at the forward merges of [`flush_merges`], which take the
@@ -68,7 +68,7 @@ pub enum Touch {
     Read(u64),
     /// Writes the registers in the mask.
     Write(u64),
-    /// A sync point inside a block (an FPCR write): stores the dirty set,
+    /// A sync point inside a block (an FPCR write, `resync`): stores the dirty set,
     /// then loads the set live after it.
     Sync,
 }
@@ -80,7 +80,7 @@ pub fn touch(inst: &InstData) -> Option<Touch> {
         (Opcode::SetReg, Imm::Reg(r)) => Some(Touch::Write(1 << r)),
         (Opcode::GetV, Imm::Reg(r)) => Some(Touch::Read(1 << (32 + r))),
         (Opcode::SetV, Imm::Reg(r)) => Some(Touch::Write(1 << (32 + r))),
-        (Opcode::SetSys, Imm::Sys(SysReg::Fpcr)) => Some(Touch::Sync),
+        (Opcode::SetSys, Imm::Sys(SysReg::Fpcr)) | (Opcode::Resync, _) => Some(Touch::Sync),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! Fingerprints of glibc's libc routine implementations, for binding them
 //! in stripped programs: the length and FNV-1a hash of each function's
-//! bytes. Generated from the AArch64 glibc the cross toolchain ships
+//! canonical bytes (`super::canonical`). Generated from the AArch64 glibc
+//! (libc.a and libm.a) the cross toolchain ships
 //! (`VMXLATE_BLESS=1 cargo test -p vmxlate bind::tests`); the test checks
 //! the table against that library whenever it is installed.
 
@@ -18,22 +19,58 @@ pub struct Fingerprint {
 
 /// Debian bookworm's glibc 2.36 (libc6-dev-arm64-cross).
 pub const GLIBC: &[Fingerprint] = &[
+    // __cos
+    Fingerprint {
+        len: 1852,
+        hash: 0x727def34952d1a6c,
+        routine: Routine::Cos,
+    },
+    // __cosf
+    Fingerprint {
+        len: 468,
+        hash: 0xb50d65247183bf7c,
+        routine: Routine::Cosf,
+    },
+    // __exp
+    Fingerprint {
+        len: 368,
+        hash: 0x19ec425af38580e9,
+        routine: Routine::Exp,
+    },
+    // __expf
+    Fingerprint {
+        len: 224,
+        hash: 0xa7ba42610d2faea8,
+        routine: Routine::Expf,
+    },
+    // __log
+    Fingerprint {
+        len: 444,
+        hash: 0x77ac92673e1fcbed,
+        routine: Routine::Log,
+    },
+    // __logf
+    Fingerprint {
+        len: 224,
+        hash: 0x9087c71a1fd6332a,
+        routine: Routine::Logf,
+    },
     // __memchr_generic
     Fingerprint {
         len: 192,
-        hash: 0x712169fd7bc8bbd7,
+        hash: 0x5e8a8e8b3ef18db3,
         routine: Routine::Memchr,
     },
     // __memchr_nosimd
     Fingerprint {
         len: 224,
-        hash: 0x73d386077ea0ee8d,
+        hash: 0x1e865800ad610a06,
         routine: Routine::Memchr,
     },
     // __memcpy_falkor
     Fingerprint {
         len: 364,
-        hash: 0x102cc644dedbd65a,
+        hash: 0xbae1fa4eea8444ca,
         routine: Routine::Memmove,
     },
     // __memcpy_generic
@@ -45,19 +82,25 @@ pub const GLIBC: &[Fingerprint] = &[
     // __memcpy_simd
     Fingerprint {
         len: 316,
-        hash: 0x52fe5e3df6aa6a1a,
+        hash: 0x145a04c90ead0a56,
         routine: Routine::Memmove,
     },
     // __memcpy_thunderx
     Fingerprint {
         len: 636,
-        hash: 0x9d2abc7d3e2d0753,
+        hash: 0x61b23770fe2ea3d1,
+        routine: Routine::Memmove,
+    },
+    // __memcpy_thunderx2
+    Fingerprint {
+        len: 1748,
+        hash: 0xc2e688ed073414ac,
         routine: Routine::Memmove,
     },
     // __memmove_falkor
     Fingerprint {
         len: 244,
-        hash: 0xed60bec9a67c49d2,
+        hash: 0xf3dd7e9fad8537c2,
         routine: Routine::Memmove,
     },
     // __memmove_generic
@@ -93,20 +136,50 @@ pub const GLIBC: &[Fingerprint] = &[
     // __memset_falkor
     Fingerprint {
         len: 292,
-        hash: 0x4d9e42e189752bee,
+        hash: 0x4ccb4ca87fd571d5,
         routine: Routine::Memset,
     },
     // __memset_generic
     Fingerprint {
         len: 492,
-        hash: 0xf8f28a99d02c9322,
+        hash: 0xaa5d8eac0e389a89,
         routine: Routine::Memset,
     },
     // __memset_kunpeng
     Fingerprint {
         len: 256,
-        hash: 0xd4c063d268c1e52a,
+        hash: 0x5ec69bc205f3850a,
         routine: Routine::Memset,
+    },
+    // __pow
+    Fingerprint {
+        len: 1164,
+        hash: 0x82b24b87536d5a28,
+        routine: Routine::Pow,
+    },
+    // __powf
+    Fingerprint {
+        len: 832,
+        hash: 0xbd9b25ae659c48c2,
+        routine: Routine::Powf,
+    },
+    // __rawmemchr
+    Fingerprint {
+        len: 36,
+        hash: 0x7810a59090b19dcc,
+        routine: Routine::Rawmemchr,
+    },
+    // __sin
+    Fingerprint {
+        len: 1884,
+        hash: 0xc7ae2f2cd176c1c2,
+        routine: Routine::Sin,
+    },
+    // __sinf
+    Fingerprint {
+        len: 472,
+        hash: 0xee8a6a72d1d1ded1,
+        routine: Routine::Sinf,
     },
     // __stpcpy
     Fingerprint {
@@ -123,7 +196,7 @@ pub const GLIBC: &[Fingerprint] = &[
     // __strlen_asimd
     Fingerprint {
         len: 316,
-        hash: 0xefe2352f7f03df63,
+        hash: 0x7b54e80bfa4f7023,
         routine: Routine::Strlen,
     },
     // __strlen_mte
@@ -135,7 +208,7 @@ pub const GLIBC: &[Fingerprint] = &[
     // __strnlen
     Fingerprint {
         len: 192,
-        hash: 0x3360510820479d25,
+        hash: 0xd5d6a4a1414f1f29,
         routine: Routine::Strnlen,
     },
     // index
@@ -147,7 +220,7 @@ pub const GLIBC: &[Fingerprint] = &[
     // memcmp
     Fingerprint {
         len: 456,
-        hash: 0xdba90ade40e301cf,
+        hash: 0x2e45a7087de08860,
         routine: Routine::Memcmp,
     },
     // rindex
@@ -159,7 +232,7 @@ pub const GLIBC: &[Fingerprint] = &[
     // strcmp
     Fingerprint {
         len: 308,
-        hash: 0xf4ed328805ddcb3c,
+        hash: 0x2d2ee6da54fbdefd,
         routine: Routine::Strcmp,
     },
     // strcpy

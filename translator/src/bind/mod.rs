@@ -2,12 +2,15 @@
 //! implementations (`vmxlate_abi::Routine`, the runtime's `string` module).
 //!
 //! A function is bound when its symbol is one of the implementation names
-//! in [`NAMES`], or when its exact bytes (its `.eh_frame` extent) are one of
-//! the glibc builds fingerprinted in `fingerprints.rs`, which finds them in
-//! stripped programs, or when it is a PLT-style stub that calls the IFUNC
-//! of such a routine (`ifunc.rs`). Binding only redirects entry 0 to a block that calls
-//! the host routine and returns: the lifted body stays for every other
-//! entry (glibc's memmove branches into memcpy's body, for one).
+//! in [`NAMES`], or when its bytes (its `.eh_frame` extent, with the fields
+//! a static link fills in masked: [`fingerprint`]) are one of the glibc
+//! builds fingerprinted in `fingerprints.rs`, which finds them in stripped
+//! programs, or when it is a PLT-style stub that calls the IFUNC of such a
+//! routine (`ifunc.rs`). Binding only redirects entry 0 to a block that
+//! calls the host routine and returns: the lifted body stays for every
+//! other entry (glibc's memmove branches into memcpy's body, for one). A
+//! libm routine may decline ([`vmxlate_abi::ROUTINE_DECLINED`]); the guest's
+//! own body then runs from its entry.
 //!
 //! Invariants: routines whose result the C standard defines uniquely are
 //! bound by name or fingerprint ([`NAMES`]); comparison routines, whose
@@ -22,10 +25,10 @@ mod ifunc;
 #[cfg(test)]
 mod tests;
 
-use vmxlate_abi::Routine;
+use vmxlate_abi::{Routine, ROUTINE_DECLINED};
 
 use crate::elf::{FuncInfo, GuestImage};
-use crate::ir::{Function, Terminator, Type};
+use crate::ir::{Function, IntCC, Lanes, Terminator, Type};
 
 /// Implementation symbol names bound by name. glibc's variant names, and
 /// the plain names glibc never defines as IFUNCs.
@@ -66,14 +69,77 @@ pub const NAMES: &[(&str, Routine)] = &[
 
 /// Implementations bound only when their bytes are a fingerprinted build
 /// (the runtime returns exactly that build's values), never by name.
-pub const FINGERPRINT_ONLY: &[(&str, Routine)] =
-    &[("memcmp", Routine::Memcmp), ("strcmp", Routine::Strcmp)];
+pub const FINGERPRINT_ONLY: &[(&str, Routine)] = &[
+    ("memcmp", Routine::Memcmp),
+    ("strcmp", Routine::Strcmp),
+    ("__sin", Routine::Sin),
+    ("__cos", Routine::Cos),
+    ("__exp", Routine::Exp),
+    ("__log", Routine::Log),
+    ("__pow", Routine::Pow),
+    ("__sinf", Routine::Sinf),
+    ("__cosf", Routine::Cosf),
+    ("__expf", Routine::Expf),
+    ("__logf", Routine::Logf),
+    ("__powf", Routine::Powf),
+];
 
-/// FNV-1a (64-bit) of `bytes`: the fingerprint hash.
+/// FNV-1a (64-bit) of `bytes`.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+/// The instruction words of `code` with the fields a static link fills in
+/// cleared, so that one build of a function reads the same wherever it is
+/// linked:
+/// - ADRP's page offset, and the branch offset of B and BL (calls and tail
+///   calls of other functions);
+/// - the 12-bit immediate of ADD (immediate, 64-bit) and of loads and
+///   stores with an unsigned offset (the low bits of an ADRP address, or a
+///   GOT slot);
+/// - both immediates of a `MOVZ Xd, #hi, LSL #16; MOVK Xd, #lo` pair: a
+///   thread-pointer offset (`errno`), as the linker relaxes an initial-exec
+///   TLS access in a static program.
+///
+/// Other words, opcodes and registers stay, and so does the length.
+pub fn canonical(code: &[u8]) -> Vec<u32> {
+    let words: Vec<u32> = code
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let movz_hi = |w: u32| w & 0xffe0_0000 == 0xd2a0_0000;
+    let movk_lo = |w: u32| w & 0xffe0_0000 == 0xf280_0000;
+    let pair = |hi: u32, lo: u32| movz_hi(hi) && movk_lo(lo) && hi & 31 == lo & 31;
+    (0..words.len())
+        .map(|i| {
+            let w = words[i];
+            let next = words.get(i + 1).copied().unwrap_or(0);
+            let prev = if i > 0 { words[i - 1] } else { 0 };
+            if w & 0x9f00_0000 == 0x9000_0000 {
+                w & 0x9f00_001f
+            } else if w & 0x7c00_0000 == 0x1400_0000 {
+                w & 0xfc00_0000
+            } else if w & 0xff80_0000 == 0x9100_0000 || w & 0x3b00_0000 == 0x3900_0000 {
+                w & !(0xfff << 10)
+            } else if pair(w, next) || pair(prev, w) {
+                w & 0xffe0_001f
+            } else {
+                w
+            }
+        })
+        .collect()
+}
+
+/// The fingerprint of a function's bytes: FNV-1a of its [`canonical`]
+/// words (little-endian).
+pub fn fingerprint(code: &[u8]) -> u64 {
+    let bytes: Vec<u8> = canonical(code)
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    fnv1a(&bytes)
 }
 
 /// The routine `info` implements (or, for an IFUNC stub, calls), if it is
@@ -89,7 +155,7 @@ pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
     }
     let (_, len) = image.fdes.iter().find(|(start, _)| *start == info.entry)?;
     let bytes = image.read(info.entry, usize::try_from(*len).ok()?)?;
-    let hash = fnv1a(bytes);
+    let hash = fingerprint(bytes);
     fingerprints::GLIBC
         .iter()
         .find(|f| f.len == *len && f.hash == hash)
@@ -103,6 +169,9 @@ pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
 /// AAPCS64 function entry whatever the symbols say (a C library routine,
 /// or an IFUNC stub that only calls reach).
 pub fn bind(func: &mut Function, routine: Routine) {
+    if routine.is_math() {
+        return bind_math(func, routine);
+    }
     let alone = func.entries.len() == 1;
     if alone {
         *func = Function::new(std::mem::take(&mut func.name), func.entry_pc);
@@ -120,4 +189,42 @@ pub fn bind(func: &mut Function, routine: Routine) {
     } else {
         func.entries[0].1 = block;
     }
+}
+
+/// Redirects `func`'s entry 0 to a call of the host libm `routine` on the
+/// bits of the guest's d0 and d1 that, unless the routine declines, returns
+/// to x30 with the result in v0 (upper bits clear, as a scalar FP write
+/// leaves them); when it declines, the guest's own body runs from its
+/// entry, as if nothing had happened.
+fn bind_math(func: &mut Function, routine: Routine) {
+    func.aapcs_entry = true;
+    let body = func.entries[0].1;
+    let call = func.create_block(func.entry_pc);
+    let done = func.create_block(func.entry_pc);
+    // The guest's code loads what it uses when it starts, so that the
+    // routine's path loads only d0, d1 and x30.
+    let fallback = func.create_block(func.entry_pc);
+    let mut b = func.builder(fallback);
+    b.resync();
+    b.terminate(Terminator::Jump(body));
+    let mut b = func.builder(call);
+    let args = [0, 1].map(|r| {
+        let v = b.get_v(Type::V128, r);
+        b.vextract(Type::I64, v, (Lanes::I64x2, 0))
+    });
+    let unused = b.iconst(Type::I64, 0);
+    let result = b.libcall(Type::I64, args[0], args[1], unused, routine);
+    let declined = b.iconst(Type::I64, ROUTINE_DECLINED);
+    let cond = b.icmp(Type::I8, result, declined, IntCC::Eq);
+    b.terminate(Terminator::Branch {
+        cond,
+        then_to: fallback,
+        else_to: done,
+    });
+    let mut b = func.builder(done);
+    let v = b.vfrom_scalar(Type::V128, result);
+    b.set_v(v, 0);
+    let target = b.get_reg(Type::I64, 30);
+    b.terminate(Terminator::Return { target });
+    func.entries[0].1 = call;
 }

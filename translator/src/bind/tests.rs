@@ -6,6 +6,7 @@ use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget};
 use super::*;
 
 const LIBC_A: &str = "/usr/aarch64-linux-gnu/lib/libc.a";
+const LIBM_A: &str = "/usr/aarch64-linux-gnu/lib/libm.a";
 
 /// The routine a fingerprinted implementation name stands for.
 fn routine_named(name: &str) -> Option<Routine> {
@@ -16,10 +17,45 @@ fn routine_named(name: &str) -> Option<Routine> {
         .map(|(_, r)| *r)
 }
 
-/// `(name, len, hash)` of every bindable implementation in `libc.a` whose
-/// bytes need no relocation, sorted by name.
+/// Whether a static link fills in this word's relocated field in a way
+/// [`canonical`] masks (ADRP, B/BL, ADD immediate, unsigned-offset load or
+/// store).
+fn masked_class(w: u32) -> bool {
+    w & 0x9f00_0000 == 0x9000_0000
+        || w & 0x7c00_0000 == 0x1400_0000
+        || w & 0xff80_0000 == 0x9100_0000
+        || w & 0x3b00_0000 == 0x3900_0000
+}
+
+/// The bytes of `body` (at `start` in its section) as a static link leaves
+/// them, up to the fields [`canonical`] masks: initial-exec TLS accesses
+/// relaxed to `MOVZ Xd, #hi, LSL #16; MOVK Xd, #lo`. `None` when a
+/// relocation fills in anything else.
+fn as_linked(body: &[u8], start: u64, relocs: &[(u64, object::Relocation)]) -> Option<Vec<u8>> {
+    let mut out = body.to_vec();
+    for (off, r) in relocs {
+        let at = usize::try_from(off - start).ok()?;
+        let word = u32::from_le_bytes(out[at..at + 4].try_into().ok()?);
+        let rd = word & 31;
+        let linked = match r.flags() {
+            object::RelocationFlags::Elf { r_type } => match r_type {
+                object::elf::R_AARCH64_TLSIE_ADR_GOTTPREL_PAGE21 => 0xd2a0_0000 | rd,
+                object::elf::R_AARCH64_TLSIE_LD64_GOTTPREL_LO12_NC => 0xf280_0000 | rd,
+                _ if masked_class(word) => word,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        out[at..at + 4].copy_from_slice(&linked.to_le_bytes());
+    }
+    Some(out)
+}
+
+/// `(name, len, fingerprint)` of every bindable implementation in the
+/// archive whose relocations a static link resolves only in fields
+/// [`canonical`] masks, sorted by name.
 fn fingerprint_archive(data: &[u8]) -> Vec<(String, u64, u64)> {
-    let archive = object::read::archive::ArchiveFile::parse(data).expect("libc.a is an archive");
+    let archive = object::read::archive::ArchiveFile::parse(data).expect("an archive");
     let mut out = Vec::new();
     for member in archive.members() {
         let member = member.expect("archive member");
@@ -39,15 +75,17 @@ fn fingerprint_archive(data: &[u8]) -> Vec<(String, u64, u64)> {
             };
             let section = obj.section_by_index(index).expect("symbol's section");
             let (start, end) = (sym.address(), sym.address() + sym.size());
-            let relocated = section.relocations().any(|(off, r)| {
-                (start..end).contains(&off) && !matches!(r.target(), RelocationTarget::Absolute)
-            });
-            if relocated {
-                continue;
-            }
+            let relocs: Vec<_> = section
+                .relocations()
+                .filter(|(off, r)| {
+                    (start..end).contains(off) && !matches!(r.target(), RelocationTarget::Absolute)
+                })
+                .collect();
             let code = section.data().expect("section data");
             let body = &code[start as usize..end as usize];
-            out.push((name.to_string(), sym.size(), fnv1a(body)));
+            if let Some(linked) = as_linked(body, start, &relocs) {
+                out.push((name.to_string(), sym.size(), fingerprint(&linked)));
+            }
         }
     }
     out.sort();
@@ -90,8 +128,14 @@ fn fingerprints_match_the_cross_glibc() {
         eprintln!("skipping: {LIBC_A} not installed");
         return;
     }
-    let prints = fingerprint_archive(&std::fs::read(LIBC_A).unwrap());
-    assert!(prints.len() >= 10, "too few routines found: {prints:?}");
+    let mut prints = fingerprint_archive(&std::fs::read(LIBC_A).unwrap());
+    prints.extend(fingerprint_archive(&std::fs::read(LIBM_A).unwrap()));
+    prints.sort();
+    let math = prints
+        .iter()
+        .filter(|p| routine_named(&p.0).is_some_and(|r| r.is_math()));
+    assert_eq!(math.count(), 10, "libm routines found: {prints:?}");
+    assert!(prints.len() >= 20, "too few routines found: {prints:?}");
     let text = render(&prints);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/bind/fingerprints.rs");
     if std::env::var("VMXLATE_BLESS").is_ok() {
@@ -154,7 +198,7 @@ fn bound_routines(binary: &str) -> Vec<String> {
 
 #[test]
 fn a_stripped_program_binds_what_its_symbols_would() {
-    let mut named = bound_routines("strings");
+    let named = bound_routines("strings");
     assert_eq!(
         named,
         [
@@ -173,9 +217,8 @@ fn a_stripped_program_binds_what_its_symbols_would() {
             "Strrchr"
         ]
     );
-    // glibc's rawmemchr branches to another function (a relocation), so it
-    // has no fingerprint; its guest code runs and calls bound routines.
-    named.retain(|r| r != "Rawmemchr");
+    // glibc's rawmemchr branches to another function: the branch offset is
+    // masked in its fingerprint.
     assert_eq!(bound_routines("strings-stripped"), named);
 }
 
@@ -195,4 +238,49 @@ fn ifunc_stubs_bind_by_their_resolvers_names() {
         ["Memchr", "Memchr", "Memmove", "Memmove", "Memset", "Strlen", "Strlen"]
     );
     assert!(bound_stubs("strings-stripped").is_empty());
+}
+
+#[test]
+fn libm_routines_bind_by_fingerprint() {
+    // fpmath.c calls all ten; glibc's names for them (`__sin`, ...) are
+    // not what binds them.
+    let mut found = bound_routines("fpmath");
+    found.retain(|r| {
+        ["Sin", "Cos", "Exp", "Log", "Pow"]
+            .iter()
+            .any(|m| r.starts_with(m))
+    });
+    assert_eq!(
+        found,
+        ["Cos", "Cosf", "Exp", "Expf", "Log", "Logf", "Pow", "Powf", "Sin", "Sinf"]
+    );
+    assert!(NAMES.iter().all(|(_, r)| !r.is_math()));
+}
+
+#[test]
+fn canonical_masks_what_a_static_link_fills_in() {
+    let words = [
+        0x9000_02c0u32, // adrp x0, ...
+        0x9400_1234,    // bl ...
+        0x9100_4000,    // add x0, x0, #0x10
+        0xf940_0c13,    // ldr x19, [x0, #24]
+        0xd2a0_0000,    // movz x0, #0, lsl #16
+        0xf280_0500,    // movk x0, #0x28
+        0x1e60_1800,    // fdiv d0, d0, d0
+        0x72a7_fd61,    // movk w1, #0x3feb, lsl #16
+    ];
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    assert_eq!(
+        canonical(&bytes),
+        [
+            0x9000_0000,
+            0x9400_0000,
+            0x9100_0000,
+            0xf940_0013,
+            0xd2a0_0000,
+            0xf280_0000,
+            0x1e60_1800,
+            0x72a7_fd61
+        ]
+    );
 }

@@ -112,6 +112,10 @@ define_ops! {
     GetSys "get_sys" fn get_sys() imm Sys(SysReg) => value, ReadState;
     /// Write a system register.
     SetSys "set_sys" fn set_sys(v) imm Sys(SysReg) => none, WriteState;
+    /// A sync point: every register is in `CpuState` here, so what is live
+    /// after it is loaded here rather than carried in from before (the
+    /// guest code a declining libm routine falls back to).
+    Resync "resync" fn resync() imm None => none, WriteState;
 
     // ---- constants and integer arithmetic ----
     /// Integer constant (truncated to the type).

@@ -208,22 +208,23 @@ fn bind_math(func: &mut Function, routine: Routine) {
     b.resync();
     b.terminate(Terminator::Jump(body));
     let mut b = func.builder(call);
-    let args = [0, 1].map(|r| {
-        let v = b.get_v(Type::V128, r);
-        b.vextract(Type::I64, v, (Lanes::I64x2, 0))
-    });
+    let v = [0, 1].map(|r| b.get_v(Type::V128, r));
+    let args = v.map(|v| b.vextract(Type::I64, v, (Lanes::I64x2, 0)));
     let unused = b.iconst(Type::I64, 0);
     let result = b.libcall(Type::I64, args[0], args[1], unused, routine);
     let declined = b.iconst(Type::I64, ROUTINE_DECLINED);
     let cond = b.icmp(Type::I8, result, declined, IntCC::Eq);
+    // IR values stay in their block: v0 carries the result out, and keeps
+    // its value for the guest's code when the routine declines.
+    let out = b.vfrom_scalar(Type::V128, result);
+    let v0 = b.select(Type::V128, cond, v[0], out);
+    b.set_v(v0, 0);
     b.terminate(Terminator::Branch {
         cond,
         then_to: fallback,
         else_to: done,
     });
     let mut b = func.builder(done);
-    let v = b.vfrom_scalar(Type::V128, result);
-    b.set_v(v, 0);
     let target = b.get_reg(Type::I64, 30);
     b.terminate(Terminator::Return { target });
     func.entries[0].1 = call;

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use vmxlate_abi::Routine;
 
 use crate::backend::{self, Options};
 use crate::bind;
@@ -48,7 +50,7 @@ pub fn lift_all(image: &GuestImage) -> (Vec<Function>, Vec<LiftStats>) {
 pub fn lift_code(image: &GuestImage, code: &CodeMap) -> (Vec<Function>, Vec<LiftStats>) {
     let loads = table_loads(code);
     let funcs: Vec<&crate::elf::FuncInfo> = code.functions.values().collect();
-    funcs
+    let (mut funcs, stats): (Vec<Function>, Vec<LiftStats>) = funcs
         .par_iter()
         .map(|info| {
             let (mut func, mut stats) = lift_function(image, code, &loads, info);
@@ -58,7 +60,18 @@ pub fn lift_code(image: &GuestImage, code: &CodeMap) -> (Vec<Function>, Vec<Lift
             }
             (func, stats)
         })
-        .unzip()
+        .unzip();
+    let math: FxHashMap<u64, Routine> = funcs
+        .iter()
+        .zip(&stats)
+        .filter_map(|(f, s)| s.bound.filter(|r| r.is_math()).map(|r| (f.entry_pc, r)))
+        .collect();
+    if !math.is_empty() {
+        funcs
+            .par_iter_mut()
+            .for_each(|f| bind::bind_math_calls(f, &math));
+    }
+    (funcs, stats)
 }
 
 /// Translates `input` into the executable `output`.

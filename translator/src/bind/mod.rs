@@ -28,7 +28,9 @@ mod tests;
 use vmxlate_abi::{Routine, ROUTINE_DECLINED};
 
 use crate::elf::{FuncInfo, GuestImage};
-use crate::ir::{Function, IntCC, Lanes, Terminator, Type};
+use rustc_hash::FxHashMap;
+
+use crate::ir::{Builder, Function, IntCC, Lanes, Terminator, Type, Value};
 
 /// Implementation symbol names bound by name. glibc's variant names, and
 /// the plain names glibc never defines as IFUNCs.
@@ -207,20 +209,12 @@ fn bind_math(func: &mut Function, routine: Routine) {
     let mut b = func.builder(fallback);
     b.resync();
     b.terminate(Terminator::Jump(body));
+    let pc = func.entry_pc;
     let mut b = func.builder(call);
-    let v = [0, 1].map(|r| b.get_v(Type::V128, r));
-    let args = v.map(|v| b.vextract(Type::I64, v, (Lanes::I64x2, 0)));
-    let unused = b.iconst(Type::I64, 0);
-    let result = b.libcall(Type::I64, args[0], args[1], unused, routine);
-    let declined = b.iconst(Type::I64, ROUTINE_DECLINED);
-    let cond = b.icmp(Type::I8, result, declined, IntCC::Eq);
-    // IR values stay in their block: v0 carries the result out, and keeps
-    // its value for the guest's code when the routine declines.
-    let out = b.vfrom_scalar(Type::V128, result);
-    let v0 = b.select(Type::V128, cond, v[0], out);
-    b.set_v(v0, 0);
+    b.pc = pc;
+    let declined = math_call(&mut b, routine);
     b.terminate(Terminator::Branch {
-        cond,
+        cond: declined,
         then_to: fallback,
         else_to: done,
     });
@@ -228,4 +222,54 @@ fn bind_math(func: &mut Function, routine: Routine) {
     let target = b.get_reg(Type::I64, 30);
     b.terminate(Terminator::Return { target });
     func.entries[0].1 = call;
+}
+
+/// Appends a call of the host libm `routine` on the bits of d0 and d1 that
+/// puts its result in v0 unless it declines (v0 then keeps its value: IR
+/// values stay in their block, so v0 carries the result out). Returns
+/// whether it declined (an i8).
+fn math_call(b: &mut Builder, routine: Routine) -> Value {
+    let v = [0, 1].map(|r| b.get_v(Type::V128, r));
+    let args = v.map(|v| b.vextract(Type::I64, v, (Lanes::I64x2, 0)));
+    let unused = b.iconst(Type::I64, 0);
+    let result = b.libcall(Type::I64, args[0], args[1], unused, routine);
+    let declined = b.iconst(Type::I64, ROUTINE_DECLINED);
+    let cond = b.icmp(Type::I8, result, declined, IntCC::Eq);
+    let out = b.vfrom_scalar(Type::V128, result);
+    let v0 = b.select(Type::V128, cond, v[0], out);
+    b.set_v(v0, 0);
+    cond
+}
+
+/// Calls of bound libm routines in `func` (`BL` to an entry in `math`) try
+/// the host routine in place: when it does not decline, the call site goes
+/// straight on to the return address with the result in v0, as the bound
+/// function's own entry would have after a call and a return; only when it
+/// declines does the call happen. Nothing is stored or loaded for it, and
+/// the host routine touches no guest register but v0 (AAPCS64 lets a
+/// callee leave the others as they were).
+pub fn bind_math_calls(func: &mut Function, math: &FxHashMap<u64, Routine>) {
+    let sites: Vec<_> = func
+        .blocks
+        .iter()
+        .filter_map(|(blk, data)| match data.term {
+            Terminator::Call { target, ret, cont } => {
+                math.get(&target).map(|r| (blk, *r, target, ret, cont))
+            }
+            _ => None,
+        })
+        .collect();
+    for (blk, routine, target, ret, cont) in sites {
+        let call = func.create_block(ret - 4);
+        func.builder(call)
+            .terminate(Terminator::Call { target, ret, cont });
+        let mut b = func.builder(blk);
+        b.pc = ret - 4;
+        let declined = math_call(&mut b, routine);
+        b.terminate(Terminator::Branch {
+            cond: declined,
+            then_to: call,
+            else_to: cont,
+        });
+    }
 }

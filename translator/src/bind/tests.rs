@@ -284,3 +284,41 @@ fn canonical_masks_what_a_static_link_fills_in() {
         ]
     );
 }
+
+#[test]
+fn a_call_of_a_bound_libm_routine_tries_the_host_first() {
+    let mut f = Function::new("caller".into(), 0x1000);
+    let entry = f.create_block(0x1000);
+    let cont = f.create_block(0x1008);
+    f.entries.push((0x1000, entry));
+    f.builder(entry).terminate(Terminator::Call {
+        target: 0x2000,
+        ret: 0x1008,
+        cont,
+    });
+    let target = f.builder(cont).get_reg(Type::I64, 30);
+    f.builder(cont).terminate(Terminator::Return { target });
+    let math = FxHashMap::from_iter([(0x2000, Routine::Sin)]);
+    bind_math_calls(&mut f, &math);
+    let Terminator::Branch {
+        then_to, else_to, ..
+    } = f.blocks[entry].term
+    else {
+        panic!("the call site branches on the routine's answer")
+    };
+    assert_eq!(else_to, cont, "an answer goes straight on");
+    assert_eq!(
+        f.blocks[then_to].term,
+        Terminator::Call {
+            target: 0x2000,
+            ret: 0x1008,
+            cont
+        },
+        "a declined call calls"
+    );
+    assert!(f.blocks[entry]
+        .insts
+        .iter()
+        .any(|i| i.imm == crate::ir::Imm::Routine(Routine::Sin)));
+    crate::ir::verify::verify(&f).expect("valid IR");
+}

@@ -30,7 +30,8 @@ use vmxlate_abi::{Routine, ROUTINE_DECLINED};
 
 use super::{getcsr, setcsr, CSR_DEFAULT, CSR_FTZ_DAZ, CSR_RC};
 
-/// Environment variable that, set to `0`, keeps the guest's own libm code.
+/// Environment variable that, set to `0`, keeps the guest's own libm code
+/// (the translator reads it too: `bind::host_libm_likely`).
 pub const ENV: &str = "VMXLATE_HOST_LIBM";
 
 extern "C" {

@@ -244,6 +244,14 @@ fn ifunc_stubs_bind_by_their_resolvers_names() {
 fn libm_routines_bind_by_fingerprint() {
     // fpmath.c calls all ten; glibc's names for them (`__sin`, ...) are
     // not what binds them.
+    if !host_libm_likely() {
+        assert!(
+            std::env::var("CI").is_err() || std::env::var_os(HOST_LIBM_ENV).is_some(),
+            "CI machines have glibc 2.36 with FMA and AVX2"
+        );
+        eprintln!("skipping: libm routines are not bound on this host");
+        return;
+    }
     let mut found = bound_routines("fpmath");
     found.retain(|r| {
         ["Sin", "Cos", "Exp", "Log", "Pow"]

@@ -410,6 +410,14 @@ pub enum Routine {
     Powf,
 }
 
+/// Environment variable that, set to `0` when translating or running,
+/// keeps the guest's own libm code (no host libm routines).
+pub const HOST_LIBM_ENV: &str = "VMXLATE_HOST_LIBM";
+
+/// The host glibc version whose x86-64 FMA libm builds compute what the
+/// fingerprinted AArch64 ones do (`gnu_get_libc_version()`).
+pub const HOST_LIBM_GLIBC: &str = "2.36";
+
 /// What a libm [`Routine`] returns when the guest's code must compute the
 /// result instead (no float result has these bits: a NaN, and not a
 /// single-precision value zero-extended).

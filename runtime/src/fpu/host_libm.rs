@@ -26,13 +26,13 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use vmxlate_abi::{Routine, ROUTINE_DECLINED};
+use vmxlate_abi::{Routine, HOST_LIBM_ENV, HOST_LIBM_GLIBC, ROUTINE_DECLINED};
 
 use super::{getcsr, setcsr, CSR_DEFAULT, CSR_FTZ_DAZ, CSR_RC};
 
 /// Environment variable that, set to `0`, keeps the guest's own libm code
 /// (the translator reads it too: `bind::host_libm_likely`).
-pub const ENV: &str = "VMXLATE_HOST_LIBM";
+pub const ENV: &str = HOST_LIBM_ENV;
 
 extern "C" {
     fn sin(x: f64) -> f64;
@@ -201,7 +201,7 @@ fn check() -> bool {
     if std::env::var_os(ENV).is_some_and(|v| v == "0")
         || !std::arch::is_x86_feature_detected!("fma")
         || !std::arch::is_x86_feature_detected!("avx2")
-        || glibc_version() != "2.36"
+        || glibc_version() != HOST_LIBM_GLIBC
     {
         return false;
     }
@@ -322,7 +322,7 @@ mod tests {
     fn the_host_matches_the_known_answers_here() {
         // This machine (Debian bookworm, FMA and AVX2) is one the binding
         // is for; elsewhere only declining is checked.
-        if glibc_version() == "2.36"
+        if glibc_version() == HOST_LIBM_GLIBC
             && std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
             && std::env::var_os(ENV).is_none()

@@ -25,7 +25,7 @@ mod ifunc;
 #[cfg(test)]
 mod tests;
 
-use vmxlate_abi::{Routine, ROUTINE_DECLINED};
+use vmxlate_abi::{Routine, HOST_LIBM_ENV, HOST_LIBM_GLIBC, ROUTINE_DECLINED};
 
 use crate::elf::{FuncInfo, GuestImage};
 use rustc_hash::FxHashMap;
@@ -165,10 +165,6 @@ pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
         .filter(|r| !r.is_math() || host_libm_likely())
 }
 
-/// Environment variable that, set to `0` at translation (or run) time,
-/// keeps the guest's own libm code.
-pub const HOST_LIBM_ENV: &str = "VMXLATE_HOST_LIBM";
-
 extern "C" {
     fn gnu_get_libc_version() -> *const core::ffi::c_char;
 }
@@ -185,7 +181,7 @@ pub fn host_libm_likely() -> bool {
         // SAFETY: glibc returns a static NUL-terminated string.
         let version = unsafe { core::ffi::CStr::from_ptr(gnu_get_libc_version()) };
         std::env::var_os(HOST_LIBM_ENV).is_none_or(|v| v != "0")
-            && version.to_bytes() == b"2.36"
+            && version.to_bytes() == HOST_LIBM_GLIBC.as_bytes()
             && std::arch::is_x86_feature_detected!("fma")
             && std::arch::is_x86_feature_detected!("avx2")
     })

@@ -234,22 +234,48 @@ fn host(r: Routine, x: u64, y: u64) -> u64 {
     }
 }
 
-/// Whether an argument is in the domain the host computes.
-fn plain64(x: u64) -> bool {
-    let d = f64::from_bits(x);
-    d.is_normal() || d == 0.0
+/// Whether `r` works in single precision (its values in the low 32 bits).
+fn single(r: Routine) -> bool {
+    matches!(
+        r,
+        Routine::Sinf | Routine::Cosf | Routine::Expf | Routine::Logf | Routine::Powf
+    )
 }
 
-fn plain32(x: u64) -> bool {
-    let s = f32::from_bits(x as u32);
-    s.is_normal() || s == 0.0
+/// Whether `bits` is a normal number (or, with `zero`, a zero too) in the
+/// precision `single` says.
+fn normal(bits: u64, single: bool, zero: bool) -> bool {
+    if single {
+        let s = f32::from_bits(bits as u32);
+        s.is_normal() || (zero && s == 0.0)
+    } else {
+        let d = f64::from_bits(bits);
+        d.is_normal() || (zero && d == 0.0)
+    }
 }
 
-/// Runs `r` on the host if the arguments (already checked by the caller)
-/// and the environment allow, and keeps a normal result.
+/// The smallest |y| `pow` takes on the host: 2^-900.
+const POW_MIN_Y: u64 = 0x07b0_0000_0000_0000;
+
+/// Whether the arguments are in the domain the host computes (see the
+/// module doc): normal numbers or zeros, and for `pow` no tiny exponent.
+fn accepts(r: Routine, x: u64, y: u64) -> bool {
+    let single = single(r);
+    let y_ok = match r {
+        Routine::Pow => {
+            normal(y, false, false) && f64::from_bits(y).abs() >= f64::from_bits(POW_MIN_Y)
+        }
+        Routine::Powf => normal(y, true, true),
+        _ => true,
+    };
+    normal(x, single, true) && y_ok
+}
+
+/// Runs `r` on the host if the arguments and the environment allow, and
+/// keeps a normal result.
 #[inline]
-fn run(r: Routine, x: u64, y: u64, single: bool) -> u64 {
-    if !ready() {
+fn run(r: Routine, x: u64, y: u64) -> u64 {
+    if !accepts(r, x, y) || !ready() {
         return ROUTINE_DECLINED;
     }
     let csr = getcsr();
@@ -257,12 +283,7 @@ fn run(r: Routine, x: u64, y: u64, single: bool) -> u64 {
         return ROUTINE_DECLINED;
     }
     let out = host(r, x, y);
-    let normal = if single {
-        f32::from_bits(out as u32).is_normal()
-    } else {
-        f64::from_bits(out).is_normal()
-    };
-    if normal {
+    if normal(out, single(r), false) {
         out
     } else {
         setcsr(csr);
@@ -270,49 +291,26 @@ fn run(r: Routine, x: u64, y: u64, single: bool) -> u64 {
     }
 }
 
-macro_rules! unary {
-    ($name:ident, $r:expr, $plain:ident, $single:expr) => {
-        #[doc = concat!("`", stringify!($name), "` (see the module doc).")]
+macro_rules! entry {
+    ($name:ident, $r:ident) => {
+        #[doc = concat!("`Routine::", stringify!($r), "` (see the module doc).")]
         #[no_mangle]
-        pub extern "C" fn $name(x: u64, _: u64, _: u64) -> u64 {
-            if $plain(x) {
-                run($r, x, 0, $single)
-            } else {
-                ROUTINE_DECLINED
-            }
+        pub extern "C" fn $name(x: u64, y: u64, _: u64) -> u64 {
+            run(Routine::$r, x, y)
         }
     };
 }
 
-unary!(vmx_libm_sin, Routine::Sin, plain64, false);
-unary!(vmx_libm_cos, Routine::Cos, plain64, false);
-unary!(vmx_libm_exp, Routine::Exp, plain64, false);
-unary!(vmx_libm_log, Routine::Log, plain64, false);
-unary!(vmx_libm_sinf, Routine::Sinf, plain32, true);
-unary!(vmx_libm_cosf, Routine::Cosf, plain32, true);
-unary!(vmx_libm_expf, Routine::Expf, plain32, true);
-unary!(vmx_libm_logf, Routine::Logf, plain32, true);
-
-/// `pow` (see the module doc).
-#[no_mangle]
-pub extern "C" fn vmx_libm_pow(x: u64, y: u64, _: u64) -> u64 {
-    let tiny = f64::from_bits(y).abs() < f64::from_bits(0x07b0_0000_0000_0000);
-    if plain64(x) && plain64(y) && !tiny {
-        run(Routine::Pow, x, y, false)
-    } else {
-        ROUTINE_DECLINED
-    }
-}
-
-/// `powf` (see the module doc).
-#[no_mangle]
-pub extern "C" fn vmx_libm_powf(x: u64, y: u64, _: u64) -> u64 {
-    if plain32(x) && plain32(y) {
-        run(Routine::Powf, x, y, true)
-    } else {
-        ROUTINE_DECLINED
-    }
-}
+entry!(vmx_libm_sin, Sin);
+entry!(vmx_libm_cos, Cos);
+entry!(vmx_libm_exp, Exp);
+entry!(vmx_libm_log, Log);
+entry!(vmx_libm_pow, Pow);
+entry!(vmx_libm_sinf, Sinf);
+entry!(vmx_libm_cosf, Cosf);
+entry!(vmx_libm_expf, Expf);
+entry!(vmx_libm_logf, Logf);
+entry!(vmx_libm_powf, Powf);
 
 #[cfg(test)]
 mod tests {

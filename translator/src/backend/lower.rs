@@ -915,18 +915,14 @@ impl Lowerer<'_, '_> {
                     // previous rounding mode.
                     self.spill(0);
                     self.fb.ins().call(f, &[cpu, args[0]]);
-                    let (b, i) = self.at;
-                    self.reload(self.flow.live_after(self.ir, b, i), 0);
-                    self.dirty = 0;
+                    self.sync_after();
                 } else {
                     self.fb.ins().call(f, &[cpu, args[0]]);
                 }
             }
             (Opcode::Resync, _) => {
                 self.spill(0);
-                let (b, i) = self.at;
-                self.reload(self.flow.live_after(self.ir, b, i), 0);
-                self.dirty = 0;
+                self.sync_after();
             }
             (Opcode::FpRaise, Imm::U64(bits)) => {
                 let mut host = Host {
@@ -953,6 +949,15 @@ impl Lowerer<'_, '_> {
                 debug_assert!(done, "unlowered effect op {:?}", inst.op);
             }
         }
+    }
+
+    /// The second half of a sync point inside a block (`Touch::Sync`, after
+    /// the dirty registers were stored): loads what is live after the
+    /// instruction being lowered; nothing is dirty then.
+    fn sync_after(&mut self) {
+        let (b, i) = self.at;
+        self.reload(self.flow.live_after(self.ir, b, i), 0);
+        self.dirty = 0;
     }
 
     /// Whether a function entry must stop (an i8): the host stack is below

@@ -25,11 +25,10 @@ mod ifunc;
 #[cfg(test)]
 mod tests;
 
+use rustc_hash::FxHashMap;
 use vmxlate_abi::{Routine, HOST_LIBM_ENV, HOST_LIBM_GLIBC, ROUTINE_DECLINED};
 
 use crate::elf::{FuncInfo, GuestImage};
-use rustc_hash::FxHashMap;
-
 use crate::ir::{Builder, Function, IntCC, Lanes, Terminator, Type, Value};
 
 /// Implementation symbol names bound by name. glibc's variant names, and
@@ -217,7 +216,7 @@ pub fn bind(func: &mut Function, routine: Routine) {
 }
 
 /// Redirects `func`'s entry 0 to a call of the host libm `routine` on the
-/// bits of the guest's d0 and d1 that, unless the routine declines, returns
+/// bits of the guest's d0 (and d1) that, unless the routine declines, returns
 /// to x30 with the result in v0 (upper bits clear, as a scalar FP write
 /// leaves them); when it declines, the guest's own body runs from its
 /// entry, as if nothing had happened.
@@ -227,7 +226,7 @@ fn bind_math(func: &mut Function, routine: Routine) {
     let call = func.create_block(func.entry_pc);
     let done = func.create_block(func.entry_pc);
     // The guest's code loads what it uses when it starts, so that the
-    // routine's path loads only d0, d1 and x30.
+    // routine's path loads only its arguments and x30.
     let fallback = func.create_block(func.entry_pc);
     let mut b = func.builder(fallback);
     b.resync();
@@ -247,19 +246,26 @@ fn bind_math(func: &mut Function, routine: Routine) {
     func.entries[0].1 = call;
 }
 
-/// Appends a call of the host libm `routine` on the bits of d0 and d1 that
-/// puts its result in v0 unless it declines (v0 then keeps its value: IR
-/// values stay in their block, so v0 carries the result out). Returns
-/// whether it declined (an i8).
+/// Appends a call of the host libm `routine` on the bits of d0 (and d1 for
+/// `pow`) that puts its result in v0 unless it declines (v0 then keeps its
+/// value: IR values stay in their block, so v0 carries the result out).
+/// Returns whether it declined (an i8).
 fn math_call(b: &mut Builder, routine: Routine) -> Value {
-    let v = [0, 1].map(|r| b.get_v(Type::V128, r));
-    let args = v.map(|v| b.vextract(Type::I64, v, (Lanes::I64x2, 0)));
+    let v0 = b.get_v(Type::V128, 0);
+    let x = b.vextract(Type::I64, v0, (Lanes::I64x2, 0));
     let unused = b.iconst(Type::I64, 0);
-    let result = b.libcall(Type::I64, args[0], args[1], unused, routine);
+    // Reading d1 only where it is an argument keeps v1 dead elsewhere.
+    let y = if matches!(routine, Routine::Pow | Routine::Powf) {
+        let v1 = b.get_v(Type::V128, 1);
+        b.vextract(Type::I64, v1, (Lanes::I64x2, 0))
+    } else {
+        unused
+    };
+    let result = b.libcall(Type::I64, x, y, unused, routine);
     let declined = b.iconst(Type::I64, ROUTINE_DECLINED);
     let cond = b.icmp(Type::I8, result, declined, IntCC::Eq);
     let out = b.vfrom_scalar(Type::V128, result);
-    let v0 = b.select(Type::V128, cond, v[0], out);
+    let v0 = b.select(Type::V128, cond, v0, out);
     b.set_v(v0, 0);
     cond
 }

@@ -647,6 +647,14 @@ impl Lowerer<'_, '_> {
         self.store_regs(self.dirty, flag_mask);
     }
 
+    /// At the exit ending the block being lowered: stores what
+    /// [`StateFlow::exit_stores`] says (the dirty registers someone may
+    /// read after it) and the flags in `flag_mask`.
+    fn exit_spill(&mut self, flag_mask: u8) {
+        let regs = self.dirty & self.flow.exit_stores(self.ir, self.at.0);
+        self.store_regs(regs, flag_mask);
+    }
+
     /// Stores the registers in `regs` and the flags in `flag_mask`.
     fn store_regs(&mut self, regs: u64, flag_mask: u8) {
         for r in 0..32 {
@@ -1300,20 +1308,20 @@ impl Lowerer<'_, '_> {
                 self.fill_edges(edges);
             }
             Terminator::Call { target, ret, cont } => {
-                self.spill(exit_flags);
+                self.exit_spill(exit_flags);
                 self.call_direct(*target);
                 self.check_return(*ret, *cont, true);
             }
             Terminator::CallIndirect { target, ret, cont } => {
                 let t = self.value(*target);
-                self.spill(exit_flags);
+                self.exit_spill(exit_flags);
                 self.call_indirect(t);
                 self.check_return(*ret, *cont, true);
             }
             Terminator::TailCall { target } => {
                 // The flags passed on are live here: defined, so stored.
                 let env = self.env;
-                self.spill(tail_call_flags(*target, env.strict_abi, env.aapcs_entries));
+                self.exit_spill(tail_call_flags(*target, env.strict_abi, env.aapcs_entries));
                 self.call_direct(*target);
                 self.ret();
             }
@@ -1326,7 +1334,7 @@ impl Lowerer<'_, '_> {
             }
             Terminator::Return { target } => {
                 let t = self.value(*target);
-                self.spill(exit_flags);
+                self.exit_spill(exit_flags);
                 self.store_pc(t);
                 self.ret();
             }

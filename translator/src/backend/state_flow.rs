@@ -32,6 +32,16 @@
 //! them to the guest stack, where unwinders and backtraces read them.
 //! After a syscall everything live is loaded again.
 //!
+//! Registers AAPCS64 says nobody reads after an exit are not stored there
+//! unless `strict` ([`StateFlow::exit_stores`]): a return passes back only
+//! X0-X1, V0-V3 and the callee-saved registers ([`DEAD_AT_RETURN`]); a
+//! call or a tail call to a function symbol's start passes no value in
+//! X9-X17 or V16-V31 ([`SCRATCH_AT_CALL`]), which the caller stores only
+//! where it reads them after the call (GCC's `-fipa-ra` keeps values there
+//! across calls of functions it knows leave them alone). A register left
+//! unstored is not live there, so its value need not be kept until the
+//! exit.
+//!
 //! Flags (bit `i` = `Flag::ALL[i]`) are separate: live where read, and dead
 //! at calls and returns per AAPCS64 unless `strict`.
 
@@ -47,6 +57,16 @@ pub const CALLEE_SAVED: u64 = (0x7ff << 19) | SP;
 
 /// SP (X31) as a mask.
 pub const SP: u64 = 1 << 31;
+
+/// X2-X17, V4-V7 and V16-V31: the registers whose values a return passes
+/// to no one (AAPCS64 returns results in X0-X1 and V0-V3; X18 is the
+/// platform register and V8-V15 are callee-saved, so they are stored).
+pub const DEAD_AT_RETURN: u64 = (0xffff << 2) | (0xf << 36) | (0xffff << 48);
+
+/// X9-X17 and V16-V31: the registers that pass no argument to a callee
+/// (X0-X8 and V0-V7 do, X18 is the static chain of nested functions, and
+/// the callee-saved registers are saved by its prologue).
+pub const SCRATCH_AT_CALL: u64 = (0x1ff << 9) | (0xffff << 48);
 
 /// The flags a direct `B` to another function passes on (stores): none to
 /// a function symbol's start ([`Function::aapcs_entry`]), where AAPCS64
@@ -112,6 +132,13 @@ pub struct StateFlow {
     pub mem: u64,
     /// Callee-saved registers are kept across calls (not `strict`).
     pub keep_callee_saved: bool,
+    /// Blocks ending in a tail call to a function symbol's start, where
+    /// AAPCS64 holds (see [`tail_call_flags`]).
+    aapcs_tail: SecondaryMap<Block, bool>,
+    /// The [`SCRATCH_AT_CALL`] registers the guest may read on entry to
+    /// each block before writing them, through calls and sync points (see
+    /// [`scratch_liveness`]).
+    scratch_live: SecondaryMap<Block, u64>,
 }
 
 /// The return site of a call, if `term` is one.
@@ -189,7 +216,15 @@ impl StateFlow {
             live_out: SecondaryMap::new(),
             flags_live_in: flag_liveness(f, graph, strict, aapcs_entries),
             keep_callee_saved: !strict,
+            aapcs_tail: SecondaryMap::new(),
+            scratch_live: SecondaryMap::new(),
         };
+        for (b, data) in f.blocks.iter() {
+            if let Terminator::TailCall { target } = data.term {
+                s.aapcs_tail[b] = aapcs_entries.contains(&target);
+            }
+        }
+        s.scratch_live = scratch_liveness(f, graph, &s.aapcs_tail);
         // Forward: dirty (a least fixpoint, growing from nothing dirty).
         let mut preds: SecondaryMap<Block, Vec<Block>> = SecondaryMap::new();
         for b in f.blocks.keys() {
@@ -229,10 +264,7 @@ impl StateFlow {
                 let mut out = graph
                     .var_succs(b)
                     .fold(0, |acc, t| acc | s.live_in[t] | s.flushed(b, t));
-                if exits(&data.term) {
-                    out |= s.dirty_out[b];
-                }
-                out |= s.pre_stored[b];
+                out |= s.exit_stores(f, b) | s.pre_stored[b];
                 if let Some(cont) = call_cont(&data.term).filter(|_| s.keep_callee_saved) {
                     out |= (s.live_in[cont] & CALLEE_SAVED) | SP;
                 }
@@ -286,6 +318,26 @@ impl StateFlow {
                 Some(Touch::Sync) => 0,
                 _ => d,
             })
+    }
+
+    /// Registers the exit ending `b` stores: the dirty ones, less those
+    /// AAPCS64 says nobody reads after it (unless `strict`; see the module
+    /// comment). None if `b` does not end in an exit.
+    pub fn exit_stores(&self, f: &Function, b: Block) -> u64 {
+        let term = &f.blocks[b].term;
+        if !exits(term) {
+            return 0;
+        }
+        let dead = match term {
+            _ if !self.keep_callee_saved => 0,
+            Terminator::Return { .. } => DEAD_AT_RETURN,
+            Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } => {
+                SCRATCH_AT_CALL & !self.scratch_live[*cont]
+            }
+            Terminator::TailCall { .. } if self.aapcs_tail[b] => SCRATCH_AT_CALL,
+            _ => 0,
+        };
+        self.dirty_out[b] & !dead
     }
 
     /// Registers stored on the edge from `b` to its successor `t`: dirty at
@@ -384,9 +436,7 @@ impl StateFlow {
             for t in graph.var_succs(b) {
                 need |= self.flushed(b, t) & !d;
             }
-            if exits(&data.term) {
-                need |= self.dirty_out[b] & !d;
-            }
+            need |= self.exit_stores(f, b) & !d;
             if call_cont(&data.term).is_some() && self.keep_callee_saved {
                 need |= SP & !d;
             }
@@ -433,6 +483,61 @@ fn flush_merges(
         }
     }
     merge
+}
+
+/// The [`SCRATCH_AT_CALL`] registers live on entry to each block in the
+/// guest's sense: read before written on some path, following calls and
+/// syscalls to their return sites (a callee reads none of them, and may
+/// leave them alone, as `-fipa-ra` callers assume) and through sync points.
+/// A return passes none back and a tail call to a function symbol's start
+/// passes none on; any other exit (an indirect jump, a tail call into the
+/// middle of a function, a trap) may lead to code that reads them all.
+///
+/// This, not variable liveness, decides which of them a call may leave
+/// unstored: a register clean after the call is loaded from `CpuState`
+/// where it is next used, so the value there must be right wherever the
+/// guest reads it later, past any number of further calls.
+fn scratch_liveness(
+    f: &Function,
+    graph: &BlockGraph,
+    aapcs_tail: &SecondaryMap<Block, bool>,
+) -> SecondaryMap<Block, u64> {
+    let mut gen: SecondaryMap<Block, u64> = SecondaryMap::new();
+    let mut kill: SecondaryMap<Block, u64> = SecondaryMap::new();
+    for (b, data) in f.blocks.iter() {
+        for inst in &data.insts {
+            match touch(inst) {
+                Some(Touch::Read(m)) => gen[b] |= m & SCRATCH_AT_CALL & !kill[b],
+                Some(Touch::Write(m)) => kill[b] |= m & SCRATCH_AT_CALL,
+                _ => {}
+            }
+        }
+        let leaves = match data.term {
+            Terminator::Return { .. }
+            | Terminator::Call { .. }
+            | Terminator::CallIndirect { .. }
+            | Terminator::Syscall { .. } => false,
+            Terminator::TailCall { .. } => !aapcs_tail[b],
+            ref t => exits(t),
+        };
+        if leaves {
+            gen[b] |= SCRATCH_AT_CALL & !kill[b];
+        }
+    }
+    let mut live_in: SecondaryMap<Block, u64> = SecondaryMap::new();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for b in f.blocks.keys().rev() {
+            let out = graph.succs(b).fold(0, |acc, s| acc | live_in[s]);
+            let live = gen[b] | (out & !kill[b]);
+            if live != live_in[b] {
+                live_in[b] = live;
+                changed = true;
+            }
+        }
+    }
+    live_in
 }
 
 /// Flags live on entry to each block. Flags are stored and loaded by the

@@ -61,15 +61,15 @@ pub fn lift_code(image: &GuestImage, code: &CodeMap) -> (Vec<Function>, Vec<Lift
             (func, stats)
         })
         .unzip();
-    let math: FxHashMap<u64, Routine> = funcs
+    let bound: FxHashMap<u64, Routine> = funcs
         .iter()
         .zip(&stats)
-        .filter_map(|(f, s)| s.bound.filter(|r| r.is_math()).map(|r| (f.entry_pc, r)))
+        .filter_map(|(f, s)| s.bound.map(|r| (f.entry_pc, r)))
         .collect();
-    if !math.is_empty() {
+    if !bound.is_empty() {
         funcs
             .par_iter_mut()
-            .for_each(|f| bind::bind_math_calls(f, &math));
+            .for_each(|f| bind::bind_calls(f, &bound));
     }
     (funcs, stats)
 }

@@ -62,8 +62,8 @@ struct Translate {
     #[arg(long, value_enum, default_value = "v2")]
     cpu: Cpu,
     /// Assume nothing of called functions beyond the architecture: keep
-    /// the NZCV flags across calls and returns (for hand-written assembly
-    /// that breaks AAPCS64).
+    /// the NZCV flags and every register across calls, tail calls and
+    /// returns (for hand-written assembly that breaks AAPCS64).
     #[arg(long, alias = "strict-flags")]
     strict_abi: bool,
     /// Run the Cranelift verifier on every function (slower).

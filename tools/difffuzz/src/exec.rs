@@ -122,7 +122,10 @@ pub fn translate(elf: &Path, exe: &Path) -> Result<(), String> {
     let cpu = cpu_level();
     let opts = Options {
         cpu,
-        strict_abi: false,
+        // The harness's glue is assembly that passes every register through
+        // `RET` and tail calls (`load_state`, `B dump`), which AAPCS64 does
+        // not: only strict translation stores them all there.
+        strict_abi: true,
         verify: false,
         // Every case is found ahead of time; a miss must fail loudly.
         jit: false,

@@ -307,12 +307,7 @@ fn run_batch(
             let case = &cases[k];
             report.classes.entry(case.class).or_default().compared += 1;
             let Some(q) = &theirs[k] else { continue };
-            let mut diff = q.diff(ours);
-            if mnemonic(case.main_word()) == "bl" {
-                // NZCV need not survive a call (AAPCS64); vmxlate keeps it
-                // only with --strict-abi.
-                diff.retain(|d| d.0 != "nzcv");
-            }
+            let diff = q.diff(ours);
             if diff.is_empty() {
                 continue;
             }

@@ -43,8 +43,8 @@ use vmxlate_abi::Routine;
 pub struct Options {
     /// Target CPU level.
     pub cpu: CpuLevel,
-    /// Assume nothing of callees beyond the architecture: keep NZCV across
-    /// calls and returns.
+    /// Assume nothing of callees beyond the architecture: keep NZCV and
+    /// every register across calls, tail calls and returns.
     pub strict_abi: bool,
     /// Run the Cranelift verifier on every function.
     pub verify: bool,

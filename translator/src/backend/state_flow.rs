@@ -619,4 +619,46 @@ mod tests {
         assert_eq!(flow.live_in[entry] & x5, 0);
         flow.check(&f, &f.entries, &graph, &no_safepoints);
     }
+
+    /// Two calls in a row (0x2000 writes X11 and X12, calls; 0x2004 calls
+    /// again; 0x2008 reads X11 and returns), as GCC's `-fipa-ra` emits when
+    /// the callee leaves X11 alone: X11 is read only after the second call,
+    /// through a reload there, so the first call must store it although no
+    /// variable needs it at its return site; X12 nobody reads again. The
+    /// return stores X0 and not X3.
+    #[test]
+    fn a_scratch_register_read_after_a_later_call_is_stored_at_the_first() {
+        let (mut f, [first, second, last]) = function([0x2000, 0x2004, 0x2008]);
+        let mut b = f.builder(first);
+        let v = b.get_reg(Type::I64, 0);
+        b.set_reg(v, 11);
+        b.set_reg(v, 12);
+        b.terminate(Terminator::Call {
+            target: 0x9000,
+            ret: 0x2004,
+            cont: second,
+        });
+        f.builder(second).terminate(Terminator::Call {
+            target: 0x9000,
+            ret: 0x2008,
+            cont: last,
+        });
+        let mut b = f.builder(last);
+        let v = b.get_reg(Type::I64, 11);
+        b.set_reg(v, 0);
+        b.set_reg(v, 3);
+        ret(&mut f, last);
+        let graph = BlockGraph::new(&f, &[]);
+        let no_safepoints = SecondaryMap::new();
+        let flow = StateFlow::new(&f, &graph, &no_safepoints, false, &FxHashSet::default(), 0);
+        let (x11, x12) = (1 << 11, 1 << 12);
+        assert_eq!(flow.live_in[second] & x11, 0, "no variable holds X11 there");
+        assert_eq!(flow.exit_stores(&f, first) & (x11 | x12), x11);
+        // X0 is a result, stored at the return; X3 is not.
+        assert_eq!(flow.exit_stores(&f, last), 1);
+        let strict = StateFlow::new(&f, &graph, &no_safepoints, true, &FxHashSet::default(), 0);
+        assert_eq!(strict.exit_stores(&f, first) & (x11 | x12), x11 | x12);
+        assert_eq!(strict.exit_stores(&f, last), 1 | 1 << 3);
+        flow.check(&f, &f.entries, &graph, &no_safepoints);
+    }
 }

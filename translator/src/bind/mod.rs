@@ -270,35 +270,60 @@ fn math_call(b: &mut Builder, routine: Routine) -> Value {
     cond
 }
 
-/// Calls of bound libm routines in `func` (`BL` to an entry in `math`) try
-/// the host routine in place: when it does not decline, the call site goes
-/// straight on to the return address with the result in v0, as the bound
-/// function's own entry would have after a call and a return; only when it
-/// declines does the call happen. Nothing is stored or loaded for it, and
-/// the host routine touches no guest register but v0 (AAPCS64 lets a
-/// callee leave the others as they were).
-pub fn bind_math_calls(func: &mut Function, math: &FxHashMap<u64, Routine>) {
+/// Calls of bound routines in `func` (`BL`, or `B` as a tail call, to an
+/// entry in `bound`) call the host routine in place, as the bound
+/// function's entry 0 would after a guest call. Nothing is stored or loaded
+/// for them: no return-address check, no callee frame, and the host routine
+/// touches no guest register but its result (AAPCS64 lets a callee leave
+/// the others as they were; X30 keeps the return address the `BL` wrote).
+/// - A libc routine's result goes to x0 and the call site goes on to the
+///   return address (a tail call returns to x30).
+/// - A libm routine that does not decline leaves its result in v0 and the
+///   call site goes straight on; when it declines, the guest call happens
+///   (a tail call stays as it was).
+pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
     let sites: Vec<_> = func
         .blocks
         .iter()
         .filter_map(|(blk, data)| match data.term {
-            Terminator::Call { target, ret, cont } => {
-                math.get(&target).map(|r| (blk, *r, target, ret, cont))
+            Terminator::Call { target, .. } | Terminator::TailCall { target } => {
+                bound.get(&target).map(|r| (blk, *r, data.term.clone()))
             }
             _ => None,
         })
         .collect();
-    for (blk, routine, target, ret, cont) in sites {
-        let call = func.create_block(ret - 4);
-        func.builder(call)
-            .terminate(Terminator::Call { target, ret, cont });
-        let mut b = func.builder(blk);
-        b.pc = ret - 4;
-        let declined = math_call(&mut b, routine);
-        b.terminate(Terminator::Branch {
-            cond: declined,
-            then_to: call,
-            else_to: cont,
-        });
+    for (blk, routine, term) in sites {
+        match (routine.is_math(), term) {
+            (false, term) => {
+                let mut b = func.builder(blk);
+                if let Terminator::Call { ret, .. } = term {
+                    b.pc = ret - 4;
+                }
+                let args = [0, 1, 2].map(|r| b.get_reg(Type::I64, r));
+                let result = b.libcall(Type::I64, args[0], args[1], args[2], routine);
+                b.set_reg(result, 0);
+                let next = match term {
+                    Terminator::Call { cont, .. } => Terminator::Jump(cont),
+                    _ => Terminator::Return {
+                        target: b.get_reg(Type::I64, 30),
+                    },
+                };
+                b.terminate(next);
+            }
+            (true, Terminator::Call { target, ret, cont }) => {
+                let call = func.create_block(ret - 4);
+                func.builder(call)
+                    .terminate(Terminator::Call { target, ret, cont });
+                let mut b = func.builder(blk);
+                b.pc = ret - 4;
+                let declined = math_call(&mut b, routine);
+                b.terminate(Terminator::Branch {
+                    cond: declined,
+                    then_to: call,
+                    else_to: cont,
+                });
+            }
+            (true, _) => {}
+        }
     }
 }

@@ -307,7 +307,7 @@ fn a_call_of_a_bound_libm_routine_tries_the_host_first() {
     let target = f.builder(cont).get_reg(Type::I64, 30);
     f.builder(cont).terminate(Terminator::Return { target });
     let math = FxHashMap::from_iter([(0x2000, Routine::Sin)]);
-    bind_math_calls(&mut f, &math);
+    bind_calls(&mut f, &math);
     let Terminator::Branch {
         then_to, else_to, ..
     } = f.blocks[entry].term
@@ -328,5 +328,49 @@ fn a_call_of_a_bound_libm_routine_tries_the_host_first() {
         .insts
         .iter()
         .any(|i| i.imm == crate::ir::Imm::Routine(Routine::Sin)));
+    crate::ir::verify::verify(&f).expect("valid IR");
+}
+
+#[test]
+fn a_call_of_a_bound_libc_routine_calls_the_host_in_place() {
+    let mut f = Function::new("caller".into(), 0x1000);
+    let entry = f.create_block(0x1000);
+    let cont = f.create_block(0x1008);
+    let tail = f.create_block(0x1010);
+    f.entries.push((0x1000, entry));
+    f.builder(entry).terminate(Terminator::Call {
+        target: 0x2000,
+        ret: 0x1008,
+        cont,
+    });
+    f.builder(cont)
+        .terminate(Terminator::TailCall { target: 0x2000 });
+    f.builder(tail)
+        .terminate(Terminator::TailCall { target: 0x3000 });
+    let bound = FxHashMap::from_iter([(0x2000, Routine::Strlen)]);
+    bind_calls(&mut f, &bound);
+    assert_eq!(
+        f.blocks[entry].term,
+        Terminator::Jump(cont),
+        "goes on in place"
+    );
+    assert!(
+        matches!(f.blocks[cont].term, Terminator::Return { .. }),
+        "a tail call returns to X30"
+    );
+    for b in [entry, cont] {
+        let insts = &f.blocks[b].insts;
+        assert!(insts
+            .iter()
+            .any(|i| i.imm == crate::ir::Imm::Routine(Routine::Strlen)));
+        assert!(insts
+            .iter()
+            .any(|i| i.op == crate::ir::Opcode::SetReg && i.imm == crate::ir::Imm::Reg(0)));
+    }
+    assert_eq!(
+        f.blocks[tail].term,
+        Terminator::TailCall { target: 0x3000 },
+        "other calls stay"
+    );
     crate::ir::verify::verify(&f).expect("valid IR");
 }

@@ -60,6 +60,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use vmxlate_abi as abi;
 
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
+use super::loop_promote::{self, Promotion};
 use super::loop_stores::BlockGraph;
 use super::lower_fp::FpHost;
 use super::state_flow::{local_targets, tail_call_flags, touch, StateFlow, Touch};
@@ -119,6 +120,8 @@ struct Lowerer<'a, 'b> {
     blocks: SecondaryMap<Block, Option<ClBlock>>,
     values: SecondaryMap<Value, Option<ClValue>>,
     loop_headers: SecondaryMap<Block, bool>,
+    /// `CpuState`-resident registers held in variables in call-free loops.
+    promo: Promotion,
     safepoints: SecondaryMap<Block, bool>,
     /// [`entry_points`] of `ir`, in entry-index order.
     entries: Vec<(u64, Block)>,
@@ -570,6 +573,7 @@ pub fn lower_function(
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
+        promo: loop_promote::promote(ir, &graph, mem),
         safepoints,
         local_table: local_table(ir, &local),
         local,
@@ -675,6 +679,36 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// Whether X`r` is read and written in `CpuState` in the block being
+    /// lowered: one of the function's [`mem_regs`] not promoted there.
+    fn in_memory(&self, r: u8) -> bool {
+        (self.flow.mem & !self.promo.held[self.at.0]) & (1 << r) != 0
+    }
+
+    /// Stores the promoted registers in `regs` from their variables.
+    fn store_promoted(&mut self, regs: u64) {
+        for r in (0..32).filter(|r| regs & (1 << r) != 0) {
+            let val = self.fb.use_var(self.x[r]);
+            self.cpu_store(val, abi::OFF_X + 8 * r as i32);
+        }
+    }
+
+    /// Loads the promoted registers in `regs` into their variables.
+    fn load_promoted(&mut self, regs: u64) {
+        for r in (0..32).filter(|r| regs & (1 << r) != 0) {
+            let val = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
+            self.fb.def_var(self.x[r], val);
+        }
+    }
+
+    /// What the edge from `b` to `t` does for promoted registers: stores
+    /// those `b`'s loop wrote that `t` does not hold, then loads those `t`
+    /// holds that `b` does not (see `loop_promote`).
+    fn promoted_edge(&mut self, b: Block, t: Block) {
+        self.store_promoted(self.promo.stores(b, t));
+        self.load_promoted(self.promo.loads(b, t));
+    }
+
     fn exit_flags(&self) -> u8 {
         if self.env.strict_abi {
             0xf
@@ -723,6 +757,8 @@ impl Lowerer<'_, '_> {
             }
             let mask = self.resume_flags(b);
             self.reload(self.flow.live_in[b], mask);
+            let held = self.promo.held[b];
+            self.load_promoted(held);
             let target = self.block(b);
             self.fb.ins().jump(target, &[]);
         }
@@ -739,6 +775,7 @@ impl Lowerer<'_, '_> {
         }
         let data = &self.ir.blocks[b];
         self.dirty = self.flow.dirty_in[b];
+        self.at = (b, 0);
         if self.safepoints[b] {
             let mask = self.resume_flags(b);
             self.safepoint(data.pc, Some(mask));
@@ -824,6 +861,8 @@ impl Lowerer<'_, '_> {
         self.fb.switch_to_block(slow);
         if let Some(mask) = spill {
             self.spill(mask);
+            let written = self.promo.written[self.at.0];
+            self.store_promoted(written);
         }
         let pcv = self.fb.ins().iconst(types::I64, pc as i64);
         self.leave_at_safepoint(pcv);
@@ -843,7 +882,7 @@ impl Lowerer<'_, '_> {
 
     fn lower_value(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) -> ClValue {
         match (inst.op, inst.imm) {
-            (Opcode::GetReg, Imm::Reg(r)) if self.flow.mem & (1 << r) != 0 => {
+            (Opcode::GetReg, Imm::Reg(r)) if self.in_memory(r) => {
                 self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32)
             }
             (Opcode::GetReg, Imm::Reg(r)) => self.fb.use_var(self.x[r as usize]),
@@ -896,8 +935,12 @@ impl Lowerer<'_, '_> {
 
     fn lower_effect(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) {
         match (inst.op, inst.imm) {
-            (Opcode::SetReg, Imm::Reg(r)) if self.flow.mem & (1 << r) != 0 => {
+            (Opcode::SetReg, Imm::Reg(r)) if self.in_memory(r) => {
                 self.cpu_store(args[0], abi::OFF_X + 8 * r as i32);
+            }
+            (Opcode::SetReg, Imm::Reg(r)) if self.flow.mem & (1 << r) != 0 => {
+                // Promoted in this loop: the variable, stored on the way out.
+                self.fb.def_var(self.x[r as usize], args[0]);
             }
             (Opcode::SetReg, Imm::Reg(r)) => {
                 self.dirty |= 1 << r;
@@ -1238,8 +1281,9 @@ impl Lowerer<'_, '_> {
     /// or, when the edge stores registers ([`StateFlow::flushed`]), a new
     /// block for those stores, listed in `edges` for [`Self::fill_edges`].
     fn edge(&mut self, t: Block, edges: &mut Vec<(ClBlock, Block, u64)>) -> ClBlock {
-        let regs = self.flow.flushed(self.at.0, t);
-        if regs == 0 {
+        let from = self.at.0;
+        let regs = self.flow.flushed(from, t);
+        if regs == 0 && self.promo.loads(from, t) == 0 && self.promo.stores(from, t) == 0 {
             return self.block(t);
         }
         let e = self.fb.create_block();
@@ -1250,9 +1294,11 @@ impl Lowerer<'_, '_> {
     /// Emits the edge blocks [`Self::edge`] created: their stores, then a
     /// jump to the target.
     fn fill_edges(&mut self, edges: Vec<(ClBlock, Block, u64)>) {
+        let from = self.at.0;
         for (e, t, regs) in edges {
             self.fb.switch_to_block(e);
             self.store_regs(regs, 0);
+            self.promoted_edge(from, t);
             let t = self.block(t);
             self.fb.ins().jump(t, &[]);
         }
@@ -1269,6 +1315,7 @@ impl Lowerer<'_, '_> {
             Terminator::Jump(t) => {
                 let from = self.at.0;
                 self.store_regs(self.flow.flushed(from, *t), 0);
+                self.promoted_edge(from, *t);
                 let t = self.block(*t);
                 self.fb.ins().jump(t, &[]);
             }

@@ -11,6 +11,7 @@ pub mod env;
 pub mod fma_clone;
 pub mod fp_fma;
 pub mod isa;
+mod loop_promote;
 mod loop_stores;
 pub mod lower;
 pub mod lower_fp;

@@ -524,6 +524,17 @@ fn scratch_liveness(
             gen[b] |= SCRATCH_AT_CALL & !kill[b];
         }
     }
+    live_on_entry(f, graph, &gen, &kill)
+}
+
+/// The least solution of `live_in[b] = gen[b] | (succs' live_in & !kill[b])`
+/// over every edge of `graph` (calls flow to their return sites).
+fn live_on_entry(
+    f: &Function,
+    graph: &BlockGraph,
+    gen: &SecondaryMap<Block, u64>,
+    kill: &SecondaryMap<Block, u64>,
+) -> SecondaryMap<Block, u64> {
     let mut live_in: SecondaryMap<Block, u64> = SecondaryMap::new();
     let mut changed = true;
     while changed {
@@ -551,13 +562,13 @@ fn flag_liveness(
     strict: bool,
     aapcs_entries: &FxHashSet<u64>,
 ) -> SecondaryMap<Block, u8> {
-    let mut gen: SecondaryMap<Block, u8> = SecondaryMap::new();
-    let mut kill: SecondaryMap<Block, u8> = SecondaryMap::new();
+    let mut gen: SecondaryMap<Block, u64> = SecondaryMap::new();
+    let mut kill: SecondaryMap<Block, u64> = SecondaryMap::new();
     for (b, data) in f.blocks.iter() {
         for inst in &data.insts {
             match (inst.op, inst.imm) {
                 (Opcode::GetFlag, Imm::Flag(fl)) => {
-                    let bit = 1u8 << fl.index();
+                    let bit = 1 << fl.index();
                     if kill[b] & bit == 0 {
                         gen[b] |= bit;
                     }
@@ -572,22 +583,14 @@ fn flag_liveness(
             ref t if strict && exits(t) => 0xf,
             _ => 0,
         };
-        gen[b] |= exit & !kill[b];
+        gen[b] |= u64::from(exit) & !kill[b];
     }
-    let mut live_in: SecondaryMap<Block, u8> = SecondaryMap::new();
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for b in f.blocks.keys().rev() {
-            let out = graph.succs(b).fold(0u8, |acc, s| acc | live_in[s]);
-            let live = gen[b] | (out & !kill[b]);
-            if live != live_in[b] {
-                live_in[b] = live;
-                changed = true;
-            }
-        }
+    let live = live_on_entry(f, graph, &gen, &kill);
+    let mut out: SecondaryMap<Block, u8> = SecondaryMap::new();
+    for b in f.blocks.keys() {
+        out[b] = live[b] as u8;
     }
-    live_in
+    out
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!
 //! Registers the function uses little are not variables at all
-//! (`mem_regs`): every read loads and every write stores `CpuState`.
+//! (`mem_regs`): every read loads and every write stores `CpuState`,
+//! except inside the call-free loops that use them most, where they are
+//! variables between the loop's entry and exit edges (`loop_promote`).
 //!
 //! Calls: `BL` is a host call of the callee's translation; after it the
 //! caller checks that `CpuState::pc` is the return address and otherwise
@@ -300,7 +302,8 @@ const PROTECTED_LOOP_REGS: usize = 7;
 /// SQLite 38% and malloc 29% less time), while loops without calls keep
 /// their registers in host registers (an interpreter loop with 8 busy
 /// registers ran 50% slower with 5 variables). X30 and SP stay variables
-/// (the return check compares SP with its variable).
+/// (the return check compares SP with its variable). Inside call-free
+/// loops, `loop_promote` holds the busiest of these in variables again.
 fn mem_regs(f: &Function, graph: &BlockGraph, noreturn: &FxHashSet<u64>) -> u64 {
     // The X registers an instruction reads or writes.
     let x_regs = |inst: &crate::ir::InstData| match touch(inst) {
@@ -1278,8 +1281,9 @@ impl Lowerer<'_, '_> {
     }
 
     /// Where the branch being lowered goes to reach block `t`: `t` itself,
-    /// or, when the edge stores registers ([`StateFlow::flushed`]), a new
-    /// block for those stores, listed in `edges` for [`Self::fill_edges`].
+    /// or, when the edge stores registers ([`StateFlow::flushed`]) or moves
+    /// promoted ones ([`Self::promoted_edge`]), a new block for that, listed
+    /// in `edges` for [`Self::fill_edges`].
     fn edge(&mut self, t: Block, edges: &mut Vec<(ClBlock, Block, u64)>) -> ClBlock {
         let from = self.at.0;
         let regs = self.flow.flushed(from, t);
@@ -1291,8 +1295,8 @@ impl Lowerer<'_, '_> {
         e
     }
 
-    /// Emits the edge blocks [`Self::edge`] created: their stores, then a
-    /// jump to the target.
+    /// Emits the edge blocks [`Self::edge`] created: their stores and
+    /// promoted-register moves, then a jump to the target.
     fn fill_edges(&mut self, edges: Vec<(ClBlock, Block, u64)>) {
         let from = self.at.0;
         for (e, t, regs) in edges {

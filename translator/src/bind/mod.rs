@@ -203,9 +203,7 @@ pub fn bind(func: &mut Function, routine: Routine) {
     func.aapcs_entry = true;
     let block = func.create_block(func.entry_pc);
     let mut b = func.builder(block);
-    let args = [0, 1, 2].map(|r| b.get_reg(Type::I64, r));
-    let result = b.libcall(Type::I64, args[0], args[1], args[2], routine);
-    b.set_reg(result, 0);
+    libc_call(&mut b, routine);
     let target = b.get_reg(Type::I64, 30);
     b.terminate(Terminator::Return { target });
     if alone {
@@ -213,6 +211,14 @@ pub fn bind(func: &mut Function, routine: Routine) {
     } else {
         func.entries[0].1 = block;
     }
+}
+
+/// Appends a call of the host libc `routine` on the guest's x0..x2 that puts
+/// its result in x0.
+fn libc_call(b: &mut Builder, routine: Routine) {
+    let args = [0, 1, 2].map(|r| b.get_reg(Type::I64, r));
+    let result = b.libcall(Type::I64, args[0], args[1], args[2], routine);
+    b.set_reg(result, 0);
 }
 
 /// Redirects `func`'s entry 0 to a call of the host libm `routine` on the
@@ -285,11 +291,13 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
     let sites: Vec<_> = func
         .blocks
         .iter()
-        .filter_map(|(blk, data)| match data.term {
-            Terminator::Call { target, .. } | Terminator::TailCall { target } => {
-                bound.get(&target).map(|r| (blk, *r, data.term.clone()))
+        .filter_map(|(blk, data)| {
+            match data.term {
+                Terminator::Call { target, .. } => bound.get(&target),
+                Terminator::TailCall { target } => bound.get(&target).filter(|r| !r.is_math()),
+                _ => None,
             }
-            _ => None,
+            .map(|r| (blk, *r, data.term.clone()))
         })
         .collect();
     for (blk, routine, term) in sites {
@@ -299,9 +307,7 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
                 if let Terminator::Call { ret, .. } = term {
                     b.pc = ret - 4;
                 }
-                let args = [0, 1, 2].map(|r| b.get_reg(Type::I64, r));
-                let result = b.libcall(Type::I64, args[0], args[1], args[2], routine);
-                b.set_reg(result, 0);
+                libc_call(&mut b, routine);
                 let next = match term {
                     Terminator::Call { cont, .. } => Terminator::Jump(cont),
                     _ => Terminator::Return {
@@ -323,7 +329,7 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
                     else_to: cont,
                 });
             }
-            (true, _) => {}
+            (true, _) => unreachable!("a libm tail call is not a site"),
         }
     }
 }

@@ -106,7 +106,8 @@ def translate(vmxlate, elf, out, workdir, timeout):
     info = {"wall": r.wall, "cpu": r.cpu, "rss_mib": r.rss_kib / 1024.0, "status": r.status,
             "error": "", "insts": "", "functions": "", "traps": "", "size_mib": "",
             "guest_mib": os.path.getsize(elf) / 2**20, "code_mib": ""}
-    m = re.search(r"(\d+) functions, (\d+) instructions \((\d+) untranslatable\), (\d+) bytes", log)
+    m = re.search(r"(\d+) functions(?: \([^)]*\))?, (\d+) instructions \((\d+) untranslatable\), "
+                  r"(\d+) bytes", log)
     if m:
         info["functions"], info["insts"], info["traps"] = m.group(1), m.group(2), m.group(3)
         info["code_mib"] = int(m.group(4)) / 2**20

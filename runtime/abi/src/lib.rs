@@ -12,7 +12,9 @@
 //! - Translated guest functions have the signature [`GuestFn`]; they return
 //!   when the guest leaves them (RET, an unresolved indirect branch, a call
 //!   that did not return to its return address) with `CpuState::pc` holding
-//!   the next guest PC and every guest register stored back.
+//!   the next guest PC and every guest register stored back that the guest
+//!   may read after (unless translated with `--strict-abi`, a return or
+//!   call leaves out those AAPCS64 says nobody reads there).
 
 #![no_std]
 

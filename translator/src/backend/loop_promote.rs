@@ -21,7 +21,6 @@
 
 use cranelift_entity::{EntityRef, SecondaryMap};
 
-use super::loop_stores::BlockGraph;
 use super::state_flow::{touch, Touch};
 use crate::ir::{Block, Function, Opcode, Terminator};
 
@@ -53,8 +52,9 @@ impl Promotion {
     }
 }
 
-/// Chooses the promoted registers of `f`'s call-free loops among `mem`.
-pub fn promote(f: &Function, graph: &BlockGraph, mem: u64) -> Promotion {
+/// Chooses the promoted registers among `mem` of `f`'s call-free loops
+/// (`loop_stores::BlockGraph::call_free_loops`, by block index).
+pub fn promote(f: &Function, free_loops: &[Vec<usize>], mem: u64) -> Promotion {
     let mut p = Promotion {
         held: SecondaryMap::new(),
         written: SecondaryMap::new(),
@@ -62,7 +62,7 @@ pub fn promote(f: &Function, graph: &BlockGraph, mem: u64) -> Promotion {
     if mem == 0 {
         return p;
     }
-    for l in graph.call_free_loops() {
+    for l in free_loops {
         let blocks: Vec<Block> = l.iter().map(|&b| Block::new(b)).collect();
         let eligible = blocks.iter().all(|&b| {
             let data = &f.blocks[b];
@@ -108,6 +108,7 @@ pub fn promote(f: &Function, graph: &BlockGraph, mem: u64) -> Promotion {
 
 #[cfg(test)]
 mod tests {
+    use super::super::loop_stores::BlockGraph;
     use super::super::test_cfg::{branch_on, function, ret};
     use super::*;
     use crate::ir::Type;
@@ -136,7 +137,7 @@ mod tests {
     fn a_call_free_loop_holds_its_register_from_entry_to_exit() {
         let (f, [entry, body, exit]) = counting_loop(false);
         let graph = BlockGraph::new(&f, &[]);
-        let p = promote(&f, &graph, 1 << 5);
+        let p = promote(&f, &graph.call_free_loops(), 1 << 5);
         assert_eq!((p.held[entry], p.held[body], p.held[exit]), (0, 1 << 5, 0));
         assert_eq!(p.loads(entry, body), 1 << 5, "loaded on the way in");
         assert_eq!(p.loads(body, body), 0, "not on the back edge");
@@ -152,6 +153,6 @@ mod tests {
     fn a_loop_that_calls_a_host_routine_keeps_its_registers_in_memory() {
         let (f, [_, body, _]) = counting_loop(true);
         let graph = BlockGraph::new(&f, &[]);
-        assert_eq!(promote(&f, &graph, 1 << 5).held[body], 0);
+        assert_eq!(promote(&f, &graph.call_free_loops(), 1 << 5).held[body], 0);
     }
 }

@@ -304,14 +304,18 @@ const PROTECTED_LOOP_REGS: usize = 7;
 /// registers ran 50% slower with 5 variables). X30 and SP stay variables
 /// (the return check compares SP with its variable). Inside call-free
 /// loops, `loop_promote` holds the busiest of these in variables again.
-fn mem_regs(f: &Function, graph: &BlockGraph, noreturn: &FxHashSet<u64>) -> u64 {
+fn mem_regs(
+    f: &Function,
+    graph: &BlockGraph,
+    free_loops: &[Vec<usize>],
+    noreturn: &FxHashSet<u64>,
+) -> u64 {
     // The X registers an instruction reads or writes.
     let x_regs = |inst: &crate::ir::InstData| match touch(inst) {
         Some(Touch::Read(m) | Touch::Write(m)) => m & 0xffff_ffff,
         _ => 0,
     };
-    let protected = graph
-        .call_free_loops()
+    let protected = free_loops
         .iter()
         .map(|l| {
             l.iter()
@@ -530,7 +534,8 @@ pub fn lower_function(
     let graph = BlockGraph::new(ir, &local);
     let safepoints = safepoint_blocks(ir);
     let entries = entry_points(ir, &safepoints);
-    let mem = mem_regs(ir, &graph, env.noreturn);
+    let free_loops = graph.call_free_loops();
+    let mem = mem_regs(ir, &graph, &free_loops, env.noreturn);
     let flow = StateFlow::new(
         ir,
         &graph,
@@ -576,7 +581,7 @@ pub fn lower_function(
         blocks: SecondaryMap::new(),
         values: SecondaryMap::new(),
         loop_headers: loop_headers(ir),
-        promo: loop_promote::promote(ir, &graph, mem),
+        promo: loop_promote::promote(ir, &free_loops, mem),
         safepoints,
         local_table: local_table(ir, &local),
         local,

@@ -10,12 +10,13 @@
 //!   sync point (a forward analysis: the union over predecessors, except
 //!   at the forward merges of [`flush_merges`], which take the
 //!   intersection). Every exit (call, tail call, indirect jump, return,
-//!   syscall, trap, safe point, FPCR write) stores exactly the dirty set,
+//!   syscall, trap, safe point, FPCR write) stores the dirty set, less the
+//!   registers AAPCS64 says nobody reads after a return or call (below),
 //!   and an edge into such a merge the registers dirty at its source but
 //!   not at the merge ([`StateFlow::flushed`]); `CpuState` already holds
 //!   the rest.
 //! - A register is *live* where it may be read, or stored, before being
-//!   written (a backward analysis whose uses include each exit's dirty set
+//!   written (a backward analysis whose uses include each exit's stores
 //!   and each edge's stores). Entry, resume and FPCR sync points load
 //!   exactly the live set, so every variable read or stored has a value on
 //!   every path.
@@ -68,16 +69,22 @@ pub const DEAD_AT_RETURN: u64 = (0xffff << 2) | (0xf << 36) | (0xffff << 48);
 /// the callee-saved registers are saved by its prologue).
 pub const SCRATCH_AT_CALL: u64 = (0x1ff << 9) | (0xffff << 48);
 
-/// The flags a direct `B` to another function passes on (stores): none to
-/// a function symbol's start ([`Function::aapcs_entry`]), where AAPCS64
-/// says NZCV is dead, unless `strict`; all of them otherwise, because
-/// discovery splits a function where data points into it, and the code
-/// after the split may read flags set before.
+/// Whether a direct `B` to `target` is a tail call AAPCS64 holds for: to a
+/// function symbol's start ([`Function::aapcs_entry`]), unless `strict`.
+/// Elsewhere it may be a jump into code discovery split off where data
+/// points into a function, which may read any register or flag set before.
+fn aapcs_tail_call(target: u64, strict: bool, aapcs_entries: &FxHashSet<u64>) -> bool {
+    !strict && aapcs_entries.contains(&target)
+}
+
+/// The flags a direct `B` to another function passes on (stores): none
+/// where AAPCS64 holds ([`aapcs_tail_call`]), which says NZCV is dead
+/// there; all of them otherwise.
 pub fn tail_call_flags(target: u64, strict: bool, aapcs_entries: &FxHashSet<u64>) -> u8 {
-    if strict || !aapcs_entries.contains(&target) {
-        0xf
-    } else {
+    if aapcs_tail_call(target, strict, aapcs_entries) {
         0
+    } else {
+        0xf
     }
 }
 
@@ -132,8 +139,7 @@ pub struct StateFlow {
     pub mem: u64,
     /// Callee-saved registers are kept across calls (not `strict`).
     pub keep_callee_saved: bool,
-    /// Blocks ending in a tail call to a function symbol's start, where
-    /// AAPCS64 holds (see [`tail_call_flags`]).
+    /// Blocks ending in a tail call AAPCS64 holds for ([`aapcs_tail_call`]).
     aapcs_tail: SecondaryMap<Block, bool>,
     /// The [`SCRATCH_AT_CALL`] registers the guest may read on entry to
     /// each block before writing them, through calls and sync points (see
@@ -221,7 +227,7 @@ impl StateFlow {
         };
         for (b, data) in f.blocks.iter() {
             if let Terminator::TailCall { target } = data.term {
-                s.aapcs_tail[b] = aapcs_entries.contains(&target);
+                s.aapcs_tail[b] = aapcs_tail_call(target, strict, aapcs_entries);
             }
         }
         s.scratch_live = scratch_liveness(f, graph, &s.aapcs_tail);

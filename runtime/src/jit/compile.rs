@@ -110,6 +110,8 @@ impl Compiler {
             aapcs_entries: &FxHashSet::default(),
             noreturn: &FxHashSet::default(),
             host_fma: false,
+            // Code found at run time leaves guest prefetches out.
+            prefetch: false,
         };
         self.ctx.clear();
         self.ctx.func.name = UserFuncName::user(0, funcs[&pc].as_u32());

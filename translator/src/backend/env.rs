@@ -153,6 +153,9 @@ pub struct Env<'a> {
     /// clone), so lowering emits it inline; else it tests
     /// `CpuState::host_fma` at run time.
     pub host_fma: bool,
+    /// Guest prefetches become host ones (the caller then runs
+    /// [`super::prefetch::patch`] on the code); else they are left out.
+    pub prefetch: bool,
 }
 
 /// Entries of the functions in `funcs` that cannot return to their caller:

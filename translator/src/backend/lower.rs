@@ -133,6 +133,8 @@ struct Lowerer<'a, 'b> {
     /// local target and the number of 4-byte slots up to the highest.
     local_table: Option<(u64, u64)>,
     refs: Refs,
+    /// Prefetches emitted so far (each gets its own marker).
+    prefetches: u32,
 }
 
 /// External references already imported into the function being built.
@@ -498,9 +500,10 @@ fn srcloc(entry: u64, pc: u64) -> SourceLoc {
     SourceLoc::new(pc.wrapping_sub(entry) as u32)
 }
 
-/// The guest address a source location from [`srcloc`] stands for.
+/// The guest address a source location from [`srcloc`] stands for (none
+/// for a prefetch's, see [`super::prefetch`]).
 pub fn srcloc_pc(entry: u64, loc: SourceLoc) -> Option<u64> {
-    if loc.is_default() {
+    if loc.is_default() || super::prefetch::is_marker(loc) {
         None
     } else {
         Some(entry.wrapping_add(loc.bits() as i32 as i64 as u64))
@@ -587,6 +590,7 @@ pub fn lower_function(
         local,
         entries,
         refs: Refs::default(),
+        prefetches: 0,
     };
     for b in ir.blocks.keys() {
         let cb = l.fb.create_block();
@@ -993,6 +997,12 @@ impl Lowerer<'_, '_> {
                     signals: true,
                 };
                 lower_fp::lower_raise(&mut self.fb, &mut host, args[0], bits);
+            }
+            (Opcode::Prefetch, Imm::U64(level)) => {
+                if self.env.prefetch {
+                    super::prefetch::emit(&mut self.fb, self.prefetches, level, args[0]);
+                    self.prefetches += 1;
+                }
             }
             (Opcode::SetSys, Imm::Sys(s)) => {
                 let (off, narrow) = sys_slot(s).expect("the lifter never writes CNTVCT_EL0");

@@ -19,6 +19,7 @@ pub mod lower_int;
 pub mod lower_vec;
 pub mod lower_vfp;
 pub mod object;
+mod prefetch;
 pub mod state_flow;
 #[cfg(test)]
 mod test_cfg;
@@ -227,6 +228,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         aapcs_entries: &aapcs_entries,
         noreturn: &noreturn,
         host_fma: opts.cpu != CpuLevel::V2,
+        prefetch: true,
     };
     let clone_env = Env {
         funcs: &clone_ids,
@@ -243,17 +245,31 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
                     (true, Some(c)) => (&clone_env, c),
                     _ => (&env, &isa),
                 };
-                ctx.clear();
-                ctx.func.name = UserFuncName::user(0, id.as_u32());
-                let entries = lower::lower_function(f, env, &mut ctx.func, fctx);
-                ctx.compile(&**isa, &mut ControlPlane::default())
-                    .map_err(|e| {
-                        format!("compiling {} ({:#x}): {:?}", f.name, f.entry_pc, e.inner)
+                let mut compile = |env: &Env| {
+                    ctx.clear();
+                    ctx.func.name = UserFuncName::user(0, id.as_u32());
+                    let entries = lower::lower_function(f, env, &mut ctx.func, fctx);
+                    ctx.compile(&**isa, &mut ControlPlane::default())
+                        .map_err(|e| {
+                            format!("compiling {} ({:#x}): {:?}", f.name, f.entry_pc, e.inner)
+                        })?;
+                    let code = ctx
+                        .compiled_code()
+                        .ok_or_else(|| format!("no code for {}", f.name))?;
+                    let mut bytes = code.code_buffer().to_vec();
+                    let patched = prefetch::patch(code, &mut bytes);
+                    Ok::<_, String>((entries, bytes, patched))
+                };
+                let (mut entries, mut bytes, patched) = compile(env)?;
+                if !patched {
+                    // A prefetch Cranelift emitted other than as one plain
+                    // load: compile the function again without them.
+                    (entries, bytes, _) = compile(&Env {
+                        prefetch: false,
+                        ..*env
                     })?;
-                let code = ctx
-                    .compiled_code()
-                    .ok_or_else(|| format!("no code for {}", f.name))?;
-                let bytes = code.code_buffer().to_vec();
+                }
+                let code = ctx.compiled_code().expect("compiled above");
                 let align = code.buffer.alignment as u64;
                 let relocs = code
                     .buffer

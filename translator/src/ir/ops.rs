@@ -186,6 +186,10 @@ define_ops! {
     Cas "cas" fn cas(addr, expected, new) imm Mem(MemAccess) => value, WriteMem;
     /// Atomic read-modify-write; yields the old value.
     AtomicRmw "atomic_rmw" fn atomic_rmw(addr, v) imm Rmw((RmwOp, MemAccess)) => value, WriteMem;
+    /// A hint that the address will be accessed soon: fetch its cache line
+    /// into the cache level `imm` (1 to 3), or close to the core without
+    /// polluting the caches (0, streaming). Never faults.
+    Prefetch "prefetch" fn prefetch(addr) imm U64(u64) => none, ReadMem;
     /// DC ZVA: zero the 64-byte block containing the address.
     DcZva "dc_zva" fn dc_zva(addr) imm None => none, WriteMem;
 

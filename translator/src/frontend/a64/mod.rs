@@ -278,7 +278,8 @@ fn lift_inst(cx: &mut Ctx, i: &Instruction) -> Lift {
         DMB(_) | DSB(_) | ISB => system::barrier(cx, i),
         CLREX => system::clrex(cx),
         SYS(_) => system::sys(cx),
-        HINT | PRFM | PRFUM => Ok(()),
+        PRFM | PRFUM => system::prefetch(cx, i),
+        HINT => Ok(()),
         // Pointer authentication in the HINT space: a NOP on a CPU without
         // FEAT_PAuth, which is what HWCAP describes (no PACA/PACG).
         XPACLRI | PACIASP | PACIAZ | PACIA1716 | PACIBSP | PACIBZ | PACIB1716 | AUTIASP

@@ -1,7 +1,7 @@
 //! System instructions: MRS/MSR for the EL0-visible registers, barriers,
-//! hints (NOP, YIELD, BTI and PAC hint-space NOPs), CLREX, and SYS cache
-//! operations (DC ZVA zeroes; cache maintenance is a no-op because
-//! translated code never executes guest bytes).
+//! hints (NOP, YIELD, BTI and PAC hint-space NOPs), data prefetches, CLREX,
+//! and SYS cache operations (DC ZVA zeroes; cache maintenance is a no-op
+//! because translated code never executes guest bytes).
 
 use vmxlate_abi as abi;
 use yaxpeax_arm::armv8::a64::{Instruction, Opcode, Operand};
@@ -107,6 +107,28 @@ pub fn barrier(cx: &mut Ctx, i: &Instruction) -> Lift {
     Ok(())
 }
 
+/// PRFM and PRFUM: data prefetches (PLD, and PST, which x86-64-v2 has no
+/// write hint for) become [`crate::ir::Opcode::Prefetch`] of the level
+/// their `prfop` names, streaming ones non-temporal; instruction
+/// prefetches (PLI) and the PC-relative form (literal pools, which are
+/// cache-hot) do nothing. No form writes its base back.
+pub fn prefetch(cx: &mut Ctx, i: &Instruction) -> Lift {
+    if matches!(i.operands[1], Operand::PCOffset(_)) {
+        return Ok(());
+    }
+    // prfop = type:target:policy (Arm ARM C6.2.248): type 0 PLD, 1 PLI,
+    // 2 PST; target 0..2 for L1..L3; policy 1 streaming.
+    let prfop = cx.word & 0x1f;
+    let (kind, target, stream) = (prfop >> 3, (prfop >> 1) & 3, prfop & 1 == 1);
+    if kind == 1 || kind == 3 || target == 3 {
+        return Ok(());
+    }
+    let level = if stream { 0 } else { u64::from(target) + 1 };
+    let a = cx.address(&i.operands[1])?;
+    cx.b.prefetch(a.addr, level);
+    Ok(())
+}
+
 /// CLREX: clear the exclusive monitor.
 pub fn clrex(cx: &mut Ctx) -> Lift {
     let clear = cx.iconst(Type::I64, u64::MAX);
@@ -149,5 +171,23 @@ mod tests {
         let text = lift_words(&words);
         assert!(!text.contains("trap"), "{text}");
         assert!(!text.contains("set_reg"), "{text}");
+    }
+
+    #[test]
+    fn data_prefetches_name_their_level_and_others_do_nothing() {
+        // prfm pldl1keep, [x0]; prfm pldl2strm, [x0, #8];
+        // prfm pstl3keep, [x1, x2, lsl #3]; prfum pldl1keep, [x0, #-7]
+        // (Arm ARM C6.2.248-250: prfop = type:target:policy in Rt).
+        let text = lift_words(&[0xf980_0000, 0xf980_0403, 0xf8a2_7824, 0xf89f_9000]);
+        let levels: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("prefetch"))
+            .map(|l| l.rsplit(' ').next().unwrap())
+            .collect();
+        assert_eq!(levels, ["0x1", "0x0", "0x3", "0x1"], "{text}");
+        // plil1keep, [x0]; prfm #0x1f, [x0]; prfm pldl1keep, <literal>
+        let text = lift_words(&[0xf980_0008, 0xf980_001f, 0xd800_0040]);
+        assert!(!text.contains("prefetch"), "{text}");
+        assert!(!text.contains("trap"), "{text}");
     }
 }

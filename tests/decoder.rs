@@ -239,6 +239,14 @@ fn objdump_as_ours(t: &str) -> String {
         _ if ops.starts_with('{') && ops.contains('-') => {
             return format!("{mnemonic} {}", expand_list(ops));
         }
+        // An unallocated prefetch operation: yaxpeax-arm prints it in hex
+        // without the `#`.
+        "prfm" | "prfum" if ops.starts_with('#') => {
+            let (op, mem) = ops.split_once(',').unwrap_or((ops, ""));
+            if let Ok(n) = op[1..].parse::<u32>() {
+                return format!("{mnemonic} {n:#x},{mem}");
+            }
+        }
         "dc" => {
             let (op, rt) = ops.split_once(',').unwrap_or((ops, ""));
             if let Some((_, sys)) = DC_OPS.iter().find(|(n, _)| *n == op) {

@@ -1130,9 +1130,10 @@ impl Lowerer<'_, '_> {
         gv
     }
 
+    /// Calls the guest function at `target`: its translation directly
+    /// (nothing reads `CpuState::pc` before that function's first exit
+    /// stores it), else through the dispatcher, which looks `pc` up.
     fn call_direct(&mut self, target: u64) {
-        let pc = self.fb.ins().iconst(types::I64, target as i64);
-        self.store_pc(pc);
         let cpu = self.cpu;
         let call = match self.env.funcs.get(&target).copied() {
             Some(id) => {
@@ -1141,6 +1142,8 @@ impl Lowerer<'_, '_> {
                 self.fb.ins().call(f, &[cpu, zero])
             }
             None => {
+                let pc = self.fb.ins().iconst(types::I64, target as i64);
+                self.store_pc(pc);
                 let f = self.helper(Helper::Dispatch);
                 self.fb.ins().call(f, &[cpu])
             }

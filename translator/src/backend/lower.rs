@@ -1296,6 +1296,10 @@ impl Lowerer<'_, '_> {
             self.flow.live_in[cont]
         };
         self.reload(regs, mask);
+        // The return site may lie in a promoted loop the call left: its
+        // promoted registers are loaded too (the callee may have written
+        // them; they were stored on the way into the call's block).
+        self.load_promoted(self.promo.loads(self.at.0, cont));
         let c = self.block(cont);
         self.fb.ins().jump(c, &[]);
     }
@@ -1450,6 +1454,68 @@ impl Lowerer<'_, '_> {
 mod tests {
     use super::super::test_cfg::{branch_on, function, ret};
     use super::*;
+
+    /// A loop at 0x1004 that reads X0-X4 and X6-X9 twice and X5 once (too
+    /// many for variables: X5 lives in `CpuState` and is promoted in the
+    /// call-free cycle 0x1004 -> 0x100c), with a call at 0x1008 on one way
+    /// round that returns into the loop at 0x100c: coming back from the
+    /// call, the promoted registers are loaded again (the callee may have
+    /// written them). Before, the return path used their values from before
+    /// the call, and busybox's shell ran out of memory.
+    #[test]
+    fn a_call_returning_into_a_promoted_loop_loads_its_registers() {
+        use crate::ir::Type;
+        let (mut f, [entry, body, call, back, exit]) =
+            function([0x1000, 0x1004, 0x1008, 0x100c, 0x1010]);
+        f.entries.push((0x100c, back));
+        f.builder(entry).terminate(Terminator::Jump(body));
+        let mut b = f.builder(body);
+        let mut acc = b.get_reg(Type::I64, 5);
+        for r in [0, 1, 2, 3, 4, 6, 7, 8, 9, 0, 1, 2, 3, 4, 6, 7, 8, 9] {
+            let v = b.get_reg(Type::I64, r);
+            acc = b.add(Type::I64, acc, v);
+        }
+        b.set_reg(acc, 5);
+        b.set_reg(acc, 6);
+        branch_on(&mut f, body, 0, call, back);
+        f.builder(call).terminate(Terminator::Call {
+            target: 0x9000,
+            ret: 0x100c,
+            cont: back,
+        });
+        branch_on(&mut f, back, 1, body, exit);
+        ret(&mut f, exit);
+
+        let funcs = FxHashMap::default();
+        let none = FxHashSet::default();
+        let env = Env {
+            funcs: &funcs,
+            helpers: [FuncId::from_u32(0); HELPERS.len()],
+            routines: [FuncId::from_u32(0); Routine::ALL.len()],
+            trap_text: DataId::from_u32(0),
+            trap_offsets: &FxHashMap::default(),
+            strict_abi: false,
+            aapcs_entries: &none,
+            noreturn: &none,
+            host_fma: false,
+            prefetch: false,
+        };
+        let mut out = ir::Function::new();
+        lower_function(&f, &env, &mut out, &mut FunctionBuilderContext::new());
+        // The call (through the dispatcher) returns the `CpuState` pointer,
+        // and X5 is loaded from it.
+        let text = out.display().to_string();
+        let returned = text
+            .lines()
+            .find_map(|l| l.trim().split_once(" = call ").map(|(v, _)| v.to_string()))
+            .expect("the guest call");
+        let x5 = format!(" {returned}+{}", abi::OFF_X + 8 * 5);
+        assert!(
+            text.lines()
+                .any(|l| l.contains("= load.i64") && l.ends_with(&x5)),
+            "{text}"
+        );
+    }
 
     /// A return at 0x1008 that code at 0x1010 jumps back to (a shared
     /// epilogue: a loop header by address, on no cycle) and a loop at

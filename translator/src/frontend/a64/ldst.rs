@@ -73,7 +73,10 @@ fn load_into(cx: &mut Ctx, op: Opcode, reg: &Operand, addr: crate::ir::Value) ->
     match *reg {
         Operand::Register(size, r) => {
             let (bytes, signed) = int_access(op, size);
-            let ty = if op == Opcode::LDPSW {
+            // An unsigned load into a W register zero-extends to 64 bits
+            // in the load itself (x86's 32-bit loads do), so no separate
+            // widening follows it when the 32-bit value has other uses.
+            let ty = if op == Opcode::LDPSW || !signed {
                 Type::I64
             } else {
                 int_ty(size)

@@ -13,7 +13,9 @@
 //! holding more promoted registers loads the extra ones
 //! ([`Promotion::loads`]); every edge from a block to one holding fewer
 //! stores those its loop writes ([`Promotion::stores`]); an entry point
-//! inside a loop loads them after its own loads; a safe point's slow path
+//! inside a loop loads them after its own loads, and so does the way back
+//! from a call whose return site lies in a loop (a call's block is in no
+//! loop, so the edge into it stored them); a safe point's slow path
 //! inside a loop stores those the loop writes. So a promoted register's
 //! variable is defined wherever it is used, and `CpuState` holds its value
 //! wherever the function's code outside the loop, the dispatcher or a

@@ -11,15 +11,15 @@
 //!
 //! Invariants (kept by the lowerer): every edge from a block to a block
 //! holding more promoted registers loads the extra ones
-//! ([`Promotion::loads`]); every edge from a block to one holding fewer
-//! stores those its loop writes ([`Promotion::stores`]); an entry point
-//! inside a loop loads them after its own loads, and so does the way back
-//! from a call whose return site lies in a loop (a call's block is in no
-//! loop, so the edge into it stored them); a safe point's slow path
-//! inside a loop stores those the loop writes. So a promoted register's
-//! variable is defined wherever it is used, and `CpuState` holds its value
-//! wherever the function's code outside the loop, the dispatcher or a
-//! signal handler reads it.
+//! ([`Promotion::loads`]), and every edge from a block to one holding fewer
+//! stores those its loop writes ([`Promotion::stores`]), counting a
+//! computed goto's jumps to its local targets and a call's way back to its
+//! return site (a call's block is in no loop, so the edge into it stored
+//! them); an entry point inside a loop loads them after its own loads; a
+//! safe point's slow path inside a loop stores those the loop writes. So
+//! a promoted register's variable is defined wherever it is used, and
+//! `CpuState` holds its value wherever the function's code outside the
+//! loop, the dispatcher or a signal handler reads it.
 
 use cranelift_entity::{EntityRef, SecondaryMap};
 

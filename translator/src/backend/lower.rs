@@ -1192,7 +1192,9 @@ impl Lowerer<'_, '_> {
     /// computed `goto`, as interpreters dispatch) continues there directly,
     /// with the guest state still in variables: no host call, no frame.
     /// Like a loop back edge it is a safe point and a sequence point. Other
-    /// targets fall through to the code after this.
+    /// targets fall through to the code after this. Each jump to a target
+    /// is an edge ([`Self::edge`]): it stores and loads what any branch
+    /// there would.
     ///
     /// The target is found by one `br_table` over every 4-byte slot of the
     /// span of local targets when the function's tables stay small
@@ -1223,6 +1225,15 @@ impl Lowerer<'_, '_> {
             self.fb.switch_to_block(check);
         }
         self.fb.ins().sequence_point();
+        // Each target through its edge (`Self::edge`), made once.
+        let mut edges = Vec::new();
+        let mut to: FxHashMap<Block, ClBlock> = FxHashMap::default();
+        let local = std::mem::take(&mut self.local);
+        let targets: Vec<(u64, ClBlock)> = local
+            .iter()
+            .map(|&(pc, b)| (pc, *to.entry(b).or_insert_with(|| self.edge(b, &mut edges))))
+            .collect();
+        self.local = local;
         match self.local_table {
             Some((lo, slots)) => {
                 // Rotating the offset right by 2 moves a misaligned
@@ -1236,12 +1247,12 @@ impl Lowerer<'_, '_> {
                 let table = self.fb.create_block();
                 self.fb.ins().brif(inside, table, &[], elsewhere, &[]);
                 self.fb.switch_to_block(table);
-                let mut targets = vec![elsewhere; slots as usize];
-                for &(pc, b) in &self.local {
-                    targets[((pc - lo) / 4) as usize] = self.block(b);
+                let mut slot = vec![elsewhere; slots as usize];
+                for &(pc, b) in &targets {
+                    slot[((pc - lo) / 4) as usize] = b;
                 }
                 let pool = &mut self.fb.func.dfg.value_lists;
-                let calls: Vec<_> = targets
+                let calls: Vec<_> = slot
                     .iter()
                     .map(|b| ir::BlockCall::new(*b, [], pool))
                     .collect();
@@ -1252,12 +1263,13 @@ impl Lowerer<'_, '_> {
             }
             None => {
                 let mut switch = Switch::new();
-                for &(pc, b) in &self.local {
-                    switch.set_entry(u128::from(pc), self.block(b));
+                for &(pc, b) in &targets {
+                    switch.set_entry(u128::from(pc), b);
                 }
                 switch.emit(&mut self.fb, t, elsewhere);
             }
         }
+        self.fill_edges(edges);
         self.fb.switch_to_block(elsewhere);
     }
 
@@ -1296,10 +1308,9 @@ impl Lowerer<'_, '_> {
             self.flow.live_in[cont]
         };
         self.reload(regs, mask);
-        // The return site may lie in a promoted loop the call left: its
-        // promoted registers are loaded too (the callee may have written
-        // them; they were stored on the way into the call's block).
-        self.load_promoted(self.promo.loads(self.at.0, cont));
+        // The return site may lie in a promoted loop (the call's block never
+        // does): the edge loads its promoted registers.
+        self.promoted_edge(self.at.0, cont);
         let c = self.block(cont);
         self.fb.ins().jump(c, &[]);
     }
@@ -1454,21 +1465,63 @@ impl Lowerer<'_, '_> {
 mod tests {
     use super::super::test_cfg::{branch_on, function, ret};
     use super::*;
+    use crate::ir::Type;
+
+    /// Coming back from the call of [`promoted_loop_with_a_call`], the
+    /// promoted registers are loaded again (the callee may have written
+    /// them). Before, the return path used their values from before the
+    /// call, and busybox's shell ran out of memory.
+    #[test]
+    fn a_call_returning_into_a_promoted_loop_loads_its_registers() {
+        let (mut f, [entry, body, ..]) = promoted_loop_with_a_call();
+        f.builder(entry).terminate(Terminator::Jump(body));
+        let text = lowered(&f);
+        // The call (through the dispatcher) returns the `CpuState` pointer,
+        // and X5 is loaded from it.
+        let returned = text
+            .lines()
+            .find_map(|l| l.trim().split_once(" = call ").map(|(v, _)| v.to_string()))
+            .expect("the guest call");
+        let x5 = format!(" {returned}+{}", abi::OFF_X + 8 * 5);
+        assert!(
+            text.lines()
+                .any(|l| l.contains("= load.i64") && l.ends_with(&x5)),
+            "{text}"
+        );
+    }
+
+    /// The loop of [`promoted_loop_with_a_call`] also entered at 0x1004 by
+    /// a computed goto at 0x1014 (0x1004 is a local target): that way in
+    /// loads X5 too. Every way into the loop loads it: the edge from
+    /// 0x1000, the entry points 0x1004 and 0x100c, the way back from the
+    /// call, and the computed goto.
+    #[test]
+    fn a_computed_goto_into_a_promoted_loop_loads_its_registers() {
+        let (mut f, [entry, body, ..]) = promoted_loop_with_a_call();
+        let goto = f.create_block(0x1014);
+        f.entries.push((0x1004, body));
+        let mut b = f.builder(goto);
+        let target = b.get_reg(Type::I64, 3);
+        b.terminate(Terminator::JumpIndirect { target });
+        branch_on(&mut f, entry, 2, goto, body);
+        let text = lowered(&f);
+        let x5 = format!("+{}", abi::OFF_X + 8 * 5);
+        let loads = text
+            .lines()
+            .filter(|l| l.contains("= load.i64") && l.ends_with(&x5))
+            .count();
+        assert_eq!(loads, 5, "{text}");
+    }
 
     /// A loop at 0x1004 that reads X0-X4 and X6-X9 twice and X5 once (too
     /// many for variables: X5 lives in `CpuState` and is promoted in the
     /// call-free cycle 0x1004 -> 0x100c), with a call at 0x1008 on one way
-    /// round that returns into the loop at 0x100c: coming back from the
-    /// call, the promoted registers are loaded again (the callee may have
-    /// written them). Before, the return path used their values from before
-    /// the call, and busybox's shell ran out of memory.
-    #[test]
-    fn a_call_returning_into_a_promoted_loop_loads_its_registers() {
-        use crate::ir::Type;
+    /// round that returns into the loop at 0x100c, and an exit at 0x1010.
+    /// The entry block 0x1000 is left for the caller to end.
+    fn promoted_loop_with_a_call() -> (Function, [Block; 5]) {
         let (mut f, [entry, body, call, back, exit]) =
             function([0x1000, 0x1004, 0x1008, 0x100c, 0x1010]);
         f.entries.push((0x100c, back));
-        f.builder(entry).terminate(Terminator::Jump(body));
         let mut b = f.builder(body);
         let mut acc = b.get_reg(Type::I64, 5);
         for r in [0, 1, 2, 3, 4, 6, 7, 8, 9, 0, 1, 2, 3, 4, 6, 7, 8, 9] {
@@ -1485,7 +1538,11 @@ mod tests {
         });
         branch_on(&mut f, back, 1, body, exit);
         ret(&mut f, exit);
+        (f, [entry, body, call, back, exit])
+    }
 
+    /// `f` lowered (with no translated callees) and printed as CLIF.
+    fn lowered(f: &Function) -> String {
         let funcs = FxHashMap::default();
         let none = FxHashSet::default();
         let env = Env {
@@ -1501,20 +1558,8 @@ mod tests {
             prefetch: false,
         };
         let mut out = ir::Function::new();
-        lower_function(&f, &env, &mut out, &mut FunctionBuilderContext::new());
-        // The call (through the dispatcher) returns the `CpuState` pointer,
-        // and X5 is loaded from it.
-        let text = out.display().to_string();
-        let returned = text
-            .lines()
-            .find_map(|l| l.trim().split_once(" = call ").map(|(v, _)| v.to_string()))
-            .expect("the guest call");
-        let x5 = format!(" {returned}+{}", abi::OFF_X + 8 * 5);
-        assert!(
-            text.lines()
-                .any(|l| l.contains("= load.i64") && l.ends_with(&x5)),
-            "{text}"
-        );
+        lower_function(f, &env, &mut out, &mut FunctionBuilderContext::new());
+        out.display().to_string()
     }
 
     /// A return at 0x1008 that code at 0x1010 jumps back to (a shared

@@ -10,8 +10,9 @@
 //!
 //! Invariants: marker source locations are never guest PCs (they stand for
 //! offsets about 2 GiB before the function entry, see `lower::srcloc_pc`),
-//! and each prefetch
-//! of a function has its own marker. Code is only kept when every marked
+//! and each prefetch of a function has its own marker (two adjacent ones
+//! under one location would make one range, and only its first instruction
+//! is rewritten). Code is only kept when every marked
 //! instruction was rewritten: [`patch`] reports failure, and the caller
 //! then compiles the function again with prefetches left out, so no real
 //! load of a prefetched address remains.

@@ -11,8 +11,8 @@
 //! - Helper symbols use the C calling convention (System V on x86-64).
 //! - Translated guest functions have the signature [`GuestFn`]; they return
 //!   when the guest leaves them (RET, an unresolved indirect branch, a call
-//!   that did not return to its return address) with `CpuState::pc` holding
-//!   the next guest PC and every guest register stored back that the guest
+//!   that did not return to its return address) with the next guest PC in
+//!   [`GuestRet::pc`] (not in `CpuState::pc`) and every guest register stored back that the guest
 //!   may read after (unless translated with `--strict-abi`, a return or
 //!   call leaves out those AAPCS64 says nobody reads there).
 
@@ -156,9 +156,20 @@ pub const HOST_STACK_RESERVE: u64 = 1 << 20;
 
 /// A translated guest function: `entry` selects where to start (0 is the
 /// function's first instruction; other indices are resume points listed in
-/// the PC map). It returns `cpu`, so that callers in translated code need
-/// not keep the pointer live across the call.
-pub type GuestFn = unsafe extern "C" fn(cpu: *mut CpuState, entry: u32) -> *mut CpuState;
+/// the PC map).
+pub type GuestFn = unsafe extern "C" fn(cpu: *mut CpuState, entry: u32) -> GuestRet;
+
+/// What a [`GuestFn`] returns, in two registers (RAX, RDX).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct GuestRet {
+    /// The `CpuState` it was given, so that callers in translated code need
+    /// not keep the pointer live across the call.
+    pub cpu: *mut CpuState,
+    /// The guest PC to go on at: a returning caller compares it with its
+    /// return address. `CpuState::pc` is not updated.
+    pub pc: u64,
+}
 
 /// One row of the PC map: a guest address at which translated code can be
 /// entered. The map is sorted by `guest_pc` and has no duplicates. Host code

@@ -110,18 +110,18 @@ impl CodeMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vmxlate_abi::CpuState;
+    use vmxlate_abi::{CpuState, GuestRet};
 
     // Distinct bodies: identical empty functions may be merged at -O2.
-    unsafe extern "C" fn f1(cpu: *mut CpuState, _: u32) -> *mut CpuState {
+    unsafe extern "C" fn f1(cpu: *mut CpuState, _: u32) -> GuestRet {
         // SAFETY: never called.
         unsafe { (*cpu).x[1] = 1 };
-        cpu
+        GuestRet { cpu, pc: 1 }
     }
-    unsafe extern "C" fn f2(cpu: *mut CpuState, _: u32) -> *mut CpuState {
+    unsafe extern "C" fn f2(cpu: *mut CpuState, _: u32) -> GuestRet {
         // SAFETY: never called.
         unsafe { (*cpu).x[2] = 2 };
-        cpu
+        GuestRet { cpu, pc: 2 }
     }
 
     #[test]

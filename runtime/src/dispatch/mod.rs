@@ -22,7 +22,7 @@ pub mod tlb;
 
 use std::sync::OnceLock;
 
-use vmxlate_abi::{CpuState, FaultMapEntry, PcMapEntry};
+use vmxlate_abi::{CpuState, FaultMapEntry, GuestRet, PcMapEntry};
 
 use crate::syscall::{uaccess, vmx_syscall};
 use crate::thread::{self, Thread};
@@ -159,19 +159,21 @@ fn enter(t: *mut Thread, cpu: &mut CpuState) {
     // SAFETY: `target` comes from the translator's PC map (or a registered
     // translation) for exactly this guest PC; translated code expects a
     // live, exclusively borrowed CpuState inside a `Thread`.
-    unsafe { (target.host_fn)(cpu, target.entry) };
+    let ret = unsafe { (target.host_fn)(cpu, target.entry) };
+    cpu.pc = ret.pc;
 }
 
 /// Slow path of indirect calls and jumps in translated code: runs the
-/// translation of `cpu.pc` once, then returns `cpu` (as a
-/// [`vmxlate_abi::GuestFn`] does) to the caller, which checks `cpu.pc`
+/// translation of `cpu.pc` once, then returns `cpu` and the next PC (as a
+/// [`vmxlate_abi::GuestFn`] does) to the caller, which checks the PC
 /// against the return address it expects.
 ///
 /// # Safety
 /// `cpu` must point to the live `CpuState` of the calling guest thread.
 #[no_mangle]
-pub unsafe extern "C" fn vmx_dispatch(cpu: *mut CpuState) -> *mut CpuState {
+pub unsafe extern "C" fn vmx_dispatch(cpu: *mut CpuState) -> GuestRet {
     // SAFETY: the caller passes its own live CpuState, inside its Thread.
-    unsafe { enter(thread::of_cpu(cpu), &mut *cpu) };
-    cpu
+    let state = unsafe { &mut *cpu };
+    unsafe { enter(thread::of_cpu(cpu), state) };
+    GuestRet { cpu, pc: state.pc }
 }

@@ -97,7 +97,7 @@ impl Helper {
         use vmxlate_abi::sym;
         match self {
             Helper::Syscall => (sym::SYSCALL, sig(&[I64], &[])),
-            Helper::Dispatch => (sym::DISPATCH, sig(&[I64], &[I64])),
+            Helper::Dispatch => (sym::DISPATCH, sig(&[I64], &[I64, I64])),
             Helper::Undefined => (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
             Helper::Brk => (sym::BRK, sig(&[I64, I64, I32], &[])),
             Helper::Cntvct => (sym::CNTVCT, sig(&[], &[I64])),
@@ -179,9 +179,10 @@ pub fn noreturn_entries(funcs: &[crate::ir::Function]) -> FxHashSet<u64> {
 }
 
 /// The signature of every translated function: `(cpu: i64, entry: i32)
-/// -> cpu` ([`vmxlate_abi::GuestFn`]).
+/// -> (cpu, pc)` ([`vmxlate_abi::GuestFn`]).
 pub fn guest_sig() -> Signature {
-    sig(&[ir::types::I64, ir::types::I32], &[ir::types::I64])
+    use ir::types::{I32, I64};
+    sig(&[I64, I32], &[I64, I64])
 }
 
 /// The signature of every bound libc routine: guest x0..x2 in, x0 out.

@@ -60,8 +60,8 @@ pub fn trampoline(
     for (block, callee) in [(with, fma), (without, v2)] {
         fb.switch_to_block(block);
         let call = fb.ins().call(callee, &[cpu, idx]);
-        let ret = fb.inst_results(call)[0];
-        fb.ins().return_(&[ret]);
+        let rets = fb.inst_results(call).to_vec();
+        fb.ins().return_(&rets);
     }
     fb.seal_all_blocks();
     fb.finalize(isa::frontend_config());

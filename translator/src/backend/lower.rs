@@ -612,19 +612,23 @@ impl Lowerer<'_, '_> {
         self.blocks[b].expect("every IR block has a Cranelift block")
     }
 
-    /// Returns from the translated function (with the `CpuState` pointer,
-    /// as [`vmxlate_abi::GuestFn`] does).
-    fn ret(&mut self) {
+    /// Returns from the translated function with the `CpuState` pointer
+    /// and the next guest PC, as [`vmxlate_abi::GuestFn`] does: `pc`, or
+    /// when it is `None` (after a helper that may have redirected the
+    /// guest), the one in `CpuState`.
+    fn ret(&mut self, pc: Option<ClValue>) {
+        let pc = pc.unwrap_or_else(|| self.cpu_load(types::I64, abi::OFF_PC));
         let cpu = self.cpu;
-        self.fb.ins().return_(&[cpu]);
+        self.fb.ins().return_(&[cpu, pc]);
     }
 
     /// Takes the `CpuState` pointer a guest function or the dispatcher
-    /// returned from `call`.
-    fn cpu_from(&mut self, call: ir::Inst) {
-        let cpu = self.fb.inst_results(call)[0];
+    /// returned from `call`, and returns the next guest PC it returned.
+    fn cpu_from(&mut self, call: ir::Inst) -> ClValue {
+        let (cpu, pc) = (self.fb.inst_results(call)[0], self.fb.inst_results(call)[1]);
         self.fb.def_var(self.cpu_var, cpu);
         self.cpu = cpu;
+        pc
     }
 
     fn cpu_load(&mut self, ty: types::Type, off: i32) -> ClValue {
@@ -763,6 +767,11 @@ impl Lowerer<'_, '_> {
         }
         for (i, (eb, pc, b)) in targets.into_iter().enumerate() {
             self.fb.switch_to_block(eb);
+            if i > 0 {
+                // Entered from the dispatcher only: out of the way of the
+                // call entry, which falls through into the function.
+                self.fb.set_cold_block(eb);
+            }
             let cpu = self.cpu;
             self.fb.def_var(self.cpu_var, cpu);
             if i == 0 && needs_entry_safepoint(self.ir) {
@@ -891,7 +900,7 @@ impl Lowerer<'_, '_> {
         let f = self.helper(Helper::Safepoint);
         let cpu = self.cpu;
         self.fb.ins().call(f, &[cpu]);
-        self.ret();
+        self.ret(None);
     }
 
     fn lower_value(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) -> ClValue {
@@ -1133,7 +1142,8 @@ impl Lowerer<'_, '_> {
     /// Calls the guest function at `target`: its translation directly
     /// (nothing reads `CpuState::pc` before that function's first exit
     /// stores it), else through the dispatcher, which looks `pc` up.
-    fn call_direct(&mut self, target: u64) {
+    /// Returns the guest PC the call returned.
+    fn call_direct(&mut self, target: u64) -> ClValue {
         let cpu = self.cpu;
         let call = match self.env.funcs.get(&target).copied() {
             Some(id) => {
@@ -1148,10 +1158,12 @@ impl Lowerer<'_, '_> {
                 self.fb.ins().call(f, &[cpu])
             }
         };
-        self.cpu_from(call);
+        self.cpu_from(call)
     }
 
-    fn call_indirect(&mut self, target: ClValue) {
+    /// Calls the guest code at `target` through the code TLB, or the
+    /// dispatcher when the TLB misses. Returns the guest PC it returned.
+    fn call_indirect(&mut self, target: ClValue) -> ClValue {
         self.store_pc(target);
         let cpu = self.cpu;
         let tlb = self.cpu_load(types::I64, abi::OFF_TLB);
@@ -1164,6 +1176,9 @@ impl Lowerer<'_, '_> {
         let hit_b = self.fb.create_block();
         let miss_b = self.fb.create_block();
         let done = self.fb.create_block();
+        // The PC param first: the SSA builder appends its own when
+        // `done` is sealed.
+        let returned = self.fb.append_block_param(done, types::I64);
         self.fb.ins().brif(hit, hit_b, &[], miss_b, &[]);
         self.fb.switch_to_block(hit_b);
         let fnp = self
@@ -1176,16 +1191,17 @@ impl Lowerer<'_, '_> {
             .load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
         let sig = self.guest_sig_ref();
         let call = self.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
-        self.cpu_from(call);
-        self.fb.ins().jump(done, &[]);
+        let pc = self.cpu_from(call);
+        self.fb.ins().jump(done, &[pc.into()]);
         self.fb.switch_to_block(miss_b);
         self.fb.set_cold_block(miss_b);
         let d = self.helper(Helper::Dispatch);
         let call = self.fb.ins().call(d, &[cpu]);
-        self.cpu_from(call);
-        self.fb.ins().jump(done, &[]);
+        let pc = self.cpu_from(call);
+        self.fb.ins().jump(done, &[pc.into()]);
         self.fb.switch_to_block(done);
         self.cpu = self.fb.use_var(self.cpu_var);
+        returned
     }
 
     /// An indirect jump to one of this function's [`local_targets`] (a
@@ -1274,14 +1290,13 @@ impl Lowerer<'_, '_> {
     }
 
     /// After a call or syscall: continue at `cont` if the guest returned to
-    /// `ret`, else return to the caller. After a call (`call`) whose
+    /// `ret` (`pc` is where it returned), else return to the caller. After a call (`call`) whose
     /// callee-saved registers are kept in variables (see `state_flow`), SP
     /// must be the caller's too: else another frame of this function
     /// arrived here, and the dispatcher enters `ret` with everything loaded.
-    fn check_return(&mut self, ret: u64, cont: Block, call: bool) {
+    fn check_return(&mut self, pc: ClValue, ret: u64, cont: Block, call: bool) {
         // Two compare-and-branches to one cold exit, not one branch on
         // their `band`, which x86 can only build with two `setcc`s.
-        let pc = self.cpu_load(types::I64, abi::OFF_PC);
         let pc_ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
         let keep = call && self.flow.keep_callee_saved;
         let resume = self.fb.create_block();
@@ -1299,7 +1314,7 @@ impl Lowerer<'_, '_> {
         }
         self.fb.switch_to_block(leave);
         self.fb.set_cold_block(leave);
-        self.ret();
+        self.ret(Some(pc));
         self.fb.switch_to_block(resume);
         let mask = self.resume_flags(cont);
         let regs = if keep {
@@ -1395,34 +1410,33 @@ impl Lowerer<'_, '_> {
             }
             Terminator::Call { target, ret, cont } => {
                 self.exit_spill(exit_flags);
-                self.call_direct(*target);
-                self.check_return(*ret, *cont, true);
+                let pc = self.call_direct(*target);
+                self.check_return(pc, *ret, *cont, true);
             }
             Terminator::CallIndirect { target, ret, cont } => {
                 let t = self.value(*target);
                 self.exit_spill(exit_flags);
-                self.call_indirect(t);
-                self.check_return(*ret, *cont, true);
+                let pc = self.call_indirect(t);
+                self.check_return(pc, *ret, *cont, true);
             }
             Terminator::TailCall { target } => {
                 // The flags passed on are live here: defined, so stored.
                 let env = self.env;
                 self.exit_spill(tail_call_flags(*target, env.strict_abi, env.aapcs_entries));
-                self.call_direct(*target);
-                self.ret();
+                let pc = self.call_direct(*target);
+                self.ret(Some(pc));
             }
             Terminator::JumpIndirect { target } => {
                 let t = self.value(*target);
                 self.jump_local(t);
                 self.spill(exit_flags);
-                self.call_indirect(t);
-                self.ret();
+                let pc = self.call_indirect(t);
+                self.ret(Some(pc));
             }
             Terminator::Return { target } => {
                 let t = self.value(*target);
                 self.exit_spill(exit_flags);
-                self.store_pc(t);
-                self.ret();
+                self.ret(Some(t));
             }
             Terminator::Syscall { next, cont } => {
                 let mask = self.resume_flags(*cont);
@@ -1432,7 +1446,8 @@ impl Lowerer<'_, '_> {
                 let f = self.helper(Helper::Syscall);
                 let cpu = self.cpu;
                 self.fb.ins().call(f, &[cpu]);
-                self.check_return(*next, *cont, false);
+                let pc = self.cpu_load(types::I64, abi::OFF_PC);
+                self.check_return(pc, *next, *cont, false);
             }
             Terminator::Trap { pc, word, kind } => {
                 self.spill(exit_flags);
@@ -1455,7 +1470,7 @@ impl Lowerer<'_, '_> {
                         self.fb.ins().call(f, &[cpu, pcv, w, text]);
                     }
                 }
-                self.ret();
+                self.ret(None);
             }
         }
     }
@@ -1476,11 +1491,12 @@ mod tests {
         let (mut f, [entry, body, ..]) = promoted_loop_with_a_call();
         f.builder(entry).terminate(Terminator::Jump(body));
         let text = lowered(&f);
-        // The call (through the dispatcher) returns the `CpuState` pointer,
-        // and X5 is loaded from it.
+        // The call (through the dispatcher) returns the `CpuState` pointer
+        // (and the PC), and X5 is loaded from it.
         let returned = text
             .lines()
             .find_map(|l| l.trim().split_once(" = call ").map(|(v, _)| v.to_string()))
+            .and_then(|v| v.split(',').next().map(str::to_string))
             .expect("the guest call");
         let x5 = format!(" {returned}+{}", abi::OFF_X + 8 * 5);
         assert!(

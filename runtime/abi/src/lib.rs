@@ -293,7 +293,7 @@ pub mod sym {
     pub const BRK: &str = "vmx_brk";
     /// `extern "C" fn() -> u64`: CNTVCT_EL0.
     pub const CNTVCT: &str = "vmx_cntvct";
-    /// `extern "C" fn(cpu: *mut CpuState)`: a safe point with
+    /// `extern "C" fn(cpu: *mut CpuState) -> GuestRet`: a safe point with
     /// `CpuState::pending` set; `cpu.pc` is the guest PC of the point and
     /// every guest register is stored. Delivers pending signals; if that
     /// changed `cpu.pc`, translated code returns to its caller.

@@ -333,13 +333,18 @@ pub unsafe fn before_syscall(cpu: *mut vmxlate_abi::CpuState, nr: u64) -> bool {
 }
 
 /// Safe point in translated code with `CpuState::pending` set (see
-/// `vmxlate_abi::sym::SAFEPOINT`).
+/// `vmxlate_abi::sym::SAFEPOINT`). Returns `cpu` and the PC to go on at
+/// (a handler's, when it delivered a signal), as a guest function does,
+/// so the caller need not keep the pointer live across the call.
 ///
 /// # Safety
 /// `cpu` is the live `CpuState` of the calling guest thread with every
 /// register stored and `pc` the guest address of the safe point.
 #[no_mangle]
-pub unsafe extern "C" fn vmx_safepoint(cpu: *mut vmxlate_abi::CpuState) {
+pub unsafe extern "C" fn vmx_safepoint(cpu: *mut vmxlate_abi::CpuState) -> vmxlate_abi::GuestRet {
     // SAFETY: the caller's contract.
     unsafe { deliver(thread::of_cpu(cpu), None) };
+    // SAFETY: as above.
+    let pc = unsafe { (*cpu).pc };
+    vmxlate_abi::GuestRet { cpu, pc }
 }

@@ -28,7 +28,7 @@ pub enum Helper {
     Brk,
     /// `vmx_cntvct() -> u64`.
     Cntvct,
-    /// `vmx_safepoint(cpu)`.
+    /// `vmx_safepoint(cpu) -> (cpu, pc)`.
     Safepoint,
     /// `vmx_set_fpcr(cpu, v)`.
     SetFpcr,
@@ -101,7 +101,7 @@ impl Helper {
             Helper::Undefined => (sym::UNDEFINED, sig(&[I64, I64, I32, I64], &[])),
             Helper::Brk => (sym::BRK, sig(&[I64, I64, I32], &[])),
             Helper::Cntvct => (sym::CNTVCT, sig(&[], &[I64])),
-            Helper::Safepoint => (sym::SAFEPOINT, sig(&[I64], &[])),
+            Helper::Safepoint => (sym::SAFEPOINT, sig(&[I64], &[I64, I64])),
             Helper::SetFpcr => (sym::SET_FPCR, sig(&[I64, I64], &[])),
             Helper::GetFpsr => (sym::GET_FPSR, sig(&[I64], &[I64])),
             Helper::SetFpsr => (sym::SET_FPSR, sig(&[I64, I64], &[])),

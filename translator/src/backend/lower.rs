@@ -135,6 +135,9 @@ struct Lowerer<'a, 'b> {
     refs: Refs,
     /// Prefetches emitted so far (each gets its own marker).
     prefetches: u32,
+    /// The function calls no guest code ([`needs_entry_safepoint`] is
+    /// false).
+    leaf: bool,
 }
 
 /// External references already imported into the function being built.
@@ -593,6 +596,7 @@ pub fn lower_function(
         entries,
         refs: Refs::default(),
         prefetches: 0,
+        leaf: !needs_entry_safepoint(ir),
     };
     for b in ir.blocks.keys() {
         let cb = l.fb.create_block();
@@ -894,13 +898,22 @@ impl Lowerer<'_, '_> {
 
     /// The slow path of a safe point, once the guest state is stored:
     /// `vmx_safepoint` with `CpuState::pc` = `pc`, then back to the
-    /// dispatcher.
+    /// dispatcher with the PC it returns. A function that makes no call
+    /// also returns the `CpuState` pointer it returns, so that no host
+    /// register keeps the pointer across this call and Cranelift need not
+    /// save a callee-saved one for it (callgrind: qsort -3.4%, zstd -5.8%
+    /// instructions). Where loops call anyway, it returns its own, which
+    /// keeps the pointer in a callee-saved register all through the
+    /// function: else Cranelift spilled it in busy loops (interp +9.5%,
+    /// lua +2.7%).
     fn leave_at_safepoint(&mut self, pc: ClValue) {
         self.store_pc(pc);
         let f = self.helper(Helper::Safepoint);
         let cpu = self.cpu;
-        self.fb.ins().call(f, &[cpu]);
-        self.ret(None);
+        let call = self.fb.ins().call(f, &[cpu]);
+        let (cpu_back, pc) = (self.fb.inst_results(call)[0], self.fb.inst_results(call)[1]);
+        let cpu = if self.leaf { cpu_back } else { cpu };
+        self.fb.ins().return_(&[cpu, pc]);
     }
 
     fn lower_value(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) -> ClValue {
@@ -1492,11 +1505,17 @@ mod tests {
         f.builder(entry).terminate(Terminator::Jump(body));
         let text = lowered(&f);
         // The call (through the dispatcher) returns the `CpuState` pointer
-        // (and the PC), and X5 is loaded from it.
-        let returned = text
+        // and the PC, which is compared with the return address 0x100c,
+        // and X5 is loaded from the pointer.
+        let calls: Vec<(String, String)> = text
             .lines()
-            .find_map(|l| l.trim().split_once(" = call ").map(|(v, _)| v.to_string()))
-            .and_then(|v| v.split(',').next().map(str::to_string))
+            .filter_map(|l| l.trim().split_once(" = call "))
+            .filter_map(|(v, _)| v.split_once(", "))
+            .map(|(cpu, pc)| (cpu.to_string(), pc.to_string()))
+            .collect();
+        let (returned, _) = calls
+            .iter()
+            .find(|(_, pc)| text.contains(&format!("icmp eq {pc}, ")))
             .expect("the guest call");
         let x5 = format!(" {returned}+{}", abi::OFF_X + 8 * 5);
         assert!(

@@ -11,10 +11,11 @@
 //! - Helper symbols use the C calling convention (System V on x86-64).
 //! - Translated guest functions have the signature [`GuestFn`]; they return
 //!   when the guest leaves them (RET, an unresolved indirect branch, a call
-//!   that did not return to its return address) with the next guest PC in
-//!   [`GuestRet::pc`] (not in `CpuState::pc`) and every guest register stored back that the guest
-//!   may read after (unless translated with `--strict-abi`, a return or
-//!   call leaves out those AAPCS64 says nobody reads there).
+//!   that did not return to its return address) with the next guest PC
+//!   in [`GuestRet::pc`] (not in `CpuState::pc`) and every guest
+//!   register stored back that the guest may read after (unless
+//!   translated with `--strict-abi`, a return or call leaves out those
+//!   AAPCS64 says nobody reads there).
 
 #![no_std]
 
@@ -278,9 +279,9 @@ pub mod sym {
     pub const IMAGE: &str = "vmx_image";
     /// `extern "C" fn(cpu: *mut CpuState)`: performs the syscall in x8.
     pub const SYSCALL: &str = "vmx_syscall";
-    /// `extern "C" fn(cpu: *mut CpuState)`: calls the translation of
-    /// `cpu.pc` once (filling its TLB slot) and returns when it returns
-    /// (slow path of indirect calls and jumps).
+    /// `extern "C" fn(cpu: *mut CpuState) -> GuestRet`: calls the
+    /// translation of `cpu.pc` once (filling its TLB slot) and returns what
+    /// it returns (slow path of indirect calls and jumps).
     pub const DISPATCH: &str = "vmx_dispatch";
     /// `extern "C" fn(cpu: *mut CpuState, pc: u64, word: u32, disasm: *const c_char)`:
     /// reached an instruction that was not translated (every register

@@ -59,10 +59,10 @@ pub fn fill(table: &mut [TlbEntry; TLB_ENTRIES], pc: u64, target: Target) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vmxlate_abi::CpuState;
+    use vmxlate_abi::{CpuState, GuestRet};
 
-    unsafe extern "C" fn f(cpu: *mut CpuState, _: u32) -> *mut CpuState {
-        cpu
+    unsafe extern "C" fn f(cpu: *mut CpuState, _: u32) -> GuestRet {
+        GuestRet { cpu, pc: 0 }
     }
 
     #[test]

@@ -24,7 +24,8 @@
 //! variables between the loop's entry and exit edges (`loop_promote`).
 //!
 //! Calls: `BL` is a host call of the callee's translation; after it the
-//! caller checks that `CpuState::pc` is the return address and otherwise
+//! caller checks that the PC it returned (`GuestRet::pc`, in RDX) is the
+//! return address and otherwise
 //! returns to its own caller (longjmp, exceptions). A function that calls
 //! checks at its entry, with the safe point, that the host stack pointer is
 //! above `CpuState::stack_limit`, and otherwise leaves for the dispatcher,
@@ -1153,8 +1154,9 @@ impl Lowerer<'_, '_> {
     }
 
     /// Calls the guest function at `target`: its translation directly
-    /// (nothing reads `CpuState::pc` before that function's first exit
-    /// stores it), else through the dispatcher, which looks `pc` up.
+    /// (nothing reads `CpuState::pc` before that function's first helper
+    /// call or exit to the dispatcher stores it), else through the
+    /// dispatcher, which looks `pc` up.
     /// Returns the guest PC the call returned.
     fn call_direct(&mut self, target: u64) -> ClValue {
         let cpu = self.cpu;

@@ -902,8 +902,8 @@ impl Lowerer<'_, '_> {
     /// dispatcher with the PC it returns. A function that makes no call
     /// also returns the `CpuState` pointer it returns, so that no host
     /// register keeps the pointer across this call and Cranelift need not
-    /// save a callee-saved one for it (callgrind: qsort -3.4%, zstd -5.8%
-    /// instructions). Where loops call anyway, it returns its own, which
+    /// save a callee-saved one for it (callgrind: zstd -4.6%
+    /// instructions). Where the function calls, it returns its own, which
     /// keeps the pointer in a callee-saved register all through the
     /// function: else Cranelift spilled it in busy loops (interp +9.5%,
     /// lua +2.7%).
@@ -1305,10 +1305,11 @@ impl Lowerer<'_, '_> {
     }
 
     /// After a call or syscall: continue at `cont` if the guest returned to
-    /// `ret` (`pc` is where it returned), else return to the caller. After a call (`call`) whose
-    /// callee-saved registers are kept in variables (see `state_flow`), SP
-    /// must be the caller's too: else another frame of this function
-    /// arrived here, and the dispatcher enters `ret` with everything loaded.
+    /// `ret` (`pc` is where it returned), else return to the caller.
+    /// After a call (`call`) whose callee-saved registers are kept in
+    /// variables (see `state_flow`), SP must be the caller's too: else
+    /// another frame of this function arrived here, and the dispatcher
+    /// enters `ret` with everything loaded.
     fn check_return(&mut self, pc: ClValue, ret: u64, cont: Block, call: bool) {
         // Two compare-and-branches to one cold exit, not one branch on
         // their `band`, which x86 can only build with two `setcc`s.

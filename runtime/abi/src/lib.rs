@@ -41,7 +41,8 @@ pub struct CpuState {
     /// X0..X30 and SP at index 31.
     pub x: [u64; 32],
     /// The guest program counter of the next instruction to run whenever
-    /// control is outside translated code.
+    /// control is outside translated code: a translated function returns
+    /// it in [`GuestRet::pc`] and the dispatcher stores it here.
     pub pc: u64,
     /// N, Z, C, V flags, each 0 or 1.
     pub nzcv: [u8; 4],

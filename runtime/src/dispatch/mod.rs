@@ -173,7 +173,9 @@ fn enter(t: *mut Thread, cpu: &mut CpuState) {
 #[no_mangle]
 pub unsafe extern "C" fn vmx_dispatch(cpu: *mut CpuState) -> GuestRet {
     // SAFETY: the caller passes its own live CpuState, inside its Thread.
-    let state = unsafe { &mut *cpu };
-    unsafe { enter(thread::of_cpu(cpu), state) };
-    GuestRet { cpu, pc: state.pc }
+    let pc = unsafe {
+        enter(thread::of_cpu(cpu), &mut *cpu);
+        (*cpu).pc
+    };
+    GuestRet { cpu, pc }
 }

@@ -287,6 +287,10 @@ const VAR_REGS_LEAF_LOOPS: usize = 11;
 /// most this many.
 const PROTECTED_LOOP_REGS: usize = 7;
 
+/// Functions whose loops call and that have more blocks than this protect
+/// no loop's registers (see [`mem_regs`]).
+const PROTECT_MAX_BLOCKS: usize = 1000;
+
 /// The X registers that stay in `CpuState` for the whole function: when it
 /// uses more than [`VAR_REGS_CALLING`] registers and calls inside a loop
 /// (a function that may return: calls of `noreturn` entries such as
@@ -296,7 +300,15 @@ const PROTECTED_LOOP_REGS: usize = 7;
 /// their count, when that loop uses at most [`PROTECTED_LOOP_REGS`]
 /// registers: there Cranelift keeps them in host registers and spills the
 /// others around the loop (bzip2's sorting and coding loops ran 40% slower
-/// in memory).
+/// in memory). Not in a function whose loops call and that has more than
+/// [`PROTECT_MAX_BLOCKS`] blocks (an interpreter's dispatch loop): there a
+/// protected register is a variable live across thousands of blocks and
+/// calls, which the register allocator splits into many stack slots and
+/// shuffles between them on edges (SQLite's `sqlite3VdbeExec` spent 43% of
+/// its instructions on stack-slot moves; unprotected, it runs 26% fewer
+/// instructions, while bzip2's `BZ2_compressBlock`, 448 blocks, runs 64%
+/// more); `loop_promote` still holds the registers of its call-free loops
+/// in variables.
 ///
 /// Such a register costs a load per read and a store per write, but
 /// nothing at calls, returns and entries, and takes no host register and no
@@ -323,15 +335,6 @@ fn mem_regs(
         Some(Touch::Read(m) | Touch::Write(m)) => m & 0xffff_ffff,
         _ => 0,
     };
-    let protected = free_loops
-        .iter()
-        .map(|l| {
-            l.iter()
-                .flat_map(|&b| f.blocks[Block::new(b)].insts.iter())
-                .fold(0u64, |m, inst| m | x_regs(inst))
-        })
-        .filter(|m| m.count_ones() as usize <= PROTECTED_LOOP_REGS)
-        .fold(0u64, |a, m| a | m);
     let cyclic = graph.cyclic_blocks();
     let mut weight = [0u64; 30];
     let mut loop_calls = false;
@@ -353,6 +356,16 @@ fn mem_regs(
             }
         }
     }
+    let protected = free_loops
+        .iter()
+        .filter(|_| !loop_calls || f.blocks.len() <= PROTECT_MAX_BLOCKS)
+        .map(|l| {
+            l.iter()
+                .flat_map(|&b| f.blocks[Block::new(b)].insts.iter())
+                .fold(0u64, |m, inst| m | x_regs(inst))
+        })
+        .filter(|m| m.count_ones() as usize <= PROTECTED_LOOP_REGS)
+        .fold(0u64, |a, m| a | m);
     let keep = if loop_calls {
         VAR_REGS_CALLING
     } else {

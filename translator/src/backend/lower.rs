@@ -115,6 +115,14 @@ struct Lowerer<'a, 'b> {
     /// Registers possibly written since the last sync point, at the
     /// instruction being lowered (see `state_flow`).
     dirty: u64,
+    /// The values of the block's `CpuState`-resident registers
+    /// ([`Self::in_memory`]) as last loaded or stored in the block being
+    /// lowered: a read after them reuses the value instead of loading
+    /// again. Cranelift's alias analysis forwards a load only when no store
+    /// to `CpuState` lies between, and a busy block stores several
+    /// registers. Reset at each block and at every instruction that lets a
+    /// helper write the registers ([`Touch::Sync`]).
+    mem_seen: [Option<ClValue>; 32],
     /// The block and instruction index being lowered.
     at: (Block, usize),
     /// Whether FPCR.FZ is known to be clear where code is emitted (the
@@ -598,6 +606,7 @@ pub fn lower_function(
         }),
         flow,
         dirty: 0,
+        mem_seen: [None; 32],
         at: (Block::from_u32(0), 0),
         fz_clear: false,
         blocks: SecondaryMap::new(),
@@ -847,8 +856,12 @@ impl Lowerer<'_, '_> {
     /// Lowers the instructions and the terminator of block `b`.
     fn lower_body(&mut self, b: Block) {
         let data = &self.ir.blocks[b];
+        self.mem_seen = [None; 32];
         for (i, inst) in data.insts.iter().enumerate() {
             self.at = (b, i);
+            if touch(inst) == Some(Touch::Sync) {
+                self.mem_seen = [None; 32];
+            }
             let loc = match inst.op {
                 Opcode::Load | Opcode::Store | Opcode::Cas | Opcode::AtomicRmw | Opcode::DcZva => {
                     srcloc(self.ir.entry_pc, inst.pc)
@@ -933,7 +946,12 @@ impl Lowerer<'_, '_> {
     fn lower_value(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) -> ClValue {
         match (inst.op, inst.imm) {
             (Opcode::GetReg, Imm::Reg(r)) if self.in_memory(r) => {
-                self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32)
+                if let Some(v) = self.mem_seen[r as usize] {
+                    return v;
+                }
+                let v = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
+                self.mem_seen[r as usize] = Some(v);
+                v
             }
             (Opcode::GetReg, Imm::Reg(r)) => self.fb.use_var(self.x[r as usize]),
             (Opcode::GetFlag, Imm::Flag(f)) => self.fb.use_var(self.flags[f.index()]),
@@ -987,6 +1005,7 @@ impl Lowerer<'_, '_> {
         match (inst.op, inst.imm) {
             (Opcode::SetReg, Imm::Reg(r)) if self.in_memory(r) => {
                 self.cpu_store(args[0], abi::OFF_X + 8 * r as i32);
+                self.mem_seen[r as usize] = Some(args[0]);
             }
             (Opcode::SetReg, Imm::Reg(r)) if self.flow.mem & (1 << r) != 0 => {
                 // Promoted in this loop: the variable, stored on the way out.

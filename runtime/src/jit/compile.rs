@@ -109,6 +109,8 @@ impl Compiler {
             // Unknown here: every direct `B` passes the flags on.
             aapcs_entries: &FxHashSet::default(),
             noreturn: &FxHashSet::default(),
+            // Every function that calls checks at its entry.
+            unchecked: &FxHashSet::default(),
             host_fma: false,
             // Code found at run time leaves guest prefetches out.
             prefetch: false,

@@ -149,6 +149,9 @@ pub struct Env<'a> {
     /// Entries of functions that never return to their caller (no return,
     /// tail call or indirect jump: `abort`, `exit`), see [`noreturn_entries`].
     pub noreturn: &'a FxHashSet<u64>,
+    /// Entries of functions that call but skip the check at their entry
+    /// ([`super::entry_check::unchecked_entries`]).
+    pub unchecked: &'a FxHashSet<u64>,
     /// The target CPU level has fused multiply-add (x86-64-v3, or an FMA
     /// clone), so lowering emits it inline; else it tests
     /// `CpuState::host_fma` at run time.

@@ -41,7 +41,9 @@
 //! (whose headers check) it runs a bounded number of instructions and
 //! returns to a caller that checks again, and every cycle of calls passes
 //! through functions that check; so a signal is still taken in bounded
-//! time at no cost to small leaf functions. When the check fails, the
+//! time at no cost to small leaf functions. For the same reason, so do the
+//! functions that only start short chains of direct calls and lie on no
+//! cycle of them (`entry_check`). When the check fails, the
 //! guest state is stored with `pc` = the point's guest address,
 //! `vmx_safepoint` runs and the function returns to its caller; the
 //! dispatcher continues at `pc` (redirected to a handler, or not). So that
@@ -147,6 +149,9 @@ struct Lowerer<'a, 'b> {
     /// The function calls no guest code ([`needs_entry_safepoint`] is
     /// false).
     leaf: bool,
+    /// The function's entry checks the host stack and pending signals: it
+    /// calls, and is not one of `Env::unchecked`.
+    entry_check: bool,
 }
 
 /// External references already imported into the function being built.
@@ -620,6 +625,7 @@ pub fn lower_function(
         refs: Refs::default(),
         prefetches: 0,
         leaf: !needs_entry_safepoint(ir),
+        entry_check: needs_entry_safepoint(ir) && !env.unchecked.contains(&ir.entry_pc),
     };
     for b in ir.blocks.keys() {
         let cb = l.fb.create_block();
@@ -801,7 +807,7 @@ impl Lowerer<'_, '_> {
             }
             let cpu = self.cpu;
             self.fb.def_var(self.cpu_var, cpu);
-            if i == 0 && !self.leaf {
+            if i == 0 && self.entry_check {
                 // Function entry: every register is in CpuState already.
                 self.safepoint(pc, None);
             }
@@ -1627,6 +1633,7 @@ mod tests {
             strict_abi: false,
             aapcs_entries: &none,
             noreturn: &none,
+            unchecked: &none,
             host_fma: false,
             prefetch: false,
         };

@@ -7,6 +7,7 @@
 //! In x86-64-v2 output, functions that use fused multiply-add get FMA
 //! clones (`fma_clone.rs`).
 
+mod entry_check;
 pub mod env;
 pub mod fma_clone;
 pub mod fp_fma;
@@ -218,6 +219,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         .map(|f| f.entry_pc)
         .collect();
     let noreturn = env::noreturn_entries(funcs);
+    let unchecked = entry_check::unchecked_entries(funcs);
     let env = Env {
         funcs: &ids,
         helpers,
@@ -227,6 +229,7 @@ pub fn compile(image: &GuestImage, funcs: &[Function], opts: Options) -> Result<
         strict_abi: opts.strict_abi,
         aapcs_entries: &aapcs_entries,
         noreturn: &noreturn,
+        unchecked: &unchecked,
         host_fma: opts.cpu != CpuLevel::V2,
         prefetch: true,
     };

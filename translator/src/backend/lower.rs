@@ -920,7 +920,8 @@ impl Lowerer<'_, '_> {
         self.fb.set_cold_block(slow);
         self.fb.switch_to_block(slow);
         if let Some(mask) = spill {
-            self.spill(mask);
+            let regs = self.flow.safepoint_stores(self.at.0);
+            self.store_regs(regs, mask);
             let written = self.promo.written[self.at.0];
             self.store_promoted(written);
         }

@@ -68,6 +68,7 @@ use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPER
 use super::loop_promote::{self, Promotion};
 use super::loop_stores::BlockGraph;
 use super::lower_fp::FpHost;
+use super::mem_live;
 use super::state_flow::{local_targets, tail_call_flags, touch, StateFlow, Touch};
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
@@ -125,6 +126,14 @@ struct Lowerer<'a, 'b> {
     /// registers. Reset at each block and at every instruction that lets a
     /// helper write the registers ([`Touch::Sync`]).
     mem_seen: [Option<ClValue>; 32],
+    /// The `CpuState`-resident registers live at the end of each block
+    /// ([`mem_live::live_out`]).
+    mem_out: SecondaryMap<Block, u64>,
+    /// For each instruction of the block being lowered, whether it writes
+    /// such a register that nothing reads from `CpuState` before it is
+    /// written again ([`mem_live::dead_stores`]): the write only updates
+    /// `mem_seen`.
+    dead_store: Vec<bool>,
     /// The block and instruction index being lowered.
     at: (Block, usize),
     /// Whether FPCR.FZ is known to be clear where code is emitted (the
@@ -582,6 +591,7 @@ pub fn lower_function(
     if cfg!(debug_assertions) {
         flow.check(ir, &entries, &graph, &safepoints);
     }
+    let mem_out = mem_live::live_out(ir, flow.mem, env.strict_abi, &flow.aapcs_tail);
     let mut l = Lowerer {
         fb,
         env,
@@ -612,6 +622,8 @@ pub fn lower_function(
         flow,
         dirty: 0,
         mem_seen: [None; 32],
+        mem_out,
+        dead_store: Vec::new(),
         at: (Block::from_u32(0), 0),
         fz_clear: false,
         blocks: SecondaryMap::new(),
@@ -863,6 +875,7 @@ impl Lowerer<'_, '_> {
     fn lower_body(&mut self, b: Block) {
         let data = &self.ir.blocks[b];
         self.mem_seen = [None; 32];
+        self.dead_store = mem_live::dead_stores(&data.insts, self.flow.mem, self.mem_out[b]);
         for (i, inst) in data.insts.iter().enumerate() {
             self.at = (b, i);
             if touch(inst) == Some(Touch::Sync) {
@@ -1011,7 +1024,9 @@ impl Lowerer<'_, '_> {
     fn lower_effect(&mut self, inst: &crate::ir::InstData, args: &[ClValue]) {
         match (inst.op, inst.imm) {
             (Opcode::SetReg, Imm::Reg(r)) if self.in_memory(r) => {
-                self.cpu_store(args[0], abi::OFF_X + 8 * r as i32);
+                if !self.dead_store[self.at.1] {
+                    self.cpu_store(args[0], abi::OFF_X + 8 * r as i32);
+                }
                 self.mem_seen[r as usize] = Some(args[0]);
             }
             (Opcode::SetReg, Imm::Reg(r)) if self.flow.mem & (1 << r) != 0 => {

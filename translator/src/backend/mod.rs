@@ -19,6 +19,7 @@ pub mod lower_fp;
 pub mod lower_int;
 pub mod lower_vec;
 pub mod lower_vfp;
+mod mem_live;
 pub mod object;
 mod prefetch;
 pub mod state_flow;

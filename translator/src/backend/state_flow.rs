@@ -142,7 +142,7 @@ pub struct StateFlow {
     /// Callee-saved registers are kept across calls (not `strict`).
     pub keep_callee_saved: bool,
     /// Blocks ending in a tail call AAPCS64 holds for ([`aapcs_tail_call`]).
-    aapcs_tail: SecondaryMap<Block, bool>,
+    pub aapcs_tail: SecondaryMap<Block, bool>,
     /// The [`SCRATCH_AT_CALL`] registers the guest may read on entry to
     /// each block before writing them, through calls and sync points (see
     /// [`scratch_liveness`]).

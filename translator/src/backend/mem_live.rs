@@ -1,0 +1,155 @@
+//! Where the registers that live in `CpuState` (`lower::mem_regs`) are
+//! live, so that a write to one that nothing reads again skips its store.
+//!
+//! A function whose loops call keeps most registers in `CpuState`: every
+//! write is a store there, also for the temporaries a handler of an
+//! interpreter computes and uses within a block. A write whose value
+//! nobody reads before the register is written again needs no store: the
+//! block's later reads take the value from the lowerer's cache
+//! (`Lowerer::mem_seen`). Only a signal handler that inspects its context
+//! sees the register's older value, as at safe points
+//! (`StateFlow::safepoint_stores`).
+//!
+//! Invariant: a register is live wherever something may read it from
+//! `CpuState` before it is written: a guest read in another block (or
+//! after a sync point, which empties the cache), or an exit, which leaves
+//! the registers to code outside the function. An exit uses every register
+//! AAPCS64 lets that code read (as `StateFlow::exit_stores` does for
+//! variables): a return leaves X2-X17 to no one, a call and an AAPCS64
+//! tail call no value in X9-X17 (the return site reads back those it
+//! uses); any other exit uses them all, and all of them under `strict`.
+
+use cranelift_entity::SecondaryMap;
+
+use super::state_flow::{touch, Touch, DEAD_AT_RETURN, SCRATCH_AT_CALL};
+use crate::ir::{Block, Function, Terminator};
+
+/// The registers of `mem` live at the end of each block of `f`, before its
+/// terminator's own uses are added (see [`dead_stores`]). `aapcs_tail`
+/// marks the blocks ending in a tail call AAPCS64 holds for.
+pub fn live_out(
+    f: &Function,
+    mem: u64,
+    strict: bool,
+    aapcs_tail: &SecondaryMap<Block, bool>,
+) -> SecondaryMap<Block, u64> {
+    let mut live_in: SecondaryMap<Block, u64> = SecondaryMap::new();
+    let mut out: SecondaryMap<Block, u64> = SecondaryMap::new();
+    if mem == 0 {
+        return out;
+    }
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (b, data) in f.blocks.iter().rev() {
+            let used = mem & exit_uses(&data.term, strict, aapcs_tail[b]);
+            let o = data
+                .term
+                .successors()
+                .iter()
+                .fold(used, |a, &s| a | live_in[s]);
+            out[b] = o;
+            let live = data.insts.iter().rev().fold(o, |l, i| match touch(i) {
+                Some(Touch::Read(m)) => l | (m & mem),
+                Some(Touch::Write(m)) => l & !m,
+                Some(Touch::Sync) => mem,
+                None => l,
+            });
+            if live != live_in[b] {
+                live_in[b] = live;
+                changed = true;
+            }
+        }
+    }
+    out
+}
+
+/// The registers an exit ending in `term` leaves to code that may read
+/// them (see the module doc); none for jumps and branches inside the
+/// function.
+fn exit_uses(term: &Terminator, strict: bool, aapcs_tail: bool) -> u64 {
+    match term {
+        Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. } => 0,
+        _ if strict => u64::MAX,
+        Terminator::Return { .. } => !DEAD_AT_RETURN,
+        Terminator::Call { .. } | Terminator::CallIndirect { .. } => !SCRATCH_AT_CALL,
+        Terminator::TailCall { .. } if aapcs_tail => !SCRATCH_AT_CALL,
+        _ => u64::MAX,
+    }
+}
+
+/// For each instruction of `insts` (a block whose registers of `mem` live
+/// at its end are `out`), whether it is a write to one of `mem` whose
+/// store can be left out: the register is written again later in the
+/// block, with no sync point between, or is dead at the block's end.
+/// Reads later in the block take the written value from the cache.
+pub fn dead_stores(insts: &[crate::ir::InstData], mem: u64, out: u64) -> Vec<bool> {
+    let mut need = out & mem;
+    let mut dead = vec![false; insts.len()];
+    for (i, inst) in insts.iter().enumerate().rev() {
+        match touch(inst) {
+            Some(Touch::Write(m)) if m & mem != 0 => {
+                dead[i] = need & m == 0;
+                need &= !m;
+            }
+            Some(Touch::Sync) => need = mem,
+            _ => {}
+        }
+    }
+    dead
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_cfg::{function, ret};
+    use super::*;
+    use crate::ir::Type;
+
+    /// 0x1000 writes X2 twice and X19 and X3, then jumps to 0x1004, which
+    /// reads X3 and returns: of X2 neither write is stored (the first is
+    /// overwritten, the second is dead at the return), X19 is (a return
+    /// passes it back), and so is X3 (read in the next block).
+    #[test]
+    fn writes_nobody_reads_from_cpu_state_are_not_stored() {
+        let (mut f, [first, last]) = function([0x1000, 0x1004]);
+        let mut b = f.builder(first);
+        let v = b.get_reg(Type::I64, 0);
+        b.set_reg(v, 2);
+        b.set_reg(v, 2);
+        b.set_reg(v, 19);
+        b.set_reg(v, 3);
+        b.terminate(Terminator::Jump(last));
+        let mut b = f.builder(last);
+        let v = b.get_reg(Type::I64, 3);
+        b.set_reg(v, 0);
+        ret(&mut f, last);
+        let mem = (1 << 2) | (1 << 3) | (1 << 19);
+        let tails = SecondaryMap::new();
+        let out = live_out(&f, mem, false, &tails);
+        assert_eq!(out[first], (1 << 3) | (1 << 19));
+        let insts = &f.blocks[first].insts;
+        let dead: Vec<bool> = dead_stores(insts, mem, out[first]);
+        // get x0, set x2, set x2, set x19, set x3.
+        assert_eq!(dead, [false, true, true, false, false]);
+        // Under `strict`, a return passes every register back.
+        let strict = live_out(&f, mem, true, &tails);
+        assert_eq!(dead_stores(insts, mem, strict[first])[2], false);
+    }
+
+    /// A sync point (`resync`) empties the cache: a write before it is
+    /// stored even if the register is written again after it.
+    #[test]
+    fn a_write_before_a_sync_point_is_stored() {
+        let (mut f, [only]) = function([0x2000]);
+        let mut b = f.builder(only);
+        let v = b.get_reg(Type::I64, 0);
+        b.set_reg(v, 2);
+        b.resync();
+        b.set_reg(v, 2);
+        ret(&mut f, only);
+        let mem = 1 << 2;
+        let out = live_out(&f, mem, false, &SecondaryMap::new());
+        let dead = dead_stores(&f.blocks[only].insts, mem, out[only]);
+        assert_eq!(dead, [false, false, false, true, false]);
+    }
+}

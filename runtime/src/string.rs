@@ -173,6 +173,36 @@ pub unsafe extern "C" fn vmx_libc_strnlen(s: u64, max: u64, _: u64) -> u64 {
     unsafe { libc::strnlen(s as *const c_char, max as usize) as u64 }
 }
 
+/// `strspn(s, accept)`.
+///
+/// # Safety
+/// The guest arguments satisfy `strspn`'s contract.
+#[no_mangle]
+pub unsafe extern "C" fn vmx_libc_strspn(s: u64, accept: u64, _: u64) -> u64 {
+    // SAFETY: the caller's contract.
+    unsafe { libc::strspn(s as *const c_char, accept as *const c_char) as u64 }
+}
+
+/// `strcspn(s, reject)`.
+///
+/// # Safety
+/// The guest arguments satisfy `strcspn`'s contract.
+#[no_mangle]
+pub unsafe extern "C" fn vmx_libc_strcspn(s: u64, reject: u64, _: u64) -> u64 {
+    // SAFETY: the caller's contract.
+    unsafe { libc::strcspn(s as *const c_char, reject as *const c_char) as u64 }
+}
+
+/// `strpbrk(s, accept)`.
+///
+/// # Safety
+/// The guest arguments satisfy `strpbrk`'s contract.
+#[no_mangle]
+pub unsafe extern "C" fn vmx_libc_strpbrk(s: u64, accept: u64, _: u64) -> u64 {
+    // SAFETY: the caller's contract.
+    unsafe { libc::strpbrk(s as *const c_char, accept as *const c_char) as u64 }
+}
+
 /// `memchr(s, c, n)`.
 ///
 /// # Safety
@@ -265,6 +295,13 @@ mod tests {
                 p + 4
             );
             assert_eq!(vmx_libc_strrchr(p, u64::from(b'o'), 0), p + 8);
+            let set = b"leh\0".as_ptr() as u64;
+            assert_eq!(vmx_libc_strspn(p, set, 0), 4);
+            assert_eq!(vmx_libc_strcspn(p, set, 0), 0);
+            assert_eq!(vmx_libc_strcspn(p + 4, set, 0), 6);
+            let punct = b",;\0".as_ptr() as u64;
+            assert_eq!(vmx_libc_strpbrk(p, punct, 0), p + 5);
+            assert_eq!(vmx_libc_strpbrk(p, set + 3, 0), 0);
             assert_eq!(vmx_libc_strchr(p, u64::from(b'z'), 0), 0);
             assert_eq!(vmx_libc_strchr(p, 0, 0), p + 12);
             assert_eq!(vmx_libc_strchrnul(p, u64::from(b'z'), 0), p + 12);

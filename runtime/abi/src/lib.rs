@@ -399,6 +399,12 @@ pub enum Routine {
     Strcpy,
     /// `stpcpy(dst, src) -> end of dst`.
     Stpcpy,
+    /// `strspn(s, accept) -> n`.
+    Strspn,
+    /// `strcspn(s, reject) -> n`.
+    Strcspn,
+    /// `strpbrk(s, accept) -> p or 0`.
+    Strpbrk,
     /// `strcmp(a, b)`, glibc 2.36 AArch64's values (fingerprint only).
     Strcmp,
     /// `memcmp(a, b, n)`, glibc 2.36 AArch64's values (fingerprint only).
@@ -440,7 +446,7 @@ pub const ROUTINE_DECLINED: u64 = u64::MAX;
 
 impl Routine {
     /// Every routine.
-    pub const ALL: [Routine; 23] = [
+    pub const ALL: [Routine; 26] = [
         Routine::Memmove,
         Routine::Memset,
         Routine::Strlen,
@@ -452,6 +458,9 @@ impl Routine {
         Routine::Strrchr,
         Routine::Strcpy,
         Routine::Stpcpy,
+        Routine::Strspn,
+        Routine::Strcspn,
+        Routine::Strpbrk,
         Routine::Strcmp,
         Routine::Memcmp,
         Routine::Sin,
@@ -498,6 +507,9 @@ impl Routine {
             Routine::Strrchr => "vmx_libc_strrchr",
             Routine::Strcpy => "vmx_libc_strcpy",
             Routine::Stpcpy => "vmx_libc_stpcpy",
+            Routine::Strspn => "vmx_libc_strspn",
+            Routine::Strcspn => "vmx_libc_strcspn",
+            Routine::Strpbrk => "vmx_libc_strpbrk",
             Routine::Strcmp => "vmx_libc_strcmp",
             Routine::Memcmp => "vmx_libc_memcmp",
             Routine::Sin => "vmx_libm_sin",

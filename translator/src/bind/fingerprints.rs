@@ -241,4 +241,22 @@ pub const GLIBC: &[Fingerprint] = &[
         hash: 0xd2343935943724a5,
         routine: Routine::Strcpy,
     },
+    // strcspn
+    Fingerprint {
+        len: 332,
+        hash: 0x078e31404c564985,
+        routine: Routine::Strcspn,
+    },
+    // strpbrk
+    Fingerprint {
+        len: 48,
+        hash: 0x31552a094b443d30,
+        routine: Routine::Strpbrk,
+    },
+    // strspn
+    Fingerprint {
+        len: 336,
+        hash: 0x4a2a5de07d964b40,
+        routine: Routine::Strspn,
+    },
 ];

@@ -66,6 +66,9 @@ pub const NAMES: &[(&str, Routine)] = &[
     ("strcpy", Routine::Strcpy),
     ("stpcpy", Routine::Stpcpy),
     ("__stpcpy", Routine::Stpcpy),
+    ("strspn", Routine::Strspn),
+    ("strcspn", Routine::Strcspn),
+    ("strpbrk", Routine::Strpbrk),
 ];
 
 /// Implementations bound only when their bytes are a fingerprinted build

@@ -295,11 +295,11 @@ mod tests {
                 p + 4
             );
             assert_eq!(vmx_libc_strrchr(p, u64::from(b'o'), 0), p + 8);
-            let set = b"leh\0".as_ptr() as u64;
+            let set = c"leh".as_ptr() as u64;
             assert_eq!(vmx_libc_strspn(p, set, 0), 4);
             assert_eq!(vmx_libc_strcspn(p, set, 0), 0);
             assert_eq!(vmx_libc_strcspn(p + 4, set, 0), 6);
-            let punct = b",;\0".as_ptr() as u64;
+            let punct = c",;".as_ptr() as u64;
             assert_eq!(vmx_libc_strpbrk(p, punct, 0), p + 5);
             assert_eq!(vmx_libc_strpbrk(p, set + 3, 0), 0);
             assert_eq!(vmx_libc_strchr(p, u64::from(b'z'), 0), 0);

@@ -22,6 +22,9 @@
 //! (`mem_regs`): every read loads and every write stores `CpuState`,
 //! except inside the call-free loops that use them most, where they are
 //! variables between the loop's entry and exit edges (`loop_promote`).
+//! Within a block, a read after a load or write of the same register
+//! reuses that value, and a write that nothing reads back from `CpuState`
+//! before the register is written again is not stored (`mem_live`).
 //!
 //! Calls: `BL` is a host call of the callee's translation; after it the
 //! caller checks that the PC it returned (`GuestRet::pc`, in RDX) is the

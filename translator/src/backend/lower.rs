@@ -129,9 +129,9 @@ struct Lowerer<'a, 'b> {
     /// registers. Reset at each block and at every instruction that lets a
     /// helper write the registers ([`Touch::Sync`]).
     mem_seen: [Option<ClValue>; 32],
-    /// The `CpuState`-resident registers live at the end of each block
-    /// ([`mem_live::live_out`]).
-    mem_out: SecondaryMap<Block, u64>,
+    /// Where the `CpuState`-resident registers are live
+    /// ([`mem_live::liveness`]).
+    mem_live: mem_live::MemLiveness,
     /// For each instruction of the block being lowered, whether it writes
     /// such a register that nothing reads from `CpuState` before it is
     /// written again ([`mem_live::dead_stores`]): the write only updates
@@ -594,7 +594,7 @@ pub fn lower_function(
     if cfg!(debug_assertions) {
         flow.check(ir, &entries, &graph, &safepoints);
     }
-    let mem_out = mem_live::live_out(ir, flow.mem, env.strict_abi, &flow.aapcs_tail);
+    let mem_live = mem_live::liveness(ir, flow.mem, env.strict_abi, &flow.aapcs_tail);
     let mut l = Lowerer {
         fb,
         env,
@@ -625,7 +625,7 @@ pub fn lower_function(
         flow,
         dirty: 0,
         mem_seen: [None; 32],
-        mem_out,
+        mem_live,
         dead_store: Vec::new(),
         at: (Block::from_u32(0), 0),
         fz_clear: false,
@@ -767,11 +767,18 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// The promoted registers the edge from `b` to `t` stores: those `b`'s
+    /// loop wrote that `t` does not hold ([`Promotion::stores`]) and that
+    /// are live there (the others nothing reads from `CpuState`).
+    fn promoted_stores(&self, b: Block, t: Block) -> u64 {
+        self.promo.stores(b, t) & self.mem_live.live_in[t]
+    }
+
     /// What the edge from `b` to `t` does for promoted registers: stores
-    /// those `b`'s loop wrote that `t` does not hold, then loads those `t`
-    /// holds that `b` does not (see `loop_promote`).
+    /// [`Self::promoted_stores`], then loads those `t` holds that `b` does
+    /// not (see `loop_promote`).
     fn promoted_edge(&mut self, b: Block, t: Block) {
-        self.store_promoted(self.promo.stores(b, t));
+        self.store_promoted(self.promoted_stores(b, t));
         self.load_promoted(self.promo.loads(b, t));
     }
 
@@ -878,7 +885,8 @@ impl Lowerer<'_, '_> {
     fn lower_body(&mut self, b: Block) {
         let data = &self.ir.blocks[b];
         self.mem_seen = [None; 32];
-        self.dead_store = mem_live::dead_stores(&data.insts, self.flow.mem, self.mem_out[b]);
+        self.dead_store =
+            mem_live::dead_stores(&data.insts, self.flow.mem, self.mem_live.live_out[b]);
         for (i, inst) in data.insts.iter().enumerate() {
             self.at = (b, i);
             if touch(inst) == Some(Touch::Sync) {
@@ -938,8 +946,8 @@ impl Lowerer<'_, '_> {
         if let Some(mask) = spill {
             let regs = self.flow.safepoint_stores(self.at.0);
             self.store_regs(regs, mask);
-            let written = self.promo.written[self.at.0];
-            self.store_promoted(written);
+            let b = self.at.0;
+            self.store_promoted(self.promo.written[b] & self.mem_live.live_in[b]);
         }
         let pcv = self.fb.ins().iconst(types::I64, pc as i64);
         self.leave_at_safepoint(pcv);
@@ -1410,7 +1418,7 @@ impl Lowerer<'_, '_> {
     fn edge(&mut self, t: Block, edges: &mut Vec<(ClBlock, Block, u64)>) -> ClBlock {
         let from = self.at.0;
         let regs = self.flow.flushed(from, t);
-        if regs == 0 && self.promo.loads(from, t) == 0 && self.promo.stores(from, t) == 0 {
+        if regs == 0 && self.promo.loads(from, t) == 0 && self.promoted_stores(from, t) == 0 {
             return self.block(t);
         }
         let e = self.fb.create_block();

@@ -24,19 +24,29 @@ use cranelift_entity::SecondaryMap;
 use super::state_flow::{touch, Touch, DEAD_AT_RETURN, SCRATCH_AT_CALL};
 use crate::ir::{Block, Function, Terminator};
 
-/// The registers of `mem` live at the end of each block of `f`, before its
-/// terminator's own uses are added (see [`dead_stores`]). `aapcs_tail`
-/// marks the blocks ending in a tail call AAPCS64 holds for.
-pub fn live_out(
+/// The registers of `mem` live on entry to and at the end of each block.
+pub struct MemLiveness {
+    /// Live on entry (before the block's instructions).
+    pub live_in: SecondaryMap<Block, u64>,
+    /// Live at the end, counting the uses of the block's own exit.
+    pub live_out: SecondaryMap<Block, u64>,
+}
+
+/// The liveness of the registers of `mem` in `f`; `aapcs_tail` marks the
+/// blocks ending in a tail call AAPCS64 holds for.
+pub fn liveness(
     f: &Function,
     mem: u64,
     strict: bool,
     aapcs_tail: &SecondaryMap<Block, bool>,
-) -> SecondaryMap<Block, u64> {
+) -> MemLiveness {
     let mut live_in: SecondaryMap<Block, u64> = SecondaryMap::new();
     let mut out: SecondaryMap<Block, u64> = SecondaryMap::new();
     if mem == 0 {
-        return out;
+        return MemLiveness {
+            live_in,
+            live_out: out,
+        };
     }
     let mut changed = true;
     while changed {
@@ -61,7 +71,10 @@ pub fn live_out(
             }
         }
     }
-    out
+    MemLiveness {
+        live_in,
+        live_out: out,
+    }
 }
 
 /// The registers an exit ending in `term` leaves to code that may read
@@ -125,14 +138,14 @@ mod tests {
         ret(&mut f, last);
         let mem = (1 << 2) | (1 << 3) | (1 << 19);
         let tails = SecondaryMap::new();
-        let out = live_out(&f, mem, false, &tails);
+        let out = liveness(&f, mem, false, &tails).live_out;
         assert_eq!(out[first], (1 << 3) | (1 << 19));
         let insts = &f.blocks[first].insts;
         let dead: Vec<bool> = dead_stores(insts, mem, out[first]);
         // get x0, set x2, set x2, set x19, set x3.
         assert_eq!(dead, [false, true, true, false, false]);
         // Under `strict`, a return passes every register back.
-        let strict = live_out(&f, mem, true, &tails);
+        let strict = liveness(&f, mem, true, &tails).live_out;
         assert!(!dead_stores(insts, mem, strict[first])[2]);
     }
 
@@ -148,7 +161,7 @@ mod tests {
         b.set_reg(v, 2);
         ret(&mut f, only);
         let mem = 1 << 2;
-        let out = live_out(&f, mem, false, &SecondaryMap::new());
+        let out = liveness(&f, mem, false, &SecondaryMap::new()).live_out;
         let dead = dead_stores(&f.blocks[only].insts, mem, out[only]);
         assert_eq!(dead, [false, false, false, true, false]);
     }

@@ -23,6 +23,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::loop_stores::sccs;
 use crate::ir::{Function, Terminator};
 
 /// Most unchecked frames a chain of direct calls stacks between two
@@ -60,7 +61,8 @@ pub fn unchecked_entries(funcs: &[Function]) -> FxHashSet<u64> {
     // Unchecked frames a call of each function may stack (0: checked).
     let mut depth = vec![0u32; funcs.len()];
     // Components come callees first, so each function's callees are done.
-    for scc in components(&callees) {
+    let all: Vec<usize> = (0..funcs.len()).collect();
+    for scc in sccs(&callees, &all) {
         let cyclic = scc.len() > 1 || callees[scc[0]].contains(&scc[0]);
         for &i in &scc {
             if cyclic || open[i] || callees[i].is_empty() {
@@ -70,58 +72,6 @@ pub fn unchecked_entries(funcs: &[Function]) -> FxHashSet<u64> {
             if d <= MAX_UNCHECKED_DEPTH {
                 depth[i] = d;
                 out.insert(funcs[i].entry_pc);
-            }
-        }
-    }
-    out
-}
-
-/// The strongly connected components of the graph `succs`, each
-/// component after every component it reaches (Tarjan's algorithm,
-/// iterative).
-fn components(succs: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    const NONE: usize = usize::MAX;
-    let n = succs.len();
-    let (mut index, mut low) = (vec![NONE; n], vec![0; n]);
-    let mut on_stack = vec![false; n];
-    let (mut stack, mut out) = (Vec::new(), Vec::new());
-    let mut next = 0;
-    for root in 0..n {
-        if index[root] != NONE {
-            continue;
-        }
-        let mut work = vec![(root, 0)];
-        while let Some(&mut (v, ref mut k)) = work.last_mut() {
-            if *k == 0 {
-                index[v] = next;
-                low[v] = next;
-                next += 1;
-                stack.push(v);
-                on_stack[v] = true;
-            }
-            if let Some(&w) = succs[v].get(*k) {
-                *k += 1;
-                if index[w] == NONE {
-                    work.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-                continue;
-            }
-            work.pop();
-            if let Some(&(u, _)) = work.last() {
-                low[u] = low[u].min(low[v]);
-            }
-            if low[v] == index[v] {
-                let mut scc = Vec::new();
-                while let Some(w) = stack.pop() {
-                    on_stack[w] = false;
-                    scc.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                out.push(scc);
             }
         }
     }

@@ -203,8 +203,9 @@ fn loops(succs: &[Vec<usize>], region: &[usize]) -> Vec<Vec<usize>> {
 }
 
 /// The strongly connected components of the subgraph of `succs` on
-/// `region` (iterative Tarjan), each sorted.
-fn sccs(succs: &[Vec<usize>], region: &[usize]) -> Vec<Vec<usize>> {
+/// `region` (iterative Tarjan), each sorted, and each listed after every
+/// component it reaches.
+pub(super) fn sccs(succs: &[Vec<usize>], region: &[usize]) -> Vec<Vec<usize>> {
     let n = succs.len();
     let mut member = vec![false; n];
     for &b in region {

@@ -16,8 +16,9 @@
 //! the function making it, which is checked; one of direct edges only lies
 //! in a strongly connected component, whose functions are all checked);
 //! and between two checked frames on the host stack there are at most
-//! [`MAX_UNCHECKED_DEPTH`] unchecked ones, so the host stack below the
-//! limit stays within `HOST_STACK_RESERVE` with room to spare. A call to a
+//! [`MAX_UNCHECKED_DEPTH`] unchecked ones that call, and then one leaf
+//! (which never checks), so the host stack below the limit stays within
+//! `HOST_STACK_RESERVE` with room to spare. A call to a
 //! guest address that is no translated function goes through the
 //! dispatcher and counts as indirect.
 
@@ -26,8 +27,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::loop_stores::sccs;
 use crate::ir::{Function, Terminator};
 
-/// Most unchecked frames a chain of direct calls stacks between two
-/// checked ones.
+/// Most unchecked frames of functions that call a chain of direct calls
+/// stacks between two checked ones (a leaf may come on top).
 const MAX_UNCHECKED_DEPTH: u32 = 12;
 
 /// Entries of the functions of `funcs` whose entry needs no check although

@@ -594,7 +594,8 @@ pub fn lower_function(
     if cfg!(debug_assertions) {
         flow.check(ir, &entries, &graph, &safepoints);
     }
-    let mem_live = mem_live::liveness(ir, flow.mem, env.strict_abi, &flow.aapcs_tail);
+    let mem_live = mem_live::liveness(ir, &graph, &flow);
+    let leaf = !needs_entry_safepoint(ir);
     let mut l = Lowerer {
         fb,
         env,
@@ -639,8 +640,8 @@ pub fn lower_function(
         entries,
         refs: Refs::default(),
         prefetches: 0,
-        leaf: !needs_entry_safepoint(ir),
-        entry_check: needs_entry_safepoint(ir) && !env.unchecked.contains(&ir.entry_pc),
+        leaf,
+        entry_check: !leaf && !env.unchecked.contains(&ir.entry_pc),
     };
     for b in ir.blocks.keys() {
         let cb = l.fb.create_block();

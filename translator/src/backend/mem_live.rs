@@ -14,15 +14,15 @@
 //! `CpuState` before it is written: a guest read in another block (or
 //! after a sync point, which empties the cache), or an exit, which leaves
 //! the registers to code outside the function. An exit uses every register
-//! AAPCS64 lets that code read (as `StateFlow::exit_stores` does for
-//! variables): a return leaves X2-X17 to no one, a call and an AAPCS64
-//! tail call no value in X9-X17 (the return site reads back those it
-//! uses); any other exit uses them all, and all of them under `strict`.
+//! AAPCS64 lets that code read ([`StateFlow::exit_reads`], which also
+//! decides the variables' stores); a call's return site reads back the
+//! scratch registers it uses, through the edge to it.
 
 use cranelift_entity::SecondaryMap;
 
-use super::state_flow::{touch, Touch, DEAD_AT_RETURN, SCRATCH_AT_CALL};
-use crate::ir::{Block, Function, Terminator};
+use super::loop_stores::BlockGraph;
+use super::state_flow::{live_on_entry, touch, StateFlow, Touch};
+use crate::ir::{Block, Function};
 
 /// The registers of `mem` live on entry to and at the end of each block.
 pub struct MemLiveness {
@@ -32,63 +32,38 @@ pub struct MemLiveness {
     pub live_out: SecondaryMap<Block, u64>,
 }
 
-/// The liveness of the registers of `mem` in `f`; `aapcs_tail` marks the
-/// blocks ending in a tail call AAPCS64 holds for.
-pub fn liveness(
-    f: &Function,
-    mem: u64,
-    strict: bool,
-    aapcs_tail: &SecondaryMap<Block, bool>,
-) -> MemLiveness {
-    let mut live_in: SecondaryMap<Block, u64> = SecondaryMap::new();
-    let mut out: SecondaryMap<Block, u64> = SecondaryMap::new();
-    if mem == 0 {
-        return MemLiveness {
-            live_in,
-            live_out: out,
-        };
-    }
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (b, data) in f.blocks.iter().rev() {
-            let used = mem & exit_uses(&data.term, strict, aapcs_tail[b]);
-            let o = data
-                .term
-                .successors()
-                .iter()
-                .fold(used, |a, &s| a | live_in[s]);
-            out[b] = o;
-            let live = data.insts.iter().rev().fold(o, |l, i| match touch(i) {
-                Some(Touch::Read(m)) => l | (m & mem),
-                Some(Touch::Write(m)) => l & !m,
-                Some(Touch::Sync) => mem,
-                None => l,
-            });
-            if live != live_in[b] {
-                live_in[b] = live;
-                changed = true;
+/// The liveness of the `CpuState`-resident registers (`flow.mem`) in `f`,
+/// whose control flow is `graph`. An exit uses what
+/// [`StateFlow::exit_reads`] says the code after it may read.
+pub fn liveness(f: &Function, graph: &BlockGraph, flow: &StateFlow) -> MemLiveness {
+    let mem = flow.mem;
+    let mut gen: SecondaryMap<Block, u64> = SecondaryMap::new();
+    let mut kill: SecondaryMap<Block, u64> = SecondaryMap::new();
+    let mut exit: SecondaryMap<Block, u64> = SecondaryMap::new();
+    for (b, data) in f.blocks.iter() {
+        let (mut g, mut k) = (0, 0);
+        for inst in &data.insts {
+            match touch(inst) {
+                Some(Touch::Read(m)) => g |= m & mem & !k,
+                Some(Touch::Write(m)) => k |= m & mem,
+                // Everything is read from `CpuState` after a sync point.
+                Some(Touch::Sync) => {
+                    g |= mem & !k;
+                    k = mem;
+                }
+                None => {}
             }
         }
+        exit[b] = mem & flow.exit_reads(f, b);
+        gen[b] = g | (exit[b] & !k);
+        kill[b] = k;
     }
-    MemLiveness {
-        live_in,
-        live_out: out,
+    let live_in = live_on_entry(f, graph, &gen, &kill);
+    let mut live_out = SecondaryMap::new();
+    for b in f.blocks.keys() {
+        live_out[b] = graph.succs(b).fold(exit[b], |a, s| a | live_in[s]);
     }
-}
-
-/// The registers an exit ending in `term` leaves to code that may read
-/// them (see the module doc); none for jumps and branches inside the
-/// function.
-fn exit_uses(term: &Terminator, strict: bool, aapcs_tail: bool) -> u64 {
-    match term {
-        Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. } => 0,
-        _ if strict => u64::MAX,
-        Terminator::Return { .. } => !DEAD_AT_RETURN,
-        Terminator::Call { .. } | Terminator::CallIndirect { .. } => !SCRATCH_AT_CALL,
-        Terminator::TailCall { .. } if aapcs_tail => !SCRATCH_AT_CALL,
-        _ => u64::MAX,
-    }
+    MemLiveness { live_in, live_out }
 }
 
 /// For each instruction of `insts` (a block whose registers of `mem` live
@@ -116,7 +91,22 @@ pub fn dead_stores(insts: &[crate::ir::InstData], mem: u64, out: u64) -> Vec<boo
 mod tests {
     use super::super::test_cfg::{function, ret};
     use super::*;
-    use crate::ir::Type;
+    use crate::ir::{Terminator, Type};
+    use rustc_hash::FxHashSet;
+
+    /// The liveness of the registers in `mem` in `f`.
+    fn live(f: &Function, mem: u64, strict: bool) -> MemLiveness {
+        let graph = BlockGraph::new(f, &[]);
+        let flow = StateFlow::new(
+            f,
+            &graph,
+            &SecondaryMap::new(),
+            strict,
+            &FxHashSet::default(),
+            mem,
+        );
+        liveness(f, &graph, &flow)
+    }
 
     /// 0x1000 writes X2 twice and X19 and X3, then jumps to 0x1004, which
     /// reads X3 and returns: of X2 neither write is stored (the first is
@@ -137,15 +127,14 @@ mod tests {
         b.set_reg(v, 0);
         ret(&mut f, last);
         let mem = (1 << 2) | (1 << 3) | (1 << 19);
-        let tails = SecondaryMap::new();
-        let out = liveness(&f, mem, false, &tails).live_out;
+        let out = live(&f, mem, false).live_out;
         assert_eq!(out[first], (1 << 3) | (1 << 19));
         let insts = &f.blocks[first].insts;
         let dead: Vec<bool> = dead_stores(insts, mem, out[first]);
         // get x0, set x2, set x2, set x19, set x3.
         assert_eq!(dead, [false, true, true, false, false]);
         // Under `strict`, a return passes every register back.
-        let strict = liveness(&f, mem, true, &tails).live_out;
+        let strict = live(&f, mem, true).live_out;
         assert!(!dead_stores(insts, mem, strict[first])[2]);
     }
 
@@ -161,7 +150,7 @@ mod tests {
         b.set_reg(v, 2);
         ret(&mut f, only);
         let mem = 1 << 2;
-        let out = liveness(&f, mem, false, &SecondaryMap::new()).live_out;
+        let out = live(&f, mem, false).live_out;
         let dead = dead_stores(&f.blocks[only].insts, mem, out[only]);
         assert_eq!(dead, [false, false, false, true, false]);
     }

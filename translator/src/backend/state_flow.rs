@@ -142,7 +142,7 @@ pub struct StateFlow {
     /// Callee-saved registers are kept across calls (not `strict`).
     pub keep_callee_saved: bool,
     /// Blocks ending in a tail call AAPCS64 holds for ([`aapcs_tail_call`]).
-    pub aapcs_tail: SecondaryMap<Block, bool>,
+    aapcs_tail: SecondaryMap<Block, bool>,
     /// The [`SCRATCH_AT_CALL`] registers the guest may read on entry to
     /// each block before writing them, through calls and sync points (see
     /// [`scratch_liveness`]).
@@ -327,22 +327,35 @@ impl StateFlow {
 
     /// Registers the exit ending `b` stores: the dirty ones, less those
     /// AAPCS64 says nobody reads after it (unless `strict`; see the module
-    /// comment). None if `b` does not end in an exit.
+    /// comment), except the scratch registers a call's return site reads.
+    /// None if `b` does not end in an exit.
     pub fn exit_stores(&self, f: &Function, b: Block) -> u64 {
+        let mut reads = self.exit_reads(f, b);
+        if let Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } =
+            f.blocks[b].term
+        {
+            reads |= self.scratch_live[cont];
+        }
+        self.dirty_out[b] & reads
+    }
+
+    /// The registers the code after the exit ending `b` may read from
+    /// `CpuState`: all but those AAPCS64 says nobody reads there (a return
+    /// passes no value in X2-X17 and V4-V7/V16-V31, a call or an AAPCS64
+    /// tail call none in X9-X17 and V16-V31), and all of them under
+    /// `strict`. None if `b` does not end in an exit.
+    pub fn exit_reads(&self, f: &Function, b: Block) -> u64 {
         let term = &f.blocks[b].term;
         if !exits(term) {
             return 0;
         }
-        let dead = match term {
+        !match term {
             _ if !self.keep_callee_saved => 0,
             Terminator::Return { .. } => DEAD_AT_RETURN,
-            Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } => {
-                SCRATCH_AT_CALL & !self.scratch_live[*cont]
-            }
+            Terminator::Call { .. } | Terminator::CallIndirect { .. } => SCRATCH_AT_CALL,
             Terminator::TailCall { .. } if self.aapcs_tail[b] => SCRATCH_AT_CALL,
             _ => 0,
-        };
-        self.dirty_out[b] & !dead
+        }
     }
 
     /// Registers stored on the edge from `b` to its successor `t`: dirty at
@@ -545,7 +558,7 @@ fn scratch_liveness(
 
 /// The least solution of `live_in[b] = gen[b] | (succs' live_in & !kill[b])`
 /// over every edge of `graph` (calls flow to their return sites).
-fn live_on_entry(
+pub fn live_on_entry(
     f: &Function,
     graph: &BlockGraph,
     gen: &SecondaryMap<Block, u64>,

@@ -8,13 +8,11 @@
 //!   the registers written since the last point where variables and
 //!   `CpuState` agreed; and on an edge into a forward merge, those written
 //!   on that way in but not on every other ([`StateFlow::flushed`]);
-//! - loaded at entry and resume points: only the registers live there.
-//!   After a call, the callee-saved ones (X19-X29, SP) stay in variables
-//!   when the same frame returned (same return address and SP); a
-//!   different frame of the same function arriving there (an exception
-//!   landing pad right after a `BL` to a noreturn function, in a recursive
-//!   function: the `mtcxx-landing` fixture) leaves for the dispatcher,
-//!   which loads everything;
+//! - loaded at entry and resume points: only the registers live there,
+//!   after a call the callee-saved ones too, so any frame of the function
+//!   may resume at the return address (an exception landing pad right
+//!   after a `BL` to a noreturn function, in a recursive function: the
+//!   `mtcxx-landing` fixture);
 //! - flags: loaded where live on entry; not kept across calls and returns
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!
@@ -337,18 +335,17 @@ const PROTECT_MAX_BLOCKS: usize = 1000;
 ///
 /// Such a register costs a load per read and a store per write, but
 /// nothing at calls, returns and entries, and takes no host register and no
-/// spill slot. A variable costs a store at every call where it is dirty,
-/// and with only five host registers preserved across calls, Cranelift
-/// spills most variables live across one, which costs a store and loads
-/// again on top. So where loops call, only the few busiest registers gain
+/// spill slot. A variable costs a store at every call where it is dirty
+/// and a load after it where it is live, and holds a host register between
+/// calls. So where loops call, only the few busiest registers gain
 /// from being variables (callgrind and timings on the bench workloads:
 /// SQLite 38% and malloc 29% less time than with every register a
-/// variable; three rather than five: lua 1.5%, SQLite 1.9% and qsort 3.1%
-/// fewer instructions, malloc 1% more), while loops without calls keep
-/// their registers in host registers (an interpreter loop with 8 busy
-/// registers ran 50% slower with 5 variables). X30 and SP stay variables
-/// (the return check compares SP with its variable). Inside call-free
-/// loops, `loop_promote` holds the busiest of these in variables again.
+/// variable; three rather than four: lua 2.3% fewer instructions, SQLite
+/// and malloc within 0.4%; rather than eight: lua 8.5%), while loops
+/// without calls keep their registers in host registers (an interpreter
+/// loop with 8 busy registers ran 50% slower with 5 variables). X30 and SP
+/// stay variables. Inside call-free loops, `loop_promote` holds the
+/// busiest of these in variables again.
 fn mem_regs(
     f: &Function,
     graph: &BlockGraph,
@@ -1372,39 +1369,17 @@ impl Lowerer<'_, '_> {
 
     /// After a call or syscall: continue at `cont` if the guest returned to
     /// `ret` (`pc` is where it returned), else return to the caller.
-    /// After a call (`call`) whose callee-saved registers are kept in
-    /// variables (see `state_flow`), SP must be the caller's too: else
-    /// another frame of this function arrived here, and the dispatcher
-    /// enters `ret` with everything loaded.
-    fn check_return(&mut self, pc: ClValue, ret: u64, cont: Block, call: bool) {
-        // Two compare-and-branches to one cold exit, not one branch on
-        // their `band`, which x86 can only build with two `setcc`s.
+    fn check_return(&mut self, pc: ClValue, ret: u64, cont: Block) {
         let pc_ok = self.fb.ins().icmp_imm_s(ClCC::Equal, pc, ret as i64);
-        let keep = call && self.flow.keep_callee_saved;
         let resume = self.fb.create_block();
         let leave = self.fb.create_block();
-        if keep {
-            let sp_check = self.fb.create_block();
-            self.fb.ins().brif(pc_ok, sp_check, &[], leave, &[]);
-            self.fb.switch_to_block(sp_check);
-            let sp_now = self.cpu_load(types::I64, abi::OFF_X + 8 * 31);
-            let sp = self.fb.use_var(self.x[31]);
-            let same = self.fb.ins().icmp(ClCC::Equal, sp_now, sp);
-            self.fb.ins().brif(same, resume, &[], leave, &[]);
-        } else {
-            self.fb.ins().brif(pc_ok, resume, &[], leave, &[]);
-        }
+        self.fb.ins().brif(pc_ok, resume, &[], leave, &[]);
         self.fb.switch_to_block(leave);
         self.fb.set_cold_block(leave);
         self.ret(Some(pc));
         self.fb.switch_to_block(resume);
         let mask = self.resume_flags(cont);
-        let regs = if keep {
-            self.flow.call_resume_loads(cont)
-        } else {
-            self.flow.live_in[cont]
-        };
-        self.reload(regs, mask);
+        self.reload(self.flow.live_in[cont], mask);
         // The return site may lie in a promoted loop (the call's block never
         // does): the edge loads its promoted registers.
         self.promoted_edge(self.at.0, cont);
@@ -1493,13 +1468,13 @@ impl Lowerer<'_, '_> {
             Terminator::Call { target, ret, cont } => {
                 self.exit_spill(exit_flags);
                 let pc = self.call_direct(*target);
-                self.check_return(pc, *ret, *cont, true);
+                self.check_return(pc, *ret, *cont);
             }
             Terminator::CallIndirect { target, ret, cont } => {
                 let t = self.value(*target);
                 self.exit_spill(exit_flags);
                 let pc = self.call_indirect(t);
-                self.check_return(pc, *ret, *cont, true);
+                self.check_return(pc, *ret, *cont);
             }
             Terminator::TailCall { target } => {
                 // The flags passed on are live here: defined, so stored.
@@ -1529,7 +1504,7 @@ impl Lowerer<'_, '_> {
                 let cpu = self.cpu;
                 self.fb.ins().call(f, &[cpu]);
                 let pc = self.cpu_load(types::I64, abi::OFF_PC);
-                self.check_return(pc, *next, *cont, false);
+                self.check_return(pc, *next, *cont);
             }
             Terminator::Trap { pc, word, kind } => {
                 self.spill(exit_flags);

@@ -1117,9 +1117,6 @@ impl Lowerer<'_, '_> {
         self.dirty = 0;
     }
 
-    /// Whether a function entry must stop (an i8): the host stack is below
-    /// `CpuState::stack_limit`, which is also how the runtime asks for a
-    /// pending signal.
     /// Whether `inst` is an ordered FP compare whose exception flags an
     /// `Unordered` compare of the same operands in its block raises (FCMP
     /// lifts to three compares): then it need not raise them itself, at a
@@ -1162,6 +1159,9 @@ impl Lowerer<'_, '_> {
             })
     }
 
+    /// Whether a function entry must stop (an i8): the host stack is below
+    /// `CpuState::stack_limit`, which is also how the runtime asks for a
+    /// pending signal.
     fn must_stop(&mut self) -> ClValue {
         let sp = self.fb.ins().get_stack_pointer(types::I64);
         let limit = self.cpu_load(types::I64, abi::OFF_STACK_LIMIT);

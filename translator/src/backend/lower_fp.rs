@@ -636,7 +636,8 @@ pub(super) fn pin(fb: &mut FunctionBuilder, cond: ClValue) {
     fb.switch_to_block(join);
 }
 
-fn float_cc(cc: FloatCC) -> ClFCC {
+/// Cranelift's predicate for `cc`.
+pub(super) fn float_cc(cc: FloatCC) -> ClFCC {
     match cc {
         FloatCC::Eq => ClFCC::Equal,
         FloatCC::Lt => ClFCC::LessThan,
@@ -644,6 +645,12 @@ fn float_cc(cc: FloatCC) -> ClFCC {
         FloatCC::Gt => ClFCC::GreaterThan,
         FloatCC::Ge => ClFCC::GreaterThanOrEqual,
         FloatCC::Unordered => ClFCC::Unordered,
+        FloatCC::Ordered => ClFCC::Ordered,
+        FloatCC::Ne => ClFCC::NotEqual,
+        FloatCC::Ult => ClFCC::UnorderedOrLessThan,
+        FloatCC::Ule => ClFCC::UnorderedOrLessThanOrEqual,
+        FloatCC::Ugt => ClFCC::UnorderedOrGreaterThan,
+        FloatCC::Uge => ClFCC::UnorderedOrGreaterThanOrEqual,
     }
 }
 

@@ -24,7 +24,7 @@ use super::fp_fma::{self, How};
 use super::lower_fp::{
     binary, checked_sqrt, fz_kind, fz_op, fz_set, input_denormal, le, pin, with_cold, Fmt, FpHost,
 };
-use crate::ir::{FBinOp, FloatCC, Imm, InstData, Lanes, Opcode};
+use crate::ir::{FBinOp, Imm, InstData, Lanes, Opcode};
 use vmxlate_abi as abi;
 
 /// The Cranelift float vector type of a lane shape (32 or 64-bit lanes).
@@ -185,15 +185,7 @@ fn fast(
             let vt = fvty(l);
             let a = fb.ins().bitcast(vt, le(), args[0]);
             let b = fb.ins().bitcast(vt, le(), args[1]);
-            let cc = match cc {
-                FloatCC::Eq => ClFCC::Equal,
-                FloatCC::Lt => ClFCC::LessThan,
-                FloatCC::Le => ClFCC::LessThanOrEqual,
-                FloatCC::Gt => ClFCC::GreaterThan,
-                FloatCC::Ge => ClFCC::GreaterThanOrEqual,
-                FloatCC::Unordered => ClFCC::Unordered,
-            };
-            let r = fb.ins().fcmp(cc, a, b);
+            let r = fb.ins().fcmp(super::lower_fp::float_cc(cc), a, b);
             // The compare signals IOC: compute it here (see `pin`).
             let any = fb.ins().vany_true(r);
             pin(fb, any);

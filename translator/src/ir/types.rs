@@ -138,6 +138,18 @@ pub enum FloatCC {
     Ge,
     /// either operand is NaN
     Unordered,
+    /// neither operand is NaN
+    Ordered,
+    /// unordered or not equal
+    Ne,
+    /// unordered or less than
+    Ult,
+    /// unordered or less than or equal
+    Ule,
+    /// unordered or greater than
+    Ugt,
+    /// unordered or greater than or equal
+    Uge,
 }
 
 /// A memory access: its width in bytes, how a narrow load extends, and its

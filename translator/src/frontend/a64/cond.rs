@@ -4,13 +4,16 @@
 //! block need not rebuild its condition from NZCV: it is one integer compare
 //! of the original operands, which Cranelift fuses with the branch or select
 //! into `cmp; jcc` or `cmov`, and the flags become dead where nothing else
-//! reads them. [`fused`] recognises the flag values that `Ctx::set_nz`,
-//! `set_flags_sub` and `set_flags_logic` produce, looking only at the last
+//! reads them. After `FCMP`/`FCMPE` it is one FP compare (`ucomisd` and a
+//! `setcc` or `jcc`) instead of a combination of the four flag compares.
+//! [`fused`] recognises the flag values that `Ctx::set_nz`,
+//! `set_flags_sub`, `set_flags_logic` and `fp::compare_flags` produce,
+//! looking only at the last
 //! write of each flag in the current block: a later write of any flag it
 //! uses, or flags set in another block, makes it decline, and the caller
 //! evaluates the flags generically. The flags themselves are still written.
 
-use crate::ir::{Builder, Flag, Imm, InstData, IntCC, Opcode, Type, Value};
+use crate::ir::{Builder, Flag, FloatCC, Imm, InstData, IntCC, Opcode, Type, Value};
 
 /// What defined the current flags, as far as a condition needs it.
 #[derive(Clone, Copy)]
@@ -19,6 +22,9 @@ enum Source {
     Sub { a: Value, b: Value },
     /// N and Z from `r`, C and V zero (a logical op).
     Logic { r: Value },
+    /// An FP compare of `a` with `b`: less 1000, equal 0110, greater 0010,
+    /// unordered 0011.
+    Fcmp { a: Value, b: Value },
 }
 
 /// The block's instructions seen from its end.
@@ -68,7 +74,31 @@ impl View<'_> {
         (self.cmp_zero(self.last_write(Flag::N)?, IntCC::Slt)? == r).then_some(r)
     }
 
+    /// `(a, b)` when `v = fcmp cc a, b`.
+    fn fcmp(&self, v: Value, cc: FloatCC) -> Option<(Value, Value)> {
+        let i = self.def(v)?;
+        (i.op == Opcode::Fcmp && i.imm == Imm::FloatCC(cc)).then_some((i.args[0], i.args[1]))
+    }
+
+    /// The operands of the FP compare all four flags come from, as
+    /// `fp::compare_flags` builds them: N = a < b, Z = a == b, C = !N,
+    /// V = unordered.
+    fn fp_source(&self) -> Option<Source> {
+        let n = self.last_write(Flag::N)?;
+        let ops = self.fcmp(n, FloatCC::Lt)?;
+        let c_from_n = self
+            .binary(self.last_write(Flag::C)?, Opcode::Xor)
+            .is_some_and(|(x, one)| x == n && self.is_const(one, 1));
+        (c_from_n
+            && self.fcmp(self.last_write(Flag::Z)?, FloatCC::Eq) == Some(ops)
+            && self.fcmp(self.last_write(Flag::V)?, FloatCC::Unordered) == Some(ops))
+        .then_some(Source::Fcmp { a: ops.0, b: ops.1 })
+    }
+
     fn source(&self) -> Option<Source> {
+        if let Some(s) = self.fp_source() {
+            return Some(s);
+        }
         let r = self.nz_result()?;
         let (c, v) = (self.last_write(Flag::C)?, self.last_write(Flag::V)?);
         if self.is_const(c, 0) && self.is_const(v, 0) {
@@ -89,6 +119,19 @@ impl View<'_> {
 pub fn fused(b: &mut Builder, cc: u8) -> Option<Value> {
     let view = View(&b.func.blocks[b.block].insts);
     let inv = cc & 1 == 1;
+    if let Some(Source::Fcmp { a, b: rhs }) = view.source() {
+        let (t, f) = match cc >> 1 {
+            0 => (FloatCC::Eq, FloatCC::Ne),
+            1 => (FloatCC::Uge, FloatCC::Lt),
+            2 => (FloatCC::Lt, FloatCC::Uge),
+            3 => (FloatCC::Unordered, FloatCC::Ordered),
+            4 => (FloatCC::Ugt, FloatCC::Le),
+            5 => (FloatCC::Ge, FloatCC::Ult),
+            6 => (FloatCC::Gt, FloatCC::Ule),
+            _ => return None,
+        };
+        return Some(b.fcmp(Type::I8, a, rhs, if inv { f } else { t }));
+    }
     let pick = |t: IntCC, f: IntCC| if inv { f } else { t };
     // (lhs, rhs-or-zero, predicate) or a constant.
     let (lhs, rhs, pred) = match (cc >> 1, view.source()) {
@@ -134,6 +177,31 @@ mod tests {
         assert!(text.contains("icmp ") && text.contains("Ugt"), "{text}");
         // No generic HI evaluation: it would read C and Z back.
         assert!(!text.contains("get_flag"), "{text}");
+    }
+
+    #[test]
+    fn fp_compare_then_condition_is_one_fp_compare() {
+        // CSET selects on the inverse condition. Arm ARM: after FCMP,
+        // LE, LS and GE hold for these outcomes (less 1000, equal 0110,
+        // greater 0010, unordered 0011).
+        // fcmp d1, d2; cset w0, gt: LE = less, equal or unordered.
+        let text = ir(&[0x1e62_2020, 0x1a9f_d7e0]);
+        assert!(
+            text.contains("FloatCC(Ule)") && !text.contains("get_flag"),
+            "{text}"
+        );
+        // fcmp d1, d2; cset w0, hi: LS = less or equal (ordered).
+        let text = ir(&[0x1e62_2020, 0x1a9f_97e0]);
+        assert!(
+            text.contains("FloatCC(Le)") && !text.contains("get_flag"),
+            "{text}"
+        );
+        // fcmp d1, d2; cset w0, ge: LT = less or unordered.
+        let text = ir(&[0x1e62_2020, 0x1a9f_b7e0]);
+        assert!(
+            text.contains("FloatCC(Ult)") && !text.contains("get_flag"),
+            "{text}"
+        );
     }
 
     #[test]

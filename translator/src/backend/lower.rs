@@ -1241,8 +1241,8 @@ impl Lowerer<'_, '_> {
 
     /// Calls the guest code at `target` through the code TLB, or the
     /// dispatcher when the TLB misses. Returns the guest PC it returned.
+    /// Only the dispatcher reads `CpuState::pc` (see [`Self::call_direct`]).
     fn call_indirect(&mut self, target: ClValue) -> ClValue {
-        self.store_pc(target);
         let cpu = self.cpu;
         let tlb = self.cpu_load(types::I64, abi::OFF_TLB);
         let slot = self.fb.ins().ushr_imm_s(target, 2);
@@ -1273,6 +1273,7 @@ impl Lowerer<'_, '_> {
         self.fb.ins().jump(done, &[pc.into()]);
         self.fb.switch_to_block(miss_b);
         self.fb.set_cold_block(miss_b);
+        self.fb.ins().store(cpu_mem(), target, cpu, abi::OFF_PC);
         let d = self.helper(Helper::Dispatch);
         let call = self.fb.ins().call(d, &[cpu]);
         let pc = self.cpu_from(call);

@@ -40,14 +40,20 @@ pub fn load(input: &Path) -> Result<GuestImage, String> {
     GuestImage::parse(bytes).map_err(|e| format!("'{}': {}", input.display(), e))
 }
 
-/// Lifts every discovered function.
+/// Lifts every discovered function, as a translation without
+/// `--strict-abi` does.
 pub fn lift_all(image: &GuestImage) -> (Vec<Function>, Vec<LiftStats>) {
-    lift_code(image, &discover_with(image, &[]))
+    lift_code(image, &discover_with(image, &[]), false)
 }
 
 /// Lifts every function of `code` (discovered in `image`), in parallel,
-/// binding the known libc routines to host code.
-pub fn lift_code(image: &GuestImage, code: &CodeMap) -> (Vec<Function>, Vec<LiftStats>) {
+/// binding the known libc routines to host code (see [`bind::bind_calls`]
+/// for what `strict_abi` keeps).
+pub fn lift_code(
+    image: &GuestImage,
+    code: &CodeMap,
+    strict_abi: bool,
+) -> (Vec<Function>, Vec<LiftStats>) {
     let loads = table_loads(code);
     let funcs: Vec<&crate::elf::FuncInfo> = code.functions.values().collect();
     let (mut funcs, stats): (Vec<Function>, Vec<LiftStats>) = funcs
@@ -69,7 +75,7 @@ pub fn lift_code(image: &GuestImage, code: &CodeMap) -> (Vec<Function>, Vec<Lift
     if !bound.is_empty() {
         funcs
             .par_iter_mut()
-            .for_each(|f| bind::bind_calls(f, &bound));
+            .for_each(|f| bind::bind_calls(f, &bound, strict_abi));
     }
     (funcs, stats)
 }
@@ -94,7 +100,7 @@ pub fn translate_with(
     let t = Instant::now();
     let code = discover_with(&image, seeds);
     report.unresolved_branches = code.unresolved.len();
-    let (funcs, stats) = lift_code(&image, &code);
+    let (funcs, stats) = lift_code(&image, &code, opts.strict_abi);
     report.phases.push(("discover+lift", t.elapsed()));
     if cfg!(debug_assertions) || opts.verify {
         for f in &funcs {

@@ -115,7 +115,7 @@ pub struct TrapGroup {
 /// Discovers and lifts `image` (with profile `seeds`) and reports.
 pub fn inspect(image: &GuestImage, seeds: &[u64]) -> Report {
     let code = discover_with(image, seeds);
-    let (_, stats) = lift_code(image, &code);
+    let (_, stats) = lift_code(image, &code, false);
     type Key = (Option<&'static str>, String);
     let mut groups: FxHashMap<Key, (usize, u64, u32, String)> = FxHashMap::default();
     let mut all: Vec<&(u64, u32, String)> = stats.iter().flat_map(|s| &s.traps).collect();

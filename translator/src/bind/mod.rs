@@ -29,7 +29,7 @@ use rustc_hash::FxHashMap;
 use vmxlate_abi::{Routine, HOST_LIBM_ENV, HOST_LIBM_GLIBC, ROUTINE_DECLINED};
 
 use crate::elf::{FuncInfo, GuestImage};
-use crate::ir::{Builder, Function, IntCC, Lanes, Terminator, Type, Value};
+use crate::ir::{Block, Builder, Function, Imm, IntCC, Lanes, Opcode, Terminator, Type, Value};
 
 /// Implementation symbol names bound by name. glibc's variant names, and
 /// the plain names glibc never defines as IFUNCs.
@@ -284,13 +284,20 @@ fn math_call(b: &mut Builder, routine: Routine) -> Value {
 /// function's entry 0 would after a guest call. Nothing is stored or loaded
 /// for them: no return-address check, no callee frame, and the host routine
 /// touches no guest register but its result (AAPCS64 lets a callee leave
-/// the others as they were; X30 keeps the return address the `BL` wrote).
+/// the others as they were).
 /// - A libc routine's result goes to x0 and the call site goes on to the
 ///   return address (a tail call returns to x30).
 /// - A libm routine that does not decline leaves its result in v0 and the
 ///   call site goes straight on; when it declines, the guest call happens
 ///   (a tail call stays as it was).
-pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
+///
+/// Unless `keep_lr`, a `BL` bound in place does not write X30: AAPCS64
+/// leaves X30 undefined after a call, and the write would make X30 dirty
+/// on every path from the call site, so stored at safe points and on edges
+/// into merges, and loaded after every later call (Lua's `match` kept X30
+/// in a spill slot across its calls for one `__memcmpeq`). A declined libm
+/// call writes it on its way to the guest function, which returns to it.
+pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>, keep_lr: bool) {
     let sites: Vec<_> = func
         .blocks
         .iter()
@@ -304,6 +311,10 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
         })
         .collect();
     for (blk, routine, term) in sites {
+        let lr = match term {
+            Terminator::Call { .. } if !keep_lr => take_lr_write(func, blk),
+            _ => None,
+        };
         match (routine.is_math(), term) {
             (false, term) => {
                 let mut b = func.builder(blk);
@@ -321,8 +332,12 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
             }
             (true, Terminator::Call { target, ret, cont }) => {
                 let call = func.create_block(ret - 4);
-                func.builder(call)
-                    .terminate(Terminator::Call { target, ret, cont });
+                let mut b = func.builder(call);
+                if let Some(lr) = lr {
+                    let v = b.iconst(Type::I64, lr);
+                    b.set_reg(v, 30);
+                }
+                b.terminate(Terminator::Call { target, ret, cont });
                 let mut b = func.builder(blk);
                 b.pc = ret - 4;
                 let declined = math_call(&mut b, routine);
@@ -335,4 +350,23 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>) {
             (true, _) => unreachable!("a libm tail call is not a site"),
         }
     }
+}
+
+/// Removes the `BL`'s write of the return address to X30 from the end of
+/// `blk` (the last X30 write there) and returns the address it wrote.
+fn take_lr_write(func: &mut Function, blk: Block) -> Option<u64> {
+    let insts = &func.blocks[blk].insts;
+    let at = insts
+        .iter()
+        .rposition(|i| i.op == Opcode::SetReg && i.imm == Imm::Reg(30))?;
+    let value = insts[at].args[0];
+    let lr = insts
+        .iter()
+        .find(|i| i.result == Some(value) && i.op == Opcode::Iconst)
+        .and_then(|i| match i.imm {
+            Imm::U64(v) => Some(v),
+            _ => None,
+        })?;
+    func.blocks[blk].insts.remove(at);
+    Some(lr)
 }

@@ -301,15 +301,11 @@ fn a_call_of_a_bound_libm_routine_tries_the_host_first() {
     let entry = f.create_block(0x1000);
     let cont = f.create_block(0x1008);
     f.entries.push((0x1000, entry));
-    f.builder(entry).terminate(Terminator::Call {
-        target: 0x2000,
-        ret: 0x1008,
-        cont,
-    });
+    bl(&mut f, entry, 0x2000, cont);
     let target = f.builder(cont).get_reg(Type::I64, 30);
     f.builder(cont).terminate(Terminator::Return { target });
     let math = FxHashMap::from_iter([(0x2000, Routine::Sin)]);
-    bind_calls(&mut f, &math);
+    bind_calls(&mut f, &math, false);
     let Terminator::Branch {
         then_to, else_to, ..
     } = f.blocks[entry].term
@@ -326,6 +322,8 @@ fn a_call_of_a_bound_libm_routine_tries_the_host_first() {
         },
         "a declined call calls"
     );
+    assert!(!writes_lr(&f, entry), "no return address unless declined");
+    assert!(writes_lr(&f, then_to), "the guest call returns to X30");
     assert!(f.blocks[entry]
         .insts
         .iter()
@@ -340,17 +338,20 @@ fn a_call_of_a_bound_libc_routine_calls_the_host_in_place() {
     let cont = f.create_block(0x1008);
     let tail = f.create_block(0x1010);
     f.entries.push((0x1000, entry));
-    f.builder(entry).terminate(Terminator::Call {
-        target: 0x2000,
-        ret: 0x1008,
-        cont,
-    });
+    bl(&mut f, entry, 0x2000, cont);
     f.builder(cont)
         .terminate(Terminator::TailCall { target: 0x2000 });
     f.builder(tail)
         .terminate(Terminator::TailCall { target: 0x3000 });
     let bound = FxHashMap::from_iter([(0x2000, Routine::Strlen)]);
-    bind_calls(&mut f, &bound);
+    let mut strict = f.clone();
+    bind_calls(&mut strict, &bound, true);
+    assert!(writes_lr(&strict, entry), "--strict-abi keeps X30's write");
+    bind_calls(&mut f, &bound, false);
+    assert!(
+        !writes_lr(&f, entry),
+        "X30 is undefined after a call (AAPCS64): not written"
+    );
     assert_eq!(
         f.blocks[entry].term,
         Terminator::Jump(cont),
@@ -375,4 +376,22 @@ fn a_call_of_a_bound_libc_routine_calls_the_host_in_place() {
         "other calls stay"
     );
     crate::ir::verify::verify(&f).expect("valid IR");
+}
+
+/// Ends `blk` with `BL target` as the lifter does: X30 gets the return
+/// address, then the call.
+fn bl(f: &mut Function, blk: crate::ir::Block, target: u64, cont: crate::ir::Block) {
+    let ret = f.blocks[cont].pc;
+    let mut b = f.builder(blk);
+    let lr = b.iconst(Type::I64, ret);
+    b.set_reg(lr, 30);
+    b.terminate(Terminator::Call { target, ret, cont });
+}
+
+/// Whether `blk` writes X30.
+fn writes_lr(f: &Function, blk: crate::ir::Block) -> bool {
+    f.blocks[blk]
+        .insts
+        .iter()
+        .any(|i| i.op == crate::ir::Opcode::SetReg && i.imm == crate::ir::Imm::Reg(30))
 }

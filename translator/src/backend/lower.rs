@@ -1273,7 +1273,8 @@ impl Lowerer<'_, '_> {
         self.fb.ins().jump(done, &[pc.into()]);
         self.fb.switch_to_block(miss_b);
         self.fb.set_cold_block(miss_b);
-        self.fb.ins().store(cpu_mem(), target, cpu, abi::OFF_PC);
+        self.cpu = cpu;
+        self.store_pc(target);
         let d = self.helper(Helper::Dispatch);
         let call = self.fb.ins().call(d, &[cpu]);
         let pc = self.cpu_from(call);

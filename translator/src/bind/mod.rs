@@ -311,10 +311,8 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>, keep_lr:
         })
         .collect();
     for (blk, routine, term) in sites {
-        let lr = match term {
-            Terminator::Call { .. } if !keep_lr => take_lr_write(func, blk),
-            _ => None,
-        };
+        let lr_taken =
+            matches!(term, Terminator::Call { .. }) && !keep_lr && take_lr_write(func, blk);
         match (routine.is_math(), term) {
             (false, term) => {
                 let mut b = func.builder(blk);
@@ -333,8 +331,8 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>, keep_lr:
             (true, Terminator::Call { target, ret, cont }) => {
                 let call = func.create_block(ret - 4);
                 let mut b = func.builder(call);
-                if let Some(lr) = lr {
-                    let v = b.iconst(Type::I64, lr);
+                if lr_taken {
+                    let v = b.iconst(Type::I64, ret);
                     b.set_reg(v, 30);
                 }
                 b.terminate(Terminator::Call { target, ret, cont });
@@ -352,21 +350,16 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>, keep_lr:
     }
 }
 
-/// Removes the `BL`'s write of the return address to X30 from the end of
-/// `blk` (the last X30 write there) and returns the address it wrote.
-fn take_lr_write(func: &mut Function, blk: Block) -> Option<u64> {
-    let insts = &func.blocks[blk].insts;
-    let at = insts
+/// Removes the `BL`'s write of its return address to X30 (the last X30
+/// write of `blk`, which the `BL` ends); false if `blk` writes no X30.
+fn take_lr_write(func: &mut Function, blk: Block) -> bool {
+    let insts = &mut func.blocks[blk].insts;
+    let Some(at) = insts
         .iter()
-        .rposition(|i| i.op == Opcode::SetReg && i.imm == Imm::Reg(30))?;
-    let value = insts[at].args[0];
-    let lr = insts
-        .iter()
-        .find(|i| i.result == Some(value) && i.op == Opcode::Iconst)
-        .and_then(|i| match i.imm {
-            Imm::U64(v) => Some(v),
-            _ => None,
-        })?;
-    func.blocks[blk].insts.remove(at);
-    Some(lr)
+        .rposition(|i| i.op == Opcode::SetReg && i.imm == Imm::Reg(30))
+    else {
+        return false;
+    };
+    insts.remove(at);
+    true
 }

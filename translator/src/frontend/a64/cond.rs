@@ -8,10 +8,10 @@
 //! `setcc` or `jcc`) instead of a combination of the four flag compares.
 //! [`fused`] recognises the flag values that `Ctx::set_nz`,
 //! `set_flags_sub`, `set_flags_logic` and `fp::compare_flags` produce,
-//! looking only at the last
-//! write of each flag in the current block: a later write of any flag it
-//! uses, or flags set in another block, makes it decline, and the caller
-//! evaluates the flags generically. The flags themselves are still written.
+//! looking only at the last write of each flag in the current block: a
+//! later write of any flag it uses, or flags set in another block, makes it
+//! decline, and the caller evaluates the flags generically. The flags
+//! themselves are still written.
 
 use crate::ir::{Builder, Flag, FloatCC, Imm, InstData, IntCC, Opcode, Type, Value};
 
@@ -119,7 +119,8 @@ impl View<'_> {
 pub fn fused(b: &mut Builder, cc: u8) -> Option<Value> {
     let view = View(&b.func.blocks[b.block].insts);
     let inv = cc & 1 == 1;
-    if let Some(Source::Fcmp { a, b: rhs }) = view.source() {
+    let source = view.source();
+    if let Some(Source::Fcmp { a, b: rhs }) = source {
         let (t, f) = match cc >> 1 {
             0 => (FloatCC::Eq, FloatCC::Ne),
             1 => (FloatCC::Uge, FloatCC::Lt),
@@ -134,7 +135,7 @@ pub fn fused(b: &mut Builder, cc: u8) -> Option<Value> {
     }
     let pick = |t: IntCC, f: IntCC| if inv { f } else { t };
     // (lhs, rhs-or-zero, predicate) or a constant.
-    let (lhs, rhs, pred) = match (cc >> 1, view.source()) {
+    let (lhs, rhs, pred) = match (cc >> 1, source) {
         (0, Some(Source::Sub { a, b })) => (a, Some(b), pick(IntCC::Eq, IntCC::Ne)),
         (0, _) => {
             let r = view.cmp_zero(view.last_write(Flag::Z)?, IntCC::Eq)?;

@@ -38,12 +38,12 @@
 //! Registers AAPCS64 says nobody reads after an exit are not stored there
 //! unless `strict` ([`StateFlow::exit_stores`]): a return passes back only
 //! X0-X1, V0-V3 and the callee-saved registers ([`DEAD_AT_RETURN`]); a
-//! call or a tail call to a function symbol's start passes no value in
-//! X9-X17 or V16-V31 ([`SCRATCH_AT_CALL`]), which the caller stores only
-//! where it reads them after the call (GCC's `-fipa-ra` keeps values there
-//! across calls of functions it knows leave them alone). A register left
-//! unstored is not live there, so its value need not be kept until the
-//! exit.
+//! call or a tail call to a function's start (a symbol or a `BL` target)
+//! passes no value in X9-X17 or V16-V31 ([`SCRATCH_AT_CALL`]), which the
+//! caller stores only where it reads them after the call (GCC's
+//! `-fipa-ra` keeps values there across calls of functions it knows leave
+//! them alone). A register left unstored is not live there, so its value
+//! need not be kept until the exit.
 //!
 //! Flags (bit `i` = `Flag::ALL[i]`) are separate: live where read, and dead
 //! at calls and returns per AAPCS64 unless `strict`.
@@ -66,7 +66,8 @@ pub const DEAD_AT_RETURN: u64 = (0xffff << 2) | (0xf << 36) | (0xffff << 48);
 pub const SCRATCH_AT_CALL: u64 = (0x1ff << 9) | (0xffff << 48);
 
 /// Whether a direct `B` to `target` is a tail call AAPCS64 holds for: to a
-/// function symbol's start ([`Function::aapcs_entry`]), unless `strict`.
+/// function symbol's start or a `BL` target ([`Function::aapcs_entry`]),
+/// unless `strict`.
 /// Elsewhere it may be a jump into code discovery split off where data
 /// points into a function, which may read any register or flag set before.
 fn aapcs_tail_call(target: u64, strict: bool, aapcs_entries: &FxHashSet<u64>) -> bool {
@@ -488,8 +489,8 @@ fn flush_merges(
 /// guest's sense: read before written on some path, following calls and
 /// syscalls to their return sites (a callee reads none of them, and may
 /// leave them alone, as `-fipa-ra` callers assume) and through sync points.
-/// A return passes none back and a tail call to a function symbol's start
-/// passes none on; any other exit (an indirect jump, a tail call into the
+/// A return passes none back and a tail call to a function's start (a
+/// symbol or a `BL` target) passes none on; any other exit (an indirect jump, a tail call into the
 /// middle of a function, a trap) may lead to code that reads them all.
 ///
 /// This, not variable liveness, decides which of them a call may leave

@@ -84,6 +84,9 @@ pub struct FuncInfo {
     /// data or in registers point at, and exception landing pads; they must
     /// be enterable from the dispatcher. Sorted.
     pub extra_entries: Vec<u64>,
+    /// Some `BL` in the program calls `entry`: it is a function's start,
+    /// which compiled code enters only by AAPCS64 calls and tail calls.
+    pub called: bool,
 }
 
 /// Everything discovery found.
@@ -315,6 +318,12 @@ impl Discovery<'_> {
     fn finish(mut self) -> CodeMap {
         let mut map = CodeMap::default();
         let mut undecodable: FxHashSet<u64> = FxHashSet::default();
+        let called: FxHashSet<u64> = self
+            .entries
+            .values()
+            .filter_map(|e| e.result.as_ref())
+            .flat_map(|t| t.calls.iter().copied())
+            .collect();
         for (entry, e) in std::mem::take(&mut self.entries) {
             let Some(t) = e.result else { continue };
             for b in &t.blocks {
@@ -344,6 +353,7 @@ impl Discovery<'_> {
                     name,
                     blocks: t.blocks,
                     extra_entries: e.extra.into_iter().collect(),
+                    called: called.contains(&entry),
                 },
             );
         }

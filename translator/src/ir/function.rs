@@ -258,8 +258,9 @@ pub struct Function {
     /// Guest entry address.
     pub entry_pc: u64,
     /// The entry is a function symbol's start (not a compiler-split `.cold`
-    /// part, which ordinary branches enter): only AAPCS64 calls and tail
-    /// calls reach it, so NZCV is dead there. False when unknown.
+    /// part, which ordinary branches enter) or, in a stripped program, a
+    /// `BL` target: only AAPCS64 calls and tail calls reach it, so NZCV is
+    /// dead there. False when unknown.
     pub aapcs_entry: bool,
     /// All blocks.
     pub blocks: PrimaryMap<Block, BlockData>,

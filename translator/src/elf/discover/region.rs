@@ -42,6 +42,7 @@ pub fn discover_region(image: &GuestImage, entry: u64, known: &FxHashSet<u64>) -
             name: Some(format!("jit_{entry:x}")),
             blocks: t.blocks,
             extra_entries: Vec::new(),
+            called: false,
         },
     );
     Some(map)

@@ -335,9 +335,13 @@ fn data_pointers_seed_functions_without_symbols_or_unwind_info() {
     stripped.symbols.clear();
     let map = discover(&stripped);
     check_invariants(&stripped, &map);
-    for t in targets {
+    for &t in &targets {
         assert!(map.functions.contains_key(&t), "{t:#x} found through ops[]");
+        // Only called through pointers: nothing marks it an AAPCS64 entry.
+        assert!(!map.functions[&t].called, "{t:#x} has no BL");
     }
+    let sw1 = symbol(&full, "sw1");
+    assert!(map.functions[&sw1].called, "main calls sw1 with BL");
     let main = symbol(&full, "main");
     let covered = map
         .functions

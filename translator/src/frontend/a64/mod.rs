@@ -98,7 +98,10 @@ pub fn lift_function(
         .clone()
         .unwrap_or_else(|| format!("sub_{:x}", info.entry));
     let mut func = Function::new(name, info.entry);
-    func.aapcs_entry = info.name.as_deref().is_some_and(|n| !n.contains(".cold"));
+    func.aapcs_entry = match info.name.as_deref() {
+        Some(name) => !name.contains(".cold"),
+        None => info.called,
+    };
     let mut targets = FuncTargets {
         code,
         blocks: FxHashMap::default(),

@@ -65,6 +65,7 @@ use cranelift_module::{DataId, FuncId};
 use rustc_hash::{FxHashMap, FxHashSet};
 use vmxlate_abi as abi;
 
+use super::entry_loads::{self, EntryLoads};
 use super::env::{data_ref, func_ref, guest_sig, routine_sig, Env, Helper, HELPERS};
 use super::loop_promote::{self, Promotion};
 use super::loop_stores::BlockGraph;
@@ -116,6 +117,8 @@ struct Lowerer<'a, 'b> {
     /// The function writes FPCR.
     fpcr_writes: bool,
     flow: StateFlow,
+    /// Which registers the call entry leaves for later blocks to load.
+    entry_loads: EntryLoads,
     /// Registers possibly written since the last sync point, at the
     /// instruction being lowered (see `state_flow`).
     dirty: u64,
@@ -592,6 +595,8 @@ pub fn lower_function(
         flow.check(ir, &entries, &graph, &safepoints);
     }
     let mem_live = mem_live::liveness(ir, &graph, &flow);
+    let resumes: Vec<Block> = entries.iter().skip(1).map(|e| e.1).collect();
+    let entry_loads = entry_loads::place(ir, &graph, &flow, entries[0].1, &resumes);
     let leaf = !needs_entry_safepoint(ir);
     let mut l = Lowerer {
         fb,
@@ -621,6 +626,7 @@ pub fn lower_function(
                 .any(|i| matches!((i.op, i.imm), (Opcode::SetSys, Imm::Sys(SysReg::Fpcr))))
         }),
         flow,
+        entry_loads,
         dirty: 0,
         mem_seen: [None; 32],
         mem_live,
@@ -688,16 +694,7 @@ impl Lowerer<'_, '_> {
     /// Loads the registers in `regs` (see `state_flow`) and the flags in
     /// `flag_mask` from `CpuState` into the variables.
     fn reload(&mut self, regs: u64, flag_mask: u8) {
-        for r in 0..32 {
-            if regs & (1 << r) != 0 {
-                let val = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
-                self.fb.def_var(self.x[r], val);
-            }
-            if regs & (1 << (32 + r)) != 0 {
-                let val = self.cpu_load(types::I8X16, abi::OFF_V + 16 * r as i32);
-                self.fb.def_var(self.v[r], val);
-            }
-        }
+        self.load_regs(regs);
         for i in 0..4 {
             if flag_mask & (1 << i) != 0 {
                 let val = self.cpu_load(types::I8, abi::OFF_NZCV + i as i32);
@@ -707,6 +704,20 @@ impl Lowerer<'_, '_> {
         if self.uses_fpcr {
             let val = self.cpu_load(types::I32, abi::OFF_FPCR);
             self.fb.def_var(self.fpcr, val);
+        }
+    }
+
+    /// Loads the registers in `regs` from `CpuState` into the variables.
+    fn load_regs(&mut self, regs: u64) {
+        for r in 0..32 {
+            if regs & (1 << r) != 0 {
+                let val = self.cpu_load(types::I64, abi::OFF_X + 8 * r as i32);
+                self.fb.def_var(self.x[r], val);
+            }
+            if regs & (1 << (32 + r)) != 0 {
+                let val = self.cpu_load(types::I8X16, abi::OFF_V + 16 * r as i32);
+                self.fb.def_var(self.v[r], val);
+            }
         }
     }
 
@@ -832,7 +843,14 @@ impl Lowerer<'_, '_> {
                 self.safepoint(pc, None);
             }
             let mask = self.resume_flags(b);
-            self.reload(self.flow.live_in[b], mask);
+            let live = self.flow.live_in[b];
+            let live = if i == 0 {
+                // The call entry: some loads wait for the block that needs them.
+                live & !self.entry_loads.sunk
+            } else {
+                live
+            };
+            self.reload(live, mask);
             let held = self.promo.held[b];
             self.load_promoted(held);
             let target = self.block(b);
@@ -844,6 +862,7 @@ impl Lowerer<'_, '_> {
         let cb = self.block(b);
         self.fb.switch_to_block(cb);
         self.cpu = self.fb.use_var(self.cpu_var);
+        self.load_regs(self.entry_loads.at_block[b]);
         if self.loop_headers[b] {
             // Guest memory may change between iterations (other threads,
             // signal handlers): no load is reused across a back edge.

@@ -8,6 +8,7 @@
 //! clones (`fma_clone.rs`).
 
 mod entry_check;
+mod entry_loads;
 pub mod env;
 pub mod fma_clone;
 pub mod fp_fma;

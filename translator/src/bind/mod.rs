@@ -256,9 +256,10 @@ fn bind_math(func: &mut Function, routine: Routine) {
 }
 
 /// Appends a call of the host libm `routine` on the bits of d0 (and d1 for
-/// `pow`) that puts its result in v0 unless it declines (v0 then keeps its
-/// value: IR values stay in their block, so v0 carries the result out).
-/// Returns whether it declined (an i8).
+/// `pow`) that puts its result in v0 unless it declines (v0 then holds d0
+/// with its upper half zero, all the guest routine reads of it: IR values
+/// stay in their block, so v0 carries the result out). Returns whether it
+/// declined (an i8).
 fn math_call(b: &mut Builder, routine: Routine) -> Value {
     let v0 = b.get_v(Type::V128, 0);
     let x = b.vextract(Type::I64, v0, (Lanes::I64x2, 0));
@@ -273,8 +274,8 @@ fn math_call(b: &mut Builder, routine: Routine) -> Value {
     let result = b.libcall(Type::I64, x, y, unused, routine);
     let declined = b.iconst(Type::I64, ROUTINE_DECLINED);
     let cond = b.icmp(Type::I8, result, declined, IntCC::Eq);
-    let out = b.vfrom_scalar(Type::V128, result);
-    let v0 = b.select(Type::V128, cond, v0, out);
+    let bits = b.select(Type::I64, cond, x, result);
+    let v0 = b.vfrom_scalar(Type::V128, bits);
     b.set_v(v0, 0);
     cond
 }

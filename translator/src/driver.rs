@@ -47,8 +47,9 @@ pub fn lift_all(image: &GuestImage) -> (Vec<Function>, Vec<LiftStats>) {
 }
 
 /// Lifts every function of `code` (discovered in `image`), in parallel,
-/// binding the known libc routines to host code (see [`bind::bind_calls`]
-/// for what `strict_abi` keeps).
+/// binding the known libc routines to host code and copying small leaf
+/// functions into their callers (see [`bind::bind_calls`] and
+/// [`crate::opt`] for what `strict_abi` keeps).
 pub fn lift_code(
     image: &GuestImage,
     code: &CodeMap,
@@ -77,6 +78,7 @@ pub fn lift_code(
             .par_iter_mut()
             .for_each(|f| bind::bind_calls(f, &bound, strict_abi));
     }
+    crate::opt::run(&mut funcs, strict_abi);
     (funcs, stats)
 }
 

@@ -11,5 +11,6 @@ pub mod frontend;
 pub mod inspect;
 pub mod ir;
 pub mod link;
+pub mod opt;
 pub mod profile;
 pub mod run;

@@ -29,7 +29,7 @@ use rustc_hash::FxHashMap;
 use vmxlate_abi::{Routine, HOST_LIBM_ENV, HOST_LIBM_GLIBC, ROUTINE_DECLINED};
 
 use crate::elf::{FuncInfo, GuestImage};
-use crate::ir::{Block, Builder, Function, Imm, IntCC, Lanes, Opcode, Terminator, Type, Value};
+use crate::ir::{Builder, Function, IntCC, Lanes, Terminator, Type, Value};
 
 /// Implementation symbol names bound by name. glibc's variant names, and
 /// the plain names glibc never defines as IFUNCs.
@@ -313,7 +313,7 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>, keep_lr:
         .collect();
     for (blk, routine, term) in sites {
         let lr_taken =
-            matches!(term, Terminator::Call { .. }) && !keep_lr && take_lr_write(func, blk);
+            matches!(term, Terminator::Call { .. }) && !keep_lr && func.take_reg_write(blk, 30);
         match (routine.is_math(), term) {
             (false, term) => {
                 let mut b = func.builder(blk);
@@ -349,18 +349,4 @@ pub fn bind_calls(func: &mut Function, bound: &FxHashMap<u64, Routine>, keep_lr:
             (true, _) => unreachable!("a libm tail call is not a site"),
         }
     }
-}
-
-/// Removes the `BL`'s write of its return address to X30 (the last X30
-/// write of `blk`, which the `BL` ends); false if `blk` writes no X30.
-fn take_lr_write(func: &mut Function, blk: Block) -> bool {
-    let insts = &mut func.blocks[blk].insts;
-    let Some(at) = insts
-        .iter()
-        .rposition(|i| i.op == Opcode::SetReg && i.imm == Imm::Reg(30))
-    else {
-        return false;
-    };
-    insts.remove(at);
-    true
 }

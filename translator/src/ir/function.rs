@@ -285,6 +285,20 @@ impl Function {
         }
     }
 
+    /// Removes the last write of X`reg` in `blk` (a `BL`'s write of its
+    /// return address to X30 is its block's last); false if there is none.
+    pub fn take_reg_write(&mut self, blk: Block, reg: u8) -> bool {
+        let insts = &mut self.blocks[blk].insts;
+        let Some(at) = insts
+            .iter()
+            .rposition(|i| i.op == Opcode::SetReg && i.imm == Imm::Reg(reg))
+        else {
+            return false;
+        };
+        insts.remove(at);
+        true
+    }
+
     /// Creates an empty block for guest address `pc`.
     pub fn create_block(&mut self, pc: u64) -> Block {
         self.blocks.push(BlockData {

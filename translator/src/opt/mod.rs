@@ -1,0 +1,21 @@
+//! IR to IR passes over the lifted program, run by the driver after
+//! binding (`bind`) and before the backend.
+//!
+//! Each pass keeps the guest's observable behaviour exactly, except where
+//! it says AAPCS64 lets it differ (never under `strict_abi`).
+
+mod inline;
+
+use rayon::prelude::*;
+
+use crate::ir::Function;
+
+/// Runs the passes over every function of the program.
+pub fn run(funcs: &mut [Function], strict_abi: bool) {
+    let leaves = inline::Leaves::new(funcs);
+    if !leaves.is_empty() {
+        funcs
+            .par_iter_mut()
+            .for_each(|f| inline::inline_calls(f, &leaves, strict_abi));
+    }
+}

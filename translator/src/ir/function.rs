@@ -6,7 +6,7 @@
 //! crosses blocks through get/set ops); every block has exactly one
 //! terminator; entry 0 is the function's first instruction.
 
-use cranelift_entity::{entity_impl, PrimaryMap};
+use cranelift_entity::{entity_impl, EntityRef, PrimaryMap};
 
 use super::ops::Opcode;
 use super::types::*;
@@ -225,6 +225,31 @@ impl Terminator {
         }
     }
 
+    /// Replaces each block the terminator names by `map` of it.
+    pub fn map_blocks(&mut self, map: impl Fn(Block) -> Block) {
+        match self {
+            Terminator::Jump(b) => *b = map(*b),
+            Terminator::Branch {
+                then_to, else_to, ..
+            } => {
+                *then_to = map(*then_to);
+                *else_to = map(*else_to);
+            }
+            Terminator::Call { cont, .. }
+            | Terminator::CallIndirect { cont, .. }
+            | Terminator::Syscall { cont, .. } => *cont = map(*cont),
+            Terminator::JumpTable {
+                targets, default, ..
+            } => {
+                for t in targets.iter_mut() {
+                    *t = map(*t);
+                }
+                *default = map(*default);
+            }
+            _ => {}
+        }
+    }
+
     /// Values the terminator uses.
     pub fn operands(&self) -> Vec<Value> {
         match self {
@@ -297,6 +322,26 @@ impl Function {
         };
         insts.remove(at);
         true
+    }
+
+    /// Puts the blocks in `order` (a permutation of all of them), which is
+    /// the order the backend lays them out in, renaming them to match.
+    pub fn reorder(&mut self, order: &[Block]) {
+        debug_assert_eq!(order.len(), self.blocks.len());
+        let mut renamed = vec![Block::new(0); order.len()];
+        for (i, b) in order.iter().enumerate() {
+            renamed[b.index()] = Block::new(i);
+        }
+        let mut blocks = PrimaryMap::with_capacity(order.len());
+        for b in order {
+            let mut data = self.blocks[*b].clone();
+            data.term.map_blocks(|t| renamed[t.index()]);
+            blocks.push(data);
+        }
+        self.blocks = blocks;
+        for e in &mut self.entries {
+            e.1 = renamed[e.1.index()];
+        }
     }
 
     /// Creates an empty block for guest address `pc`.

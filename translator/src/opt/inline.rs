@@ -20,12 +20,17 @@
 //! bound in place (`bind::bind_calls`). A tail call then writes it first,
 //! since its callee returns through it.
 //!
-//! The return site stays one of the caller's entries, so the PC map is
-//! unchanged: code resumed inside the copy (a signal handler returning to
-//! a faulting load) runs in the callee's own translation and returns there
-//! through the dispatcher. The copy has no safe point: it has no cycle.
+//! A tail call (`B`) to such a function is copied too: there the copy's
+//! returns and tail calls stay as they are, which needs nothing of
+//! AAPCS64.
+//!
+//! Copies are laid out right after their sites. A return site stays one of
+//! the caller's entries, so the PC map is unchanged: code resumed inside a
+//! copy (a signal handler returning to a faulting load) runs in the
+//! callee's own translation and returns there through the dispatcher. A
+//! copy has no safe point: it has no cycle.
 
-use cranelift_entity::SecondaryMap;
+use cranelift_entity::{EntityRef, SecondaryMap};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ir::{Block, BlockData, Function, Imm, Opcode, Terminator, Type, Value};
@@ -121,32 +126,56 @@ fn acyclic(f: &Function) -> bool {
     true
 }
 
-/// Copies the [`Leaves`] that `f` calls with `BL` into `f`.
+/// Where the returns and tail calls of a copy go.
+#[derive(Clone, Copy)]
+enum Exit {
+    /// A `BL` site: returns jump to `cont`, tail calls become calls that
+    /// return there (to guest address `ret`).
+    Site { ret: u64, cont: Block },
+    /// A tail call's site: the copy returns and tail-calls as the callee
+    /// would have.
+    Tail,
+}
+
+/// Copies the [`Leaves`] that `f` calls (`BL`) or tail-calls (`B`) into
+/// `f`, each copy laid out right after its site.
 pub fn inline_calls(f: &mut Function, leaves: &Leaves, strict_abi: bool) {
-    let sites: Vec<(Block, &Function, u64, Block)> = f
+    let sites: Vec<(Block, &Function, Exit)> = f
         .blocks
         .iter()
         .filter_map(|(b, d)| match d.term {
             Terminator::Call { target, ret, cont } => {
-                Some((b, leaves.by_entry.get(&target)?, ret, cont))
+                Some((b, leaves.by_entry.get(&target)?, Exit::Site { ret, cont }))
             }
+            Terminator::TailCall { target } => Some((b, leaves.by_entry.get(&target)?, Exit::Tail)),
             _ => None,
         })
-        .filter(|(_, callee, _, _)| near(f.entry_pc, callee))
+        .filter(|(_, callee, _)| near(f.entry_pc, callee))
         .collect();
+    if sites.is_empty() {
+        return;
+    }
+    let n = f.blocks.len();
+    let mut after: Vec<Vec<Block>> = vec![Vec::new(); n];
     let mut budget = MAX_GROWTH;
-    for (site, callee, ret, cont) in sites {
+    for (site, callee, exit) in sites {
         let size: usize = callee.blocks.values().map(|d| d.insts.len()).sum();
         if size > budget {
             break;
         }
         budget -= size;
-        if !strict_abi {
+        if matches!(exit, Exit::Site { .. }) && !strict_abi {
             f.take_reg_write(site, 30);
         }
-        let start = splice(f, callee, (ret, cont), strict_abi);
+        let first = f.blocks.len();
+        let start = splice(f, callee, exit, strict_abi);
         f.blocks[site].term = Terminator::Jump(start);
+        after[site.index()] = (first..f.blocks.len()).map(Block::new).collect();
     }
+    let order: Vec<Block> = (0..n)
+        .flat_map(|i| std::iter::once(Block::new(i)).chain(after[i].iter().copied()))
+        .collect();
+    f.reorder(&order);
 }
 
 /// Whether every address of `callee` is within an `i32` of `entry`: the
@@ -159,15 +188,9 @@ fn near(entry: u64, callee: &Function) -> bool {
     })
 }
 
-/// Appends a copy of `callee`'s blocks to `f`, its returns jumping to
-/// `cont` and its tail calls returning there (to guest address `ret`);
-/// returns the copy of its entry block.
-fn splice(
-    f: &mut Function,
-    callee: &Function,
-    (ret, cont): (u64, Block),
-    strict_abi: bool,
-) -> Block {
+/// Appends a copy of `callee`'s blocks to `f`, its returns and tail calls
+/// going where `exit` says; returns the copy of its entry block.
+fn splice(f: &mut Function, callee: &Function, exit: Exit, strict_abi: bool) -> Block {
     let mut values: SecondaryMap<Value, Option<Value>> = SecondaryMap::new();
     for (v, ty) in callee.values.iter() {
         values[v] = Some(f.values.push(*ty));
@@ -207,32 +230,40 @@ fn splice(
                 targets: targets.iter().map(|t| block(*t)).collect(),
                 default: block(*default),
             },
-            Terminator::Return { target } => {
-                if !strict_abi {
-                    drop_lr_read(&mut insts, value(*target));
+            Terminator::Return { target } => match exit {
+                Exit::Site { cont, .. } => {
+                    if !strict_abi {
+                        drop_lr_read(&mut insts, value(*target));
+                    }
+                    Terminator::Jump(cont)
                 }
-                Terminator::Jump(cont)
-            }
+                Exit::Tail => Terminator::Return {
+                    target: value(*target),
+                },
+            },
             Terminator::Trap { pc, word, kind } => Terminator::Trap {
                 pc: *pc,
                 word: *word,
                 kind: kind.clone(),
             },
-            Terminator::TailCall { target } => Terminator::Call {
-                target: *target,
-                ret,
-                cont,
+            Terminator::TailCall { target } => match exit {
+                Exit::Site { ret, cont } => Terminator::Call {
+                    target: *target,
+                    ret,
+                    cont,
+                },
+                Exit::Tail => Terminator::TailCall { target: *target },
             },
             other => unreachable!("copyable() admits no {other:?}"),
         };
-        let tail_call = matches!(term, Terminator::Call { .. });
+        let call = matches!(term, Terminator::Call { .. });
         let copy = block(b);
         f.blocks[copy] = BlockData {
             pc: data.pc,
             insts,
             term,
         };
-        if tail_call && !strict_abi {
+        if let (true, Exit::Site { ret, .. }, false) = (call, exit, strict_abi) {
             // The BL's write of X30 is gone: the callee returns through it.
             let mut b = f.builder(copy);
             b.pc = ret - 4;
@@ -319,9 +350,12 @@ mod tests {
         ret(&mut leaf, lb[0]);
         let leaves = Leaves::new(std::slice::from_ref(&leaf));
         for strict in [false, true] {
-            let (mut f, [site, cont]) = caller();
+            let (mut f, [site, _]) = caller();
             inline_calls(&mut f, &leaves, strict);
             verify(&f).expect("valid IR");
+            // Blocks are renamed in layout order: the site, its copy, the
+            // return site.
+            let cont = f.entries[1].1;
             let Terminator::Jump(copy) = f.blocks[site].term else {
                 panic!("the call site jumps to the copy");
             };
@@ -329,11 +363,8 @@ mod tests {
             assert!(writes(&f, copy, 1));
             assert_eq!(writes(&f, site, 30), strict, "the BL's X30 write");
             assert_eq!(reads(&f, copy, 30), strict, "the return's X30 read");
-            assert_eq!(
-                f.entries[1],
-                (0x1004, cont),
-                "the return site stays an entry"
-            );
+            assert_eq!(f.entries[1].0, 0x1004, "the return site stays an entry");
+            assert_eq!(f.blocks[cont].pc, 0x1004);
         }
     }
 
@@ -355,9 +386,10 @@ mod tests {
             .terminate(Terminator::TailCall { target: 0xa000 });
         let (slow, _) = function(0xa000, 1);
         let leaves = Leaves::new(&[leaf.clone(), slow]);
-        let (mut f, [site, cont]) = caller();
+        let (mut f, [site, _]) = caller();
         inline_calls(&mut f, &leaves, false);
         verify(&f).expect("valid IR");
+        let cont = f.entries[1].1;
         let calls: Vec<Block> = f
             .blocks
             .iter()
@@ -373,6 +405,33 @@ mod tests {
         let (mut cold, _) = function(0xa000, 1);
         cold.aapcs_entry = false;
         assert!(Leaves::new(&[leaf, cold]).is_empty());
+    }
+
+    /// 0x1000 tail-calls 0x9000, which copies X0 to X1 and returns: the
+    /// copy, right after the site, returns to X30 as the callee did.
+    #[test]
+    fn a_leaf_tail_called_returns_as_it_did() {
+        let (mut leaf, lb) = function(0x9000, 1);
+        let mut bb = leaf.builder(lb[0]);
+        let v = bb.get_reg(Type::I64, 0);
+        bb.set_reg(v, 1);
+        ret(&mut leaf, lb[0]);
+        let leaves = Leaves::new(std::slice::from_ref(&leaf));
+        let (mut f, b) = function(0x1000, 2);
+        f.builder(b[0])
+            .terminate(Terminator::TailCall { target: 0x9000 });
+        ret(&mut f, b[1]);
+        inline_calls(&mut f, &leaves, false);
+        verify(&f).expect("valid IR");
+        let copy = Block::new(1);
+        assert!(matches!(f.blocks[b[0]].term, Terminator::Jump(t) if t == copy));
+        assert!(writes(&f, copy, 1) && reads(&f, copy, 30));
+        assert!(matches!(f.blocks[copy].term, Terminator::Return { .. }));
+        assert_eq!(
+            f.blocks[Block::new(2)].pc,
+            0x1004,
+            "the caller's block follows"
+        );
     }
 
     /// Loops, calls and writes of X30 keep a function out of its callers.

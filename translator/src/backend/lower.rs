@@ -538,6 +538,79 @@ fn local_table(f: &Function, local: &[(u64, Block)]) -> Option<(u64, u64)> {
     (aligned && dense && slots * sites <= LOCAL_TABLE_SLOTS).then_some((lo, slots))
 }
 
+/// Where one arm of a branch on a select goes ([`split_select`]).
+#[derive(Clone, Copy)]
+enum Arm {
+    /// Always to the branch's target (true) or its fall-back (false).
+    To(bool),
+    /// Where a test of the value sends it (the other way when negated).
+    Test(ClValue, bool),
+}
+
+/// `c` as `select(s, p, q)` where `p` or `q` is a constant, seen through
+/// `bxor` with 1 (negations of 0/1 values): the selector and where each arm
+/// goes. None for any other condition.
+fn split_select(dfg: &ir::DataFlowGraph, mut c: ClValue) -> Option<(ClValue, [Arm; 2])> {
+    let mut negated = false;
+    loop {
+        let ir::ValueDef::Result(inst, 0) = dfg.value_def(c) else {
+            return None;
+        };
+        match dfg.insts[inst] {
+            ir::InstructionData::Binary {
+                opcode: ir::Opcode::Bxor,
+                args: [arg, one],
+            } if constant(dfg, one) == Some(1) => {
+                negated = !negated;
+                c = arg;
+            }
+            ir::InstructionData::Ternary {
+                opcode: ir::Opcode::Select,
+                args: [s, p, q],
+            } => {
+                let arm = |v: ClValue| match constant(dfg, v) {
+                    Some(k) if k <= 1 => Some(Arm::To((k == 1) != negated)),
+                    Some(_) => None,
+                    None if !negated || boolean(dfg, v) => Some(Arm::Test(v, negated)),
+                    None => None,
+                };
+                let (p, q) = (arm(p)?, arm(q)?);
+                if matches!((p, q), (Arm::Test(..), Arm::Test(..))) {
+                    return None;
+                }
+                return Some((s, [p, q]));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The value of `v` when an `iconst` defines it.
+fn constant(dfg: &ir::DataFlowGraph, v: ClValue) -> Option<u64> {
+    match dfg.value_def(v) {
+        ir::ValueDef::Result(inst, 0) => match dfg.insts[inst] {
+            ir::InstructionData::UnaryImm {
+                opcode: ir::Opcode::Iconst,
+                imm,
+            } => Some(imm.bits() as u64),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `v` is 0 or 1 by construction (a compare's result), so that
+/// `bxor` with 1 negates it.
+fn boolean(dfg: &ir::DataFlowGraph, v: ClValue) -> bool {
+    match dfg.value_def(v) {
+        ir::ValueDef::Result(inst, 0) => matches!(
+            dfg.insts[inst].opcode(),
+            ir::Opcode::Icmp | ir::Opcode::Fcmp
+        ),
+        _ => false,
+    }
+}
+
 /// The source location that marks a memory access at guest address `pc`
 /// in the function entered at `entry`.
 fn srcloc(entry: u64, pc: u64) -> SourceLoc {
@@ -1436,6 +1509,37 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// Branches on `c` to `then_to` or `else_to`. A condition that selects
+    /// between a constant and a test (what the flags of `CCMP` and `CCMN`
+    /// become: `s ? (a == b) : #nzcv`) branches twice instead, so neither
+    /// the select nor the test is materialised.
+    fn branch(&mut self, c: ClValue, then_to: ClBlock, else_to: ClBlock) {
+        let Some((s, arms)) = split_select(&self.fb.func.dfg, c) else {
+            self.fb.ins().brif(c, then_to, &[], else_to, &[]);
+            return;
+        };
+        let mut tests = Vec::new();
+        let [p, q] = arms.map(|arm| match arm {
+            Arm::To(true) => then_to,
+            Arm::To(false) => else_to,
+            Arm::Test(v, negated) => {
+                let blk = self.fb.create_block();
+                tests.push((blk, v, negated));
+                blk
+            }
+        });
+        self.fb.ins().brif(s, p, &[], q, &[]);
+        for (blk, v, negated) in tests {
+            self.fb.switch_to_block(blk);
+            let (t, e) = if negated {
+                (else_to, then_to)
+            } else {
+                (then_to, else_to)
+            };
+            self.fb.ins().brif(v, t, &[], e, &[]);
+        }
+    }
+
     fn value(&self, v: Value) -> ClValue {
         self.values[v].expect("terminator operand defined in the block")
     }
@@ -1460,7 +1564,7 @@ impl Lowerer<'_, '_> {
                 let mut edges = Vec::new();
                 let a = self.edge(*then_to, &mut edges);
                 let b = self.edge(*else_to, &mut edges);
-                self.fb.ins().brif(c, a, &[], b, &[]);
+                self.branch(c, a, b);
                 self.fill_edges(edges);
             }
             Terminator::JumpTable {

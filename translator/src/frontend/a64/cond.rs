@@ -7,7 +7,8 @@
 //! reads them. After `FCMP`/`FCMPE` it is one FP compare (`ucomisd` and a
 //! `setcc` or `jcc`) instead of a combination of the four flag compares.
 //! [`fused`] recognises the flag values that `Ctx::set_nz`,
-//! `set_flags_sub`, `set_flags_logic` and `fp::compare_flags` produce,
+//! `set_flags_sub`, `set_flags_logic` and `fp::compare_flags` produce (and
+//! `CCMP`'s selects between those and its immediate),
 //! looking only at the last write of each flag in the current block: a
 //! later write of any flag it uses, or flags set in another block, makes it
 //! decline, and the caller evaluates the flags generically. The flags
@@ -95,6 +96,42 @@ impl View<'_> {
         .then_some(Source::Fcmp { a: ops.0, b: ops.1 })
     }
 
+    /// `(s, at, nzcv)` when the last write of each flag is `select s,
+    /// get_flag f, #k`, as `CCMP`/`CCMN` write them: the flags are those
+    /// the instructions before `at` set when `s` holds, else `nzcv`.
+    fn conditional(&self) -> Option<(Value, usize, u8)> {
+        let mut sel = None;
+        let mut nzcv = 0;
+        let mut gets = [0; 4];
+        for (k, f) in Flag::ALL.iter().enumerate() {
+            let w = self.def(self.last_write(*f)?)?;
+            if w.op != Opcode::Select || sel.is_some_and(|s| s != w.args[0]) {
+                return None;
+            }
+            sel = Some(w.args[0]);
+            let bit = match (self.is_const(w.args[2], 0), self.is_const(w.args[2], 1)) {
+                (true, _) => 0,
+                (_, true) => 1,
+                _ => return None,
+            };
+            nzcv |= bit << (3 - k);
+            let get = self.0.iter().position(|i| i.result == Some(w.args[1]))?;
+            let g = &self.0[get];
+            if g.op != Opcode::GetFlag || g.imm != Imm::Flag(*f) {
+                return None;
+            }
+            gets[k] = get;
+        }
+        let at = *gets.iter().min()?;
+        // Each read sees what the instructions before `at` left in its flag.
+        let rewritten = Flag::ALL.iter().zip(gets).any(|(f, get)| {
+            self.0[at..get]
+                .iter()
+                .any(|i| i.op == Opcode::SetFlag && i.imm == Imm::Flag(*f))
+        });
+        (!rewritten).then_some((sel?, at, nzcv))
+    }
+
     fn source(&self) -> Option<Source> {
         if let Some(s) = self.fp_source() {
             return Some(s);
@@ -115,9 +152,39 @@ impl View<'_> {
 }
 
 /// Condition code `cc` as one compare of the operands that set the flags,
-/// or `None` when the flags' origin is not a recognised compare.
+/// or `None` when the flags' origin is not a recognised compare. After a
+/// conditional compare it is `s ? compare : constant`, where `s` is the
+/// condition the `CCMP` tested and the constant is `cc` on its immediate
+/// NZCV (which the backend branches on twice).
 pub fn fused(b: &mut Builder, cc: u8) -> Option<Value> {
-    let view = View(&b.func.blocks[b.block].insts);
+    let end = b.func.blocks[b.block].insts.len();
+    let Some((sel, at, nzcv)) = View(&b.func.blocks[b.block].insts).conditional() else {
+        return fused_before(b, end, cc);
+    };
+    let compare = fused_before(b, at, cc)?;
+    let constant = b.iconst(Type::I8, u64::from(holds(cc, nzcv)));
+    Some(b.select(Type::I8, sel, compare, constant))
+}
+
+/// Whether condition code `cc` holds for the flags `nzcv` (N in bit 3).
+fn holds(cc: u8, nzcv: u8) -> bool {
+    let [n, z, c, v] = [8, 4, 2, 1].map(|bit| nzcv & bit != 0);
+    let base = match cc >> 1 {
+        0 => z,
+        1 => c,
+        2 => n,
+        3 => v,
+        4 => c && !z,
+        5 => n == v,
+        6 => n == v && !z,
+        _ => return true,
+    };
+    base != (cc & 1 == 1)
+}
+
+/// [`fused`] for the flags the block's first `end` instructions set.
+fn fused_before(b: &mut Builder, end: usize, cc: u8) -> Option<Value> {
+    let view = View(&b.func.blocks[b.block].insts[..end]);
     let inv = cc & 1 == 1;
     let source = view.source();
     if let Some(Source::Fcmp { a, b: rhs }) = source {
@@ -210,6 +277,19 @@ mod tests {
         // cmp x1, x2; adds x3, x3, #1; b.hi +8  (HI must see the ADDS's C)
         let text = ir(&[0xeb02_003f, 0xb100_0463, 0x5400_0048]);
         assert!(text.contains("get_flag") && !text.contains("Ugt"), "{text}");
+    }
+
+    #[test]
+    fn a_condition_after_ccmp_selects_between_its_compare_and_immediate() {
+        // cmp x1, x2; ccmp x3, x4, #0, eq; b.gt +8: EQ ? (x3 > x4) : GT
+        // on NZCV 0000 (true: Z clear, N == V).
+        let text = ir(&[0xeb02_003f, 0xfa44_0060, 0x5400_004c]);
+        assert!(text.contains("Sgt") && text.contains("select"), "{text}");
+        assert!(super::holds(0xc, 0b0000) && !super::holds(0xc, 0b0100));
+        // HI on 0010 (C set, Z clear) holds; LS on it does not.
+        assert!(super::holds(0x8, 0b0010) && !super::holds(0x9, 0b0010));
+        // AL and NV always hold.
+        assert!(super::holds(0xe, 0) && super::holds(0xf, 0b1111));
     }
 
     #[test]

@@ -67,6 +67,12 @@ pub const GLIBC: &[Fingerprint] = &[
         hash: 0x1e865800ad610a06,
         routine: Routine::Memchr,
     },
+    // __memcpy_a64fx
+    Fingerprint {
+        len: 552,
+        hash: 0x9530bf2d02ee5039,
+        routine: Routine::Memmove,
+    },
     // __memcpy_falkor
     Fingerprint {
         len: 364,
@@ -85,6 +91,12 @@ pub const GLIBC: &[Fingerprint] = &[
         hash: 0x145a04c90ead0a56,
         routine: Routine::Memmove,
     },
+    // __memcpy_sve
+    Fingerprint {
+        len: 252,
+        hash: 0x7f3533ee28aab6ea,
+        routine: Routine::Memmove,
+    },
     // __memcpy_thunderx
     Fingerprint {
         len: 636,
@@ -95,6 +107,12 @@ pub const GLIBC: &[Fingerprint] = &[
     Fingerprint {
         len: 1748,
         hash: 0xc2e688ed073414ac,
+        routine: Routine::Memmove,
+    },
+    // __memmove_a64fx
+    Fingerprint {
+        len: 308,
+        hash: 0xcdabfca84784e0c8,
         routine: Routine::Memmove,
     },
     // __memmove_falkor
@@ -115,6 +133,12 @@ pub const GLIBC: &[Fingerprint] = &[
         hash: 0x99e3a192c20a5d3a,
         routine: Routine::Memmove,
     },
+    // __memmove_sve
+    Fingerprint {
+        len: 176,
+        hash: 0x7a623d7f422585c6,
+        routine: Routine::Memmove,
+    },
     // __memmove_thunderx
     Fingerprint {
         len: 20,
@@ -126,6 +150,12 @@ pub const GLIBC: &[Fingerprint] = &[
         len: 32,
         hash: 0x3de9fa1a164c4d1b,
         routine: Routine::Memmove,
+    },
+    // __memset_a64fx
+    Fingerprint {
+        len: 392,
+        hash: 0x78303f910d3fbcf6,
+        routine: Routine::Memset,
     },
     // __memset_emag
     Fingerprint {

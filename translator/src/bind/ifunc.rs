@@ -12,9 +12,10 @@
 //! itself is bound: a call runs the host routine at once instead of the
 //! stub, an inline code-TLB probe and an indirect host call.
 //!
-//! Invariants: the resolver's symbol name decides, so stripped programs
-//! keep their stubs (their implementations are still bound by fingerprint);
-//! only names whose result the C standard defines uniquely are in
+//! Invariants: the resolver's symbol name decides; in a stripped program,
+//! the implementations whose addresses the resolver builds, all of which
+//! must be fingerprints of one routine (else the stub stays); only names
+//! whose result the C standard defines uniquely are in
 //! [`IFUNC_NAMES`]; the stub's x16/x17 writes are dropped, as AAPCS64
 //! lets any callee clobber them (the same contract every bound routine
 //! relies on for x3..x18).
@@ -48,12 +49,54 @@ pub const IFUNC_NAMES: &[(&str, Routine)] = &[
 pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
     let slot = stub_slot(image, info.entry)?;
     let resolver = irelative_resolver(image, slot)?;
-    image
+    let named = image
         .symbols
         .iter()
         .filter(|s| s.addr == resolver)
         .find_map(|s| IFUNC_NAMES.iter().find(|(n, _)| *n == s.name))
-        .map(|(_, r)| *r)
+        .map(|(_, r)| *r);
+    named.or_else(|| by_candidates(image, resolver))
+}
+
+/// In a stripped program: the routine every implementation the resolver
+/// at `resolver` can return is (by fingerprint), when it is one of
+/// [`IFUNC_NAMES`]'. glibc's resolvers are C functions that build each
+/// candidate's address with `ADRP` + `ADD` and return one by HWCAP; an
+/// address built there that is not an implementation of the same routine
+/// (another routine, a variant we have no fingerprint of) declines.
+fn by_candidates(image: &GuestImage, resolver: u64) -> Option<Routine> {
+    let &(_, len) = image.fdes.iter().find(|(start, _)| *start == resolver)?;
+    let mut pages = [None; 32];
+    let mut routine = None;
+    for pc in (resolver..resolver.checked_add(len)?).step_by(4) {
+        let Some(i) = decode(image.read_u32(pc)?) else {
+            continue;
+        };
+        match (i.opcode, i.operands) {
+            (Opcode::ADRP, [Operand::Register(SizeCode::X, d), Operand::PCOffset(off), ..]) => {
+                pages[usize::from(d & 31)] = Some((pc & !0xfff).wrapping_add(off as u64));
+            }
+            (
+                Opcode::ADD,
+                [Operand::RegisterOrSP(SizeCode::X, _), Operand::RegisterOrSP(SizeCode::X, n), Operand::Immediate(imm), Operand::Nothing],
+            ) => {
+                let Some(page) = pages[usize::from(n & 31)] else {
+                    continue;
+                };
+                let addr = page.wrapping_add(u64::from(imm));
+                if !image.is_code(addr) {
+                    continue;
+                }
+                let r = super::by_fingerprint(image, addr)?;
+                if routine.is_some_and(|seen| seen != r) {
+                    return None;
+                }
+                routine = Some(r);
+            }
+            _ => {}
+        }
+    }
+    routine.filter(|r| IFUNC_NAMES.iter().any(|(_, named)| named == r))
 }
 
 /// The GOT slot a stub at `pc` branches through, if the four instructions

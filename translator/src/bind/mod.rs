@@ -39,15 +39,20 @@ pub const NAMES: &[(&str, Routine)] = &[
     ("__memcpy_thunderx", Routine::Memmove),
     ("__memcpy_thunderx2", Routine::Memmove),
     ("__memcpy_falkor", Routine::Memmove),
+    ("__memcpy_a64fx", Routine::Memmove),
+    ("__memcpy_sve", Routine::Memmove),
     ("__memmove_generic", Routine::Memmove),
     ("__memmove_simd", Routine::Memmove),
     ("__memmove_thunderx", Routine::Memmove),
     ("__memmove_thunderx2", Routine::Memmove),
     ("__memmove_falkor", Routine::Memmove),
+    ("__memmove_a64fx", Routine::Memmove),
+    ("__memmove_sve", Routine::Memmove),
     ("__memset_generic", Routine::Memset),
     ("__memset_emag", Routine::Memset),
     ("__memset_falkor", Routine::Memset),
     ("__memset_kunpeng", Routine::Memset),
+    ("__memset_a64fx", Routine::Memset),
     ("__strlen_asimd", Routine::Strlen),
     ("__strlen_mte", Routine::Strlen),
     ("__strlen_generic", Routine::Strlen),
@@ -157,14 +162,19 @@ pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
     if let Some(r) = ifunc::recognise(image, info) {
         return Some(r);
     }
-    let (_, len) = image.fdes.iter().find(|(start, _)| *start == info.entry)?;
-    let bytes = image.read(info.entry, usize::try_from(*len).ok()?)?;
+    by_fingerprint(image, info.entry).filter(|r| !r.is_math() || host_libm_likely())
+}
+
+/// The routine whose glibc code (as its `.eh_frame` FDE spans it) starts at
+/// `entry`, by fingerprint.
+fn by_fingerprint(image: &GuestImage, entry: u64) -> Option<Routine> {
+    let (_, len) = image.fdes.iter().find(|(start, _)| *start == entry)?;
+    let bytes = image.read(entry, usize::try_from(*len).ok()?)?;
     let hash = fingerprint(bytes);
     fingerprints::GLIBC
         .iter()
         .find(|f| f.len == *len && f.hash == hash)
         .map(|f| f.routine)
-        .filter(|r| !r.is_math() || host_libm_likely())
 }
 
 extern "C" {

@@ -205,7 +205,7 @@ impl Dominators {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_cfg::{branch_on, function, ret};
+    use super::super::test_cfg::{branch_on, diamond, function, ret};
     use super::*;
     use crate::ir::Type;
     use rustc_hash::FxHashSet;
@@ -243,18 +243,12 @@ mod tests {
         assert_eq!(loads.at_block[early], 0);
     }
 
-    /// 0x2000 branches to 0x2004, which writes X5, or to 0x2008; both join
-    /// at 0x200c, which reads X5: the join needs the entry's value on the
-    /// path through 0x2008, so X5 stays loaded at the entry.
+    /// A diamond that writes X5 on one side joins at a block that reads X5:
+    /// the join needs the entry's value on the other side, so X5 stays
+    /// loaded at the entry.
     #[test]
     fn a_register_read_after_a_join_is_loaded_above_it() {
-        let (mut f, [entry, write, skip, join]) = function([0x2000, 0x2004, 0x2008, 0x200c]);
-        branch_on(&mut f, entry, 0, write, skip);
-        let mut b = f.builder(write);
-        let v = b.get_reg(Type::I64, 1);
-        b.set_reg(v, 5);
-        b.terminate(Terminator::Jump(join));
-        f.builder(skip).terminate(Terminator::Jump(join));
+        let (mut f, [entry, _, _, join]) = diamond(5);
         let mut b = f.builder(join);
         let v = b.get_reg(Type::I64, 5);
         b.set_reg(v, 0);

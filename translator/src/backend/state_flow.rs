@@ -595,7 +595,7 @@ fn flag_liveness(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_cfg::{branch_on, function, ret};
+    use super::super::test_cfg::{branch_on, diamond, function, ret};
     use super::*;
     use crate::ir::Type;
 
@@ -603,13 +603,7 @@ mod tests {
     /// 0x1008; both jump to 0x100c, which returns.
     #[test]
     fn a_register_written_on_one_side_of_a_diamond_is_stored_on_that_edge() {
-        let (mut f, [entry, write, skip, join]) = function([0x1000, 0x1004, 0x1008, 0x100c]);
-        branch_on(&mut f, entry, 0, write, skip);
-        let mut b = f.builder(write);
-        let v = b.get_reg(Type::I64, 1);
-        b.set_reg(v, 5);
-        b.terminate(Terminator::Jump(join));
-        f.builder(skip).terminate(Terminator::Jump(join));
+        let (mut f, [entry, write, skip, join]) = diamond(5);
         ret(&mut f, join);
         let graph = BlockGraph::new(&f, &[]);
         let no_safepoints = SecondaryMap::new();

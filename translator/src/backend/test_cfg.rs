@@ -31,3 +31,17 @@ pub fn ret(f: &mut Function, block: Block) {
     let target = b.get_reg(Type::I64, 30);
     b.terminate(Terminator::Return { target });
 }
+
+/// A diamond: 0x1000 branches on X0 to 0x1004, which copies X1 to
+/// X`reg`, or to 0x1008; both jump to 0x100c, left for the test to end.
+/// Returns `[entry, write, skip, join]`.
+pub fn diamond(reg: u8) -> (Function, [Block; 4]) {
+    let (mut f, [entry, write, skip, join]) = function([0x1000, 0x1004, 0x1008, 0x100c]);
+    branch_on(&mut f, entry, 0, write, skip);
+    let mut b = f.builder(write);
+    let v = b.get_reg(Type::I64, 1);
+    b.set_reg(v, reg);
+    b.terminate(Terminator::Jump(join));
+    f.builder(skip).terminate(Terminator::Jump(join));
+    (f, [entry, write, skip, join])
+}

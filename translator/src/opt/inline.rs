@@ -308,6 +308,27 @@ mod tests {
         bb.terminate(Terminator::Return { target });
     }
 
+    /// 0x9000: copies X0 to X1 and returns.
+    fn copy_x0_to_x1() -> Function {
+        let (mut leaf, lb) = function(0x9000, 1);
+        let mut bb = leaf.builder(lb[0]);
+        let v = bb.get_reg(Type::I64, 0);
+        bb.set_reg(v, 1);
+        ret(&mut leaf, lb[0]);
+        leaf
+    }
+
+    /// Ends `b` with a branch on X0 to `then_to` or `else_to`.
+    fn branch(f: &mut Function, b: Block, then_to: Block, else_to: Block) {
+        let mut bb = f.builder(b);
+        let cond = bb.get_reg(Type::I64, 0);
+        bb.terminate(Terminator::Branch {
+            cond,
+            then_to,
+            else_to,
+        });
+    }
+
     /// 0x1000: `BL 0x9000`, returning to 0x1004, which returns.
     fn caller() -> (Function, [Block; 2]) {
         let (mut f, b) = function(0x1000, 2);
@@ -343,12 +364,7 @@ mod tests {
     /// read unless `strict_abi`.
     #[test]
     fn a_leaf_is_copied_and_returns_to_the_return_site() {
-        let (mut leaf, lb) = function(0x9000, 1);
-        let mut bb = leaf.builder(lb[0]);
-        let v = bb.get_reg(Type::I64, 0);
-        bb.set_reg(v, 1);
-        ret(&mut leaf, lb[0]);
-        let leaves = Leaves::new(std::slice::from_ref(&leaf));
+        let leaves = Leaves::new(&[copy_x0_to_x1()]);
         for strict in [false, true] {
             let (mut f, [site, _]) = caller();
             inline_calls(&mut f, &leaves, strict);
@@ -374,13 +390,7 @@ mod tests {
     #[test]
     fn a_tail_call_in_a_copy_returns_to_the_site() {
         let (mut leaf, lb) = function(0x9000, 3);
-        let mut bb = leaf.builder(lb[0]);
-        let cond = bb.get_reg(Type::I64, 0);
-        bb.terminate(Terminator::Branch {
-            cond,
-            then_to: lb[1],
-            else_to: lb[2],
-        });
+        branch(&mut leaf, lb[0], lb[1], lb[2]);
         ret(&mut leaf, lb[1]);
         leaf.builder(lb[2])
             .terminate(Terminator::TailCall { target: 0xa000 });
@@ -411,12 +421,7 @@ mod tests {
     /// copy, right after the site, returns to X30 as the callee did.
     #[test]
     fn a_leaf_tail_called_returns_as_it_did() {
-        let (mut leaf, lb) = function(0x9000, 1);
-        let mut bb = leaf.builder(lb[0]);
-        let v = bb.get_reg(Type::I64, 0);
-        bb.set_reg(v, 1);
-        ret(&mut leaf, lb[0]);
-        let leaves = Leaves::new(std::slice::from_ref(&leaf));
+        let leaves = Leaves::new(&[copy_x0_to_x1()]);
         let (mut f, b) = function(0x1000, 2);
         f.builder(b[0])
             .terminate(Terminator::TailCall { target: 0x9000 });
@@ -438,13 +443,7 @@ mod tests {
     #[test]
     fn loops_calls_and_x30_writes_are_not_copied() {
         let (mut looping, b) = function(0x9000, 1);
-        let mut bb = looping.builder(b[0]);
-        let cond = bb.get_reg(Type::I64, 0);
-        bb.terminate(Terminator::Branch {
-            cond,
-            then_to: b[0],
-            else_to: b[0],
-        });
+        branch(&mut looping, b[0], b[0], b[0]);
         let (mut calling, b) = function(0x9100, 2);
         calling.builder(b[0]).terminate(Terminator::Call {
             target: 0x9000,

@@ -8,11 +8,12 @@
 //!   the registers written since the last point where variables and
 //!   `CpuState` agreed; and on an edge into a forward merge, those written
 //!   on that way in but not on every other ([`StateFlow::flushed`]);
-//! - loaded at entry and resume points: only the registers live there,
-//!   after a call the callee-saved ones too, so any frame of the function
-//!   may resume at the return address (an exception landing pad right
-//!   after a `BL` to a noreturn function, in a recursive function: the
-//!   `mtcxx-landing` fixture);
+//! - loaded at entry and resume points: only the registers live there
+//!   (the call entry leaves some to the block where their uses start,
+//!   [`entry_loads`]), after a call the callee-saved ones too, so any
+//!   frame of the function may resume at the return address (an exception
+//!   landing pad right after a `BL` to a noreturn function, in a recursive
+//!   function: the `mtcxx-landing` fixture);
 //! - flags: loaded where live on entry; not kept across calls and returns
 //!   (AAPCS64 says NZCV is not preserved there) unless `strict_abi`.
 //!

@@ -61,7 +61,7 @@ pub fn lift_code(
         .par_iter()
         .map(|info| {
             let (mut func, mut stats) = lift_function(image, code, &loads, info);
-            if let Some(routine) = bind::recognise(image, info) {
+            if let Some(routine) = bind::recognise(image, code, info) {
                 bind::bind(&mut func, routine);
                 stats.bound = Some(routine);
             }

@@ -26,7 +26,7 @@ use object::{pod, LittleEndian};
 use vmxlate_abi::Routine;
 use yaxpeax_arm::armv8::a64::{Opcode, Operand, SizeCode};
 
-use crate::elf::{FuncInfo, GuestImage};
+use crate::elf::{CodeMap, FuncInfo, GuestImage};
 use crate::frontend::a64::decode::decode;
 
 /// IFUNC names (glibc's resolver symbols) whose stubs are bound.
@@ -45,8 +45,9 @@ pub const IFUNC_NAMES: &[(&str, Routine)] = &[
     ("stpcpy", Routine::Stpcpy),
 ];
 
-/// The routine the IFUNC stub at `info` calls, if it is one we bind.
-pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
+/// The routine the IFUNC stub at `info` calls, if it is one we bind
+/// (`code` holds the resolvers discovery found).
+pub fn recognise(image: &GuestImage, code: &CodeMap, info: &FuncInfo) -> Option<Routine> {
     let slot = stub_slot(image, info.entry)?;
     let resolver = irelative_resolver(image, slot)?;
     let named = image
@@ -55,48 +56,23 @@ pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
         .filter(|s| s.addr == resolver)
         .find_map(|s| IFUNC_NAMES.iter().find(|(n, _)| *n == s.name))
         .map(|(_, r)| *r);
-    named.or_else(|| by_candidates(image, resolver))
+    named.or_else(|| by_candidates(image, code.functions.get(&resolver)?))
 }
 
 /// In a stripped program: the routine every implementation the resolver
-/// at `resolver` can return is (by fingerprint), when it is one of
-/// [`IFUNC_NAMES`]'. glibc's resolvers are C functions that build each
-/// candidate's address with `ADRP` + `ADD` and return one by HWCAP; an
+/// can return is (by fingerprint), when it is one of [`IFUNC_NAMES`]'.
+/// glibc's resolvers are C functions that build each candidate's address
+/// in a register (`FuncInfo::built`) and return one by HWCAP; a code
 /// address built there that is not an implementation of the same routine
 /// (another routine, a variant we have no fingerprint of) declines.
-fn by_candidates(image: &GuestImage, resolver: u64) -> Option<Routine> {
-    let &(_, len) = image.fdes.iter().find(|(start, _)| *start == resolver)?;
-    let mut pages = [None; 32];
-    let mut routine = None;
-    for pc in (resolver..resolver.checked_add(len)?).step_by(4) {
-        let Some(i) = decode(image.read_u32(pc)?) else {
-            continue;
-        };
-        match (i.opcode, i.operands) {
-            (Opcode::ADRP, [Operand::Register(SizeCode::X, d), Operand::PCOffset(off), ..]) => {
-                pages[usize::from(d & 31)] = Some((pc & !0xfff).wrapping_add(off as u64));
-            }
-            (
-                Opcode::ADD,
-                [Operand::RegisterOrSP(SizeCode::X, _), Operand::RegisterOrSP(SizeCode::X, n), Operand::Immediate(imm), Operand::Nothing],
-            ) => {
-                let Some(page) = pages[usize::from(n & 31)] else {
-                    continue;
-                };
-                let addr = page.wrapping_add(u64::from(imm));
-                if !image.is_code(addr) {
-                    continue;
-                }
-                let r = super::by_fingerprint(image, addr)?;
-                if routine.is_some_and(|seen| seen != r) {
-                    return None;
-                }
-                routine = Some(r);
-            }
-            _ => {}
-        }
-    }
-    routine.filter(|r| IFUNC_NAMES.iter().any(|(_, named)| named == r))
+fn by_candidates(image: &GuestImage, resolver: &FuncInfo) -> Option<Routine> {
+    let mut routines = resolver
+        .built
+        .iter()
+        .map(|&addr| super::by_fingerprint(image, addr));
+    let first = routines.next()??;
+    let one = routines.all(|r| r == Some(first));
+    (one && IFUNC_NAMES.iter().any(|(_, named)| *named == first)).then_some(first)
 }
 
 /// The GOT slot a stub at `pc` branches through, if the four instructions

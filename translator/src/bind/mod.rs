@@ -28,7 +28,7 @@ mod tests;
 use rustc_hash::FxHashMap;
 use vmxlate_abi::{Routine, HOST_LIBM_ENV, HOST_LIBM_GLIBC, ROUTINE_DECLINED};
 
-use crate::elf::{FuncInfo, GuestImage};
+use crate::elf::{CodeMap, FuncInfo, GuestImage};
 use crate::ir::{Builder, Function, IntCC, Lanes, Terminator, Type, Value};
 
 /// Implementation symbol names bound by name. glibc's variant names, and
@@ -153,13 +153,13 @@ pub fn fingerprint(code: &[u8]) -> u64 {
 
 /// The routine `info` implements (or, for an IFUNC stub, calls), if it is
 /// one we bind.
-pub fn recognise(image: &GuestImage, info: &FuncInfo) -> Option<Routine> {
+pub fn recognise(image: &GuestImage, code: &CodeMap, info: &FuncInfo) -> Option<Routine> {
     if let Some(name) = &info.name {
         if let Some((_, r)) = NAMES.iter().find(|(n, _)| n == name) {
             return Some(*r);
         }
     }
-    if let Some(r) = ifunc::recognise(image, info) {
+    if let Some(r) = ifunc::recognise(image, code, info) {
         return Some(r);
     }
     by_fingerprint(image, info.entry).filter(|r| !r.is_math() || host_libm_likely())

@@ -172,7 +172,7 @@ fn fnv1a_matches_the_published_vectors() {
 /// What `recognise` finds in the functions of a fixture binary, sorted.
 fn found_in(
     binary: &str,
-    recognise: fn(&GuestImage, &crate::elf::FuncInfo) -> Option<Routine>,
+    recognise: fn(&GuestImage, &crate::elf::CodeMap, &crate::elf::FuncInfo) -> Option<Routine>,
 ) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/bin")
@@ -182,7 +182,7 @@ fn found_in(
     let mut found: Vec<String> = code
         .functions
         .values()
-        .filter_map(|f| recognise(&image, f))
+        .filter_map(|f| recognise(&image, &code, f))
         .map(|r| format!("{r:?}"))
         .collect();
     found.sort();

@@ -87,6 +87,9 @@ pub struct FuncInfo {
     /// Some `BL` in the program calls `entry`: it is a function's start,
     /// which compiled code enters only by AAPCS64 calls and tail calls.
     pub called: bool,
+    /// Code addresses the function builds in registers (ADR, ADRP+ADD),
+    /// sorted, each once.
+    pub built: Vec<u64>,
 }
 
 /// Everything discovery found.
@@ -354,6 +357,7 @@ impl Discovery<'_> {
                     blocks: t.blocks,
                     extra_entries: e.extra.into_iter().collect(),
                     called: called.contains(&entry),
+                    built: code_built(self.image, &t.built),
                 },
             );
         }
@@ -362,4 +366,16 @@ impl Discovery<'_> {
         map.unresolved.dedup();
         map
     }
+}
+
+/// The code addresses among a traversal's `built` values, sorted, each once.
+fn code_built(image: &GuestImage, built: &[(u64, u64)]) -> Vec<u64> {
+    let mut out: Vec<u64> = built
+        .iter()
+        .map(|&(_, v)| v)
+        .filter(|&v| image.is_code(v))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }

@@ -250,6 +250,18 @@ impl Terminator {
         }
     }
 
+    /// Replaces each value the terminator uses by `map` of it.
+    pub fn map_values(&mut self, map: impl Fn(Value) -> Value) {
+        match self {
+            Terminator::Branch { cond: v, .. }
+            | Terminator::CallIndirect { target: v, .. }
+            | Terminator::JumpIndirect { target: v }
+            | Terminator::Return { target: v }
+            | Terminator::JumpTable { index: v, .. } => *v = map(*v),
+            _ => {}
+        }
+    }
+
     /// Values the terminator uses.
     pub fn operands(&self) -> Vec<Value> {
         match self {

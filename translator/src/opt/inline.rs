@@ -74,10 +74,9 @@ impl Leaves {
 /// Whether `f` may be copied into its callers (see the module doc), where
 /// `aapcs` holds the AAPCS64 entries (`Function::aapcs_entry`).
 fn copyable(f: &Function, aapcs: &FxHashSet<u64>) -> bool {
-    let insts: usize = f.blocks.values().map(|d| d.insts.len()).sum();
     f.entries.len() == 1
         && f.blocks.len() <= MAX_BLOCKS
-        && insts <= MAX_INSTS
+        && size(f) <= MAX_INSTS
         && f.blocks.values().all(|d| {
             let term = match d.term {
                 Terminator::Jump(_)
@@ -94,6 +93,11 @@ fn copyable(f: &Function, aapcs: &FxHashSet<u64>) -> bool {
                 .any(|i| i.op == Opcode::SetReg && i.imm == Imm::Reg(30))
         })
         && acyclic(f)
+}
+
+/// The number of IR instructions in `f`.
+fn size(f: &Function) -> usize {
+    f.blocks.values().map(|d| d.insts.len()).sum()
 }
 
 /// Whether no block of `f` reaches itself.
@@ -159,7 +163,7 @@ pub fn inline_calls(f: &mut Function, leaves: &Leaves, strict_abi: bool) {
     let mut after: Vec<Vec<Block>> = vec![Vec::new(); n];
     let mut budget = MAX_GROWTH;
     for (site, callee, exit) in sites {
-        let size: usize = callee.blocks.values().map(|d| d.insts.len()).sum();
+        let size = size(callee);
         if size > budget {
             break;
         }
@@ -210,51 +214,20 @@ fn splice(f: &mut Function, callee: &Function, exit: Exit, strict_abi: bool) -> 
             }
             inst.result = inst.result.map(value);
         }
-        let term = match &data.term {
-            Terminator::Jump(t) => Terminator::Jump(block(*t)),
-            Terminator::Branch {
-                cond,
-                then_to,
-                else_to,
-            } => Terminator::Branch {
-                cond: value(*cond),
-                then_to: block(*then_to),
-                else_to: block(*else_to),
-            },
-            Terminator::JumpTable {
-                index,
-                targets,
-                default,
-            } => Terminator::JumpTable {
-                index: value(*index),
-                targets: targets.iter().map(|t| block(*t)).collect(),
-                default: block(*default),
-            },
-            Terminator::Return { target } => match exit {
-                Exit::Site { cont, .. } => {
-                    if !strict_abi {
-                        drop_lr_read(&mut insts, value(*target));
-                    }
-                    Terminator::Jump(cont)
+        let mut term = data.term.clone();
+        term.map_blocks(block);
+        term.map_values(value);
+        let term = match (term, exit) {
+            (Terminator::Return { target }, Exit::Site { cont, .. }) => {
+                if !strict_abi {
+                    drop_lr_read(&mut insts, target);
                 }
-                Exit::Tail => Terminator::Return {
-                    target: value(*target),
-                },
-            },
-            Terminator::Trap { pc, word, kind } => Terminator::Trap {
-                pc: *pc,
-                word: *word,
-                kind: kind.clone(),
-            },
-            Terminator::TailCall { target } => match exit {
-                Exit::Site { ret, cont } => Terminator::Call {
-                    target: *target,
-                    ret,
-                    cont,
-                },
-                Exit::Tail => Terminator::TailCall { target: *target },
-            },
-            other => unreachable!("copyable() admits no {other:?}"),
+                Terminator::Jump(cont)
+            }
+            (Terminator::TailCall { target }, Exit::Site { ret, cont }) => {
+                Terminator::Call { target, ret, cont }
+            }
+            (term, _) => term,
         };
         let call = matches!(term, Terminator::Call { .. });
         let copy = block(b);

@@ -43,6 +43,7 @@ pub fn discover_region(image: &GuestImage, entry: u64, known: &FxHashSet<u64>) -
             blocks: t.blocks,
             extra_entries: Vec::new(),
             called: false,
+            built: Vec::new(),
         },
     );
     Some(map)

@@ -12,10 +12,10 @@ use crate::ir::Function;
 
 /// Runs the passes over every function of the program.
 pub fn run(funcs: &mut [Function], strict_abi: bool) {
-    let leaves = inline::Leaves::new(funcs);
-    if !leaves.is_empty() {
+    let copyable = inline::Copyable::new(funcs);
+    if !copyable.is_empty() {
         funcs
             .par_iter_mut()
-            .for_each(|f| inline::inline_calls(f, &leaves, strict_abi));
+            .for_each(|f| inline::inline_calls(f, &copyable, strict_abi));
     }
 }

@@ -4,6 +4,7 @@
 //! Each pass keeps the guest's observable behaviour exactly, except where
 //! it says AAPCS64 lets it differ (never under `strict_abi`).
 
+mod guard;
 mod inline;
 
 use rayon::prelude::*;
@@ -17,5 +18,11 @@ pub fn run(funcs: &mut [Function], strict_abi: bool) {
         funcs
             .par_iter_mut()
             .for_each(|f| inline::inline_calls(f, &copyable, strict_abi));
+    }
+    let guards = guard::Guards::new(funcs);
+    if !guards.is_empty() {
+        funcs
+            .par_iter_mut()
+            .for_each(|f| guard::copy_guards(f, &guards));
     }
 }

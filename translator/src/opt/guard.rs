@@ -108,12 +108,12 @@ fn guard(f: &Function) -> Option<Guard> {
         };
         b != entry
             && d.insts.len() <= MAX_INSTS
-            && d.insts.iter().all(|i| {
-                pure(i) || (i.op == Opcode::SetReg && i.imm != Imm::Reg(30))
-            })
             && d.insts
                 .iter()
-                .any(|i| i.op == Opcode::GetReg && i.imm == Imm::Reg(30) && i.result == Some(target))
+                .all(|i| pure(i) || (i.op == Opcode::SetReg && i.imm != Imm::Reg(30)))
+            && d.insts.iter().any(|i| {
+                i.op == Opcode::GetReg && i.imm == Imm::Reg(30) && i.result == Some(target)
+            })
     };
     let (exit, exit_when) = match (returns(then_to), returns(else_to)) {
         (true, false) => (then_to, true),
@@ -328,10 +328,7 @@ mod tests {
             panic!("the site branches");
         };
         assert!(matches!(f.blocks[exit].term, Terminator::Return { .. }));
-        assert_eq!(
-            f.blocks[rest].term,
-            Terminator::TailCall { target: 0x9000 }
-        );
+        assert_eq!(f.blocks[rest].term, Terminator::TailCall { target: 0x9000 });
     }
 
     /// A test that reads memory is no guard: it could fault, or see a

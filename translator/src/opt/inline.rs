@@ -228,7 +228,9 @@ pub fn inline_calls(f: &mut Function, callees: &Copyable, strict_abi: bool) {
             Terminator::Call { target, ret, cont } => {
                 Some((b, callees.by_entry.get(&target)?, Exit::Site { ret, cont }))
             }
-            Terminator::TailCall { target } => Some((b, callees.by_entry.get(&target)?, Exit::Tail)),
+            Terminator::TailCall { target } => {
+                Some((b, callees.by_entry.get(&target)?, Exit::Tail))
+            }
             _ => None,
         })
         .filter(|(_, (callee, _), _)| near(f.entry_pc, callee))

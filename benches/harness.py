@@ -266,9 +266,25 @@ def main():
     shutil.rmtree(scratch, ignore_errors=True)
 
 
+def machine_line():
+    """The host CPU and load, so that runs on different days compare."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"Machine: {model}, {os.cpu_count()} CPUs; load average at the end {load}.\n"
+
+
 def write_reports(a, results, trans, counts, startup, check):
     md, tsv = [], ["workload\tkind\tvariant\tmedian_wall_s\tmedian_cpu_s\tmin_wall_s\t"
                    "max_wall_s\truns\tstatus\tcallgrind_ir\toutput"]
+    md.append(machine_line())
     md.append(f"Median of {a.runs} interleaved runs. Times are wall seconds; ratios are given "
               "for wall time and for CPU time (user + sys, all threads), which a loaded "
               "machine disturbs less. tr/nat = translated / native (lower is better, 1.0 = "

@@ -170,14 +170,7 @@ fn exits(term: &Terminator) -> bool {
 /// taken). Any other target goes through the dispatcher, which enters the
 /// same code with the stored state, so this is only a shortcut.
 pub fn local_targets(f: &Function) -> Vec<(u64, Block)> {
-    let returns: rustc_hash::FxHashSet<Block> = f
-        .blocks
-        .values()
-        .filter_map(|d| match d.term {
-            Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } => Some(cont),
-            _ => None,
-        })
-        .collect();
+    let returns = f.call_returns();
     f.entries
         .iter()
         .skip(1)

@@ -322,6 +322,17 @@ impl Function {
         }
     }
 
+    /// The return sites of the function's calls (direct and indirect).
+    pub fn call_returns(&self) -> rustc_hash::FxHashSet<Block> {
+        self.blocks
+            .values()
+            .filter_map(|d| match d.term {
+                Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } => Some(cont),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Removes the last write of X`reg` in `blk` (a `BL`'s write of its
     /// return address to X30 is its block's last); false if there is none.
     pub fn take_reg_write(&mut self, blk: Block, reg: u8) -> bool {

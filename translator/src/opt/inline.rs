@@ -114,14 +114,7 @@ impl Copyable {
 /// how, where `aapcs` holds the AAPCS64 entries (`Function::aapcs_entry`).
 fn copyable(f: &Function, aapcs: &FxHashSet<u64>) -> Option<Kind> {
     // Entered only at its start (its calls' return sites aside).
-    let conts: FxHashSet<Block> = f
-        .blocks
-        .values()
-        .filter_map(|d| match d.term {
-            Terminator::Call { cont, .. } | Terminator::CallIndirect { cont, .. } => Some(cont),
-            _ => None,
-        })
-        .collect();
+    let conts = f.call_returns();
     let one_entry = f.entries.iter().skip(1).all(|e| conts.contains(&e.1));
     let max = if conts.is_empty() {
         MAX_INSTS
@@ -408,18 +401,19 @@ mod tests {
         });
     }
 
+    /// Ends `b` with `BL target`, which returns to `cont` at `ret`.
+    fn bl(f: &mut Function, b: Block, target: u64, ret: u64, cont: Block) {
+        let mut bb = f.builder(b);
+        let lr = bb.iconst(Type::I64, ret);
+        bb.set_reg(lr, 30);
+        bb.terminate(Terminator::Call { target, ret, cont });
+    }
+
     /// 0x1000: `BL 0x9000`, returning to 0x1004, which returns.
     fn caller() -> (Function, [Block; 2]) {
         let (mut f, b) = function(0x1000, 2);
         f.entries.push((0x1004, b[1]));
-        let mut bb = f.builder(b[0]);
-        let lr = bb.iconst(Type::I64, 0x1004);
-        bb.set_reg(lr, 30);
-        bb.terminate(Terminator::Call {
-            target: 0x9000,
-            ret: 0x1004,
-            cont: b[1],
-        });
+        bl(&mut f, b[0], 0x9000, 0x1004, b[1]);
         ret(&mut f, b[1]);
         (f, [b[0], b[1]])
     }
@@ -549,14 +543,7 @@ mod tests {
     /// X19 (as an epilogue loads it from the stack) and returns.
     fn calling() -> Function {
         let (mut g, b) = function(0x9000, 2);
-        let mut bb = g.builder(b[0]);
-        let lr = bb.iconst(Type::I64, 0x9004);
-        bb.set_reg(lr, 30);
-        bb.terminate(Terminator::Call {
-            target: 0xa000,
-            ret: 0x9004,
-            cont: b[1],
-        });
+        bl(&mut g, b[0], 0xa000, 0x9004, b[1]);
         let mut bb = g.builder(b[1]);
         let saved = bb.get_reg(Type::I64, 19);
         bb.set_reg(saved, 30);

@@ -32,7 +32,8 @@
 use cranelift_entity::{EntityRef, SecondaryMap};
 use rustc_hash::FxHashMap;
 
-use crate::ir::{Block, BlockData, Function, Imm, InstData, Opcode, Terminator, Value};
+use super::copy::{copy_insts, through_lr};
+use crate::ir::{Block, BlockData, Effect, Function, Imm, InstData, Opcode, Terminator, Value};
 
 /// Most instructions the copied test and return block may have each.
 const MAX_INSTS: usize = 8;
@@ -79,25 +80,10 @@ fn guard(f: &Function) -> Option<Guard> {
     else {
         return None;
     };
-    let pure = |i: &InstData| {
-        matches!(
-            i.op,
-            Opcode::Iconst
-                | Opcode::Add
-                | Opcode::Sub
-                | Opcode::And
-                | Opcode::Or
-                | Opcode::Xor
-                | Opcode::Shl
-                | Opcode::Lshr
-                | Opcode::Ashr
-                | Opcode::Icmp
-                | Opcode::Select
-                | Opcode::Uext
-                | Opcode::Sext
-                | Opcode::Trunc
-        ) || i.op == Opcode::GetReg
-    };
+    // Register reads and integer arithmetic (whose operands are then
+    // integers too: nothing else defines a value here).
+    let pure =
+        |i: &InstData| i.op == Opcode::GetReg || (i.op.effect() == Effect::Pure && i.ty.is_int());
     if test.insts.len() > MAX_INSTS || !test.insts.iter().all(pure) {
         return None;
     }
@@ -111,9 +97,7 @@ fn guard(f: &Function) -> Option<Guard> {
             && d.insts
                 .iter()
                 .all(|i| pure(i) || (i.op == Opcode::SetReg && i.imm != Imm::Reg(30)))
-            && d.insts.iter().any(|i| {
-                i.op == Opcode::GetReg && i.imm == Imm::Reg(30) && i.result == Some(target)
-            })
+            && through_lr(&d.insts, target)
     };
     let (exit, exit_when) = match (returns(then_to), returns(else_to)) {
         (true, false) => (then_to, true),
@@ -185,29 +169,6 @@ pub fn copy_guards(f: &mut Function, guards: &Guards) {
         .flat_map(|i| std::iter::once(Block::new(i)).chain(after[i].iter().copied()))
         .collect();
     f.reorder(&order);
-}
-
-/// Appends copies of `from`'s instructions to block `to` of `f`, with new
-/// values (recorded in `values`).
-fn copy_insts(
-    f: &mut Function,
-    to: Block,
-    from: &BlockData,
-    values: &mut SecondaryMap<Value, Option<Value>>,
-) {
-    for inst in &from.insts {
-        let mut copy = inst.clone();
-        let arity = copy.op.arity();
-        for a in &mut copy.args[..arity] {
-            *a = values[*a].expect("operands are defined earlier in the block");
-        }
-        if let Some(r) = inst.result {
-            let v = f.values.push(inst.ty);
-            values[r] = Some(v);
-            copy.result = Some(v);
-        }
-        f.blocks[to].insts.push(copy);
-    }
 }
 
 #[cfg(test)]

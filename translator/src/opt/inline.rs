@@ -47,9 +47,8 @@
 use cranelift_entity::{EntityRef, SecondaryMap};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::ir::{
-    Block, BlockData, Function, Imm, InstData, IntCC, Opcode, Terminator, Type, Value,
-};
+use super::copy::{copy_insts, through_lr};
+use crate::ir::{Block, Function, Imm, IntCC, Opcode, Terminator, Type, Value};
 
 /// Most IR instructions a copied callee may have.
 const MAX_INSTS: usize = 64;
@@ -128,6 +127,8 @@ fn copyable(f: &Function, aapcs: &FxHashSet<u64>) -> Option<Kind> {
     let mut kind = Kind::Leaf;
     for d in f.blocks.values() {
         match d.term {
+            // `RET Xn` other than X30 does not go back to the `BL`.
+            Terminator::Return { target } if !through_lr(&d.insts, target) => return None,
             Terminator::Jump(_)
             | Terminator::Branch { .. }
             | Terminator::JumpTable { .. }
@@ -137,11 +138,6 @@ fn copyable(f: &Function, aapcs: &FxHashSet<u64>) -> Option<Kind> {
             Terminator::Call { .. } | Terminator::CallIndirect { .. } => kind = Kind::Caller,
             _ => return None,
         }
-        match d.term {
-            // `RET Xn` other than X30 does not go back to the `BL`.
-            Terminator::Return { target } if !through_lr(&d.insts, target) => return None,
-            _ => {}
-        }
         if d.insts
             .iter()
             .any(|i| i.op == Opcode::SetReg && i.imm == Imm::Reg(30))
@@ -150,19 +146,6 @@ fn copyable(f: &Function, aapcs: &FxHashSet<u64>) -> Option<Kind> {
         }
     }
     Some(kind)
-}
-
-/// Whether `target` is the value X30 holds at the end of a block with
-/// instructions `insts`: read from it after its last write, or that write.
-fn through_lr(insts: &[InstData], target: Value) -> bool {
-    for i in insts.iter().rev().filter(|i| i.imm == Imm::Reg(30)) {
-        match i.op {
-            Opcode::SetReg => return i.args[0] == target,
-            Opcode::GetReg if i.result == Some(target) => return true,
-            _ => {}
-        }
-    }
-    false
 }
 
 /// The number of IR instructions in `f`.
@@ -275,27 +258,17 @@ fn near(entry: u64, callee: &Function) -> bool {
 /// returns the copy of its entry block.
 fn splice(f: &mut Function, callee: &Function, exit: Exit, keep_lr: bool, kind: Kind) -> Block {
     let mut values: SecondaryMap<Value, Option<Value>> = SecondaryMap::new();
-    for (v, ty) in callee.values.iter() {
-        values[v] = Some(f.values.push(*ty));
-    }
-    let value = |v: Value| values[v].expect("every callee value is copied");
     let mut blocks: SecondaryMap<Block, Option<Block>> = SecondaryMap::new();
     for (b, data) in callee.blocks.iter() {
         blocks[b] = Some(f.create_block(data.pc));
     }
     let block = |b: Block| blocks[b].expect("every callee block is copied");
     for (b, data) in callee.blocks.iter() {
-        let mut insts = data.insts.clone();
-        for inst in &mut insts {
-            let arity = inst.op.arity();
-            for a in &mut inst.args[..arity] {
-                *a = value(*a);
-            }
-            inst.result = inst.result.map(value);
-        }
+        let copy = block(b);
+        copy_insts(f, copy, data, &mut values);
         let mut term = data.term.clone();
         term.map_blocks(block);
-        term.map_values(value);
+        term.map_values(|v| values[v].expect("terminator operands are copied"));
         let mut checked_return = None;
         let term = match (term, exit) {
             (Terminator::Return { target }, Exit::Site { ret, cont }) if kind == Kind::Caller => {
@@ -304,7 +277,7 @@ fn splice(f: &mut Function, callee: &Function, exit: Exit, keep_lr: bool, kind: 
             }
             (Terminator::Return { target }, Exit::Site { cont, .. }) => {
                 if !keep_lr {
-                    drop_lr_read(&mut insts, target);
+                    drop_lr_read(&mut f.blocks[copy].insts, target);
                 }
                 Terminator::Jump(cont)
             }
@@ -314,12 +287,7 @@ fn splice(f: &mut Function, callee: &Function, exit: Exit, keep_lr: bool, kind: 
             (term, _) => term,
         };
         let call = matches!(term, Terminator::Call { .. });
-        let copy = block(b);
-        f.blocks[copy] = BlockData {
-            pc: data.pc,
-            insts,
-            term,
-        };
+        f.blocks[copy].term = term;
         if let Some((target, ret, cont)) = checked_return {
             // Back to the site when X30 still held its return address.
             let leave = f.create_block(data.pc);

@@ -4,6 +4,7 @@
 //! Each pass keeps the guest's observable behaviour exactly, except where
 //! it says AAPCS64 lets it differ (never under `strict_abi`).
 
+mod copy;
 mod guard;
 mod inline;
 

@@ -72,7 +72,7 @@ use super::loop_promote::{self, Promotion};
 use super::loop_stores::BlockGraph;
 use super::lower_fp::FpHost;
 use super::mem_live;
-use super::state_flow::{local_targets, tail_call_flags, touch, StateFlow, Touch};
+use super::state_flow::{tail_call_flags, touch, StateFlow, Touch};
 use super::{lower_fp, lower_int, lower_vec, lower_vfp};
 use crate::ir::{Block, Function, Imm, Opcode, Routine, SysReg, Terminator, TrapKind, Value};
 
@@ -152,7 +152,7 @@ struct Lowerer<'a, 'b> {
     safepoints: SecondaryMap<Block, bool>,
     /// [`entry_points`] of `ir`, in entry-index order.
     entries: Vec<(u64, Block)>,
-    /// Where computed gotos continue directly ([`local_targets`]).
+    /// Where computed gotos continue directly ([`Function::local_targets`]).
     local: Vec<(u64, Block)>,
     /// The dense table computed gotos use, if small enough: the lowest
     /// local target and the number of 4-byte slots up to the highest.
@@ -651,7 +651,7 @@ pub fn lower_function(
     let fpcr = fb.declare_var(types::I32);
     let cpu_var = fb.declare_var(types::I64);
     fb.def_var(cpu_var, cpu);
-    let local = local_targets(ir);
+    let local = ir.local_targets();
     let graph = BlockGraph::new(ir, &local);
     let safepoints = safepoint_blocks(ir);
     let entries = entry_points(ir, &safepoints);
@@ -1377,7 +1377,7 @@ impl Lowerer<'_, '_> {
         returned
     }
 
-    /// An indirect jump to one of this function's [`local_targets`] (a
+    /// An indirect jump to one of this function's [`Function::local_targets`] (a
     /// computed `goto`, as interpreters dispatch) continues there directly,
     /// with the guest state still in variables: no host call, no frame.
     /// Like a loop back edge it is a safe point and a sequence point. Other

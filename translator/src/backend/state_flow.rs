@@ -163,24 +163,8 @@ fn exits(term: &Terminator) -> bool {
     )
 }
 
-/// The entry points an indirect jump of `f` continues at directly, with
-/// the guest state in variables (`lower::jump_local`): the addresses code
-/// of `f` can reach by a computed `goto` (entries discovery found other
-/// than the function start and call return sites: labels whose address is
-/// taken). Any other target goes through the dispatcher, which enters the
-/// same code with the stored state, so this is only a shortcut.
-pub fn local_targets(f: &Function) -> Vec<(u64, Block)> {
-    let returns = f.call_returns();
-    f.entries
-        .iter()
-        .skip(1)
-        .filter(|e| !returns.contains(&e.1))
-        .copied()
-        .collect()
-}
-
 /// Blocks that receive `b`'s variables as they are: its in-function
-/// successors, and for an indirect jump the [`local_targets`]. A call or
+/// successors, and for an indirect jump the [`Function::local_targets`]. A call or
 /// syscall's resume block is not among them: it reloads.
 pub fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
     match term {
@@ -194,7 +178,7 @@ pub fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
 
 impl StateFlow {
     /// Solves the analyses for `f`, whose control flow is `graph` (indirect
-    /// jumps continue at [`local_targets`]), with a safe point at the blocks
+    /// jumps continue at [`Function::local_targets`]), with a safe point at the blocks
     /// marked in `safepoints`.
     pub fn new(
         f: &Function,
@@ -548,7 +532,7 @@ pub fn live_on_entry(
 /// lowerer per point (see `lower::resume_flags`): calls and syscalls keep
 /// them only through their continuation's reload of the stored copy, so
 /// liveness flows through them like a jump; an indirect jump flows to its
-/// [`local_targets`].
+/// [`Function::local_targets`].
 fn flag_liveness(
     f: &Function,
     graph: &BlockGraph,

@@ -333,6 +333,23 @@ impl Function {
             .collect()
     }
 
+    /// The entry points an indirect jump of the function continues at
+    /// directly, with the guest state in variables (`lower::jump_local`):
+    /// the addresses its code can reach by a computed `goto` (entries
+    /// discovery found other than the function start and call return
+    /// sites: labels whose address is taken). Any other target goes
+    /// through the dispatcher, which enters the same code with the stored
+    /// state, so this is only a shortcut.
+    pub fn local_targets(&self) -> Vec<(u64, Block)> {
+        let returns = self.call_returns();
+        self.entries
+            .iter()
+            .skip(1)
+            .filter(|e| !returns.contains(&e.1))
+            .copied()
+            .collect()
+    }
+
     /// Removes the last write of X`reg` in `blk` (a `BL`'s write of its
     /// return address to X30 is its block's last); false if there is none.
     pub fn take_reg_write(&mut self, blk: Block, reg: u8) -> bool {

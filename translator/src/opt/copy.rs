@@ -1,6 +1,6 @@
 //! What the passes that copy a callee's code into its callers share:
 //! copying a block's instructions with fresh values, and telling whether a
-//! return goes through X30.
+//! return goes through X30 (or a jump through another register).
 //!
 //! Invariant: IR values are local to their block, so one map from the
 //! callee's values to the copies' serves every block copied.
@@ -34,12 +34,18 @@ pub fn copy_insts(
 }
 
 /// Whether `target` is the value X30 holds at the end of a block with
-/// instructions `insts`: read from it after its last write, or that write.
+/// instructions `insts` ([`holds`]).
 pub fn through_lr(insts: &[InstData], target: Value) -> bool {
-    for i in insts.iter().rev().filter(|i| i.imm == Imm::Reg(30)) {
+    holds(insts, 30, target)
+}
+
+/// Whether `value` is what X`reg` holds at the end of a block with
+/// instructions `insts`: read from it after its last write, or that write.
+pub fn holds(insts: &[InstData], reg: u8, value: Value) -> bool {
+    for i in insts.iter().rev().filter(|i| i.imm == Imm::Reg(reg)) {
         match i.op {
-            Opcode::SetReg => return i.args[0] == target,
-            Opcode::GetReg if i.result == Some(target) => return true,
+            Opcode::SetReg => return i.args[0] == value,
+            Opcode::GetReg if i.result == Some(value) => return true,
             _ => {}
         }
     }

@@ -5,6 +5,7 @@
 //! it says AAPCS64 lets it differ (never under `strict_abi`).
 
 mod copy;
+mod dispatch;
 mod guard;
 mod inline;
 
@@ -26,4 +27,5 @@ pub fn run(funcs: &mut [Function], strict_abi: bool) {
             .par_iter_mut()
             .for_each(|f| guard::copy_guards(f, &guards));
     }
+    funcs.par_iter_mut().for_each(dispatch::share_dispatch);
 }

@@ -72,7 +72,8 @@ impl Compiler {
     ) -> Result<Compiled, String> {
         let code = discover_region(image, pc, known).ok_or("not code")?;
         let info = code.functions.get(&pc).ok_or("not code")?;
-        let (func, stats) = lift_function(image, &code, &table_loads(&code), info);
+        let (mut func, stats) = lift_function(image, &code, &table_loads(&code), info);
+        vmxlate::opt::share_dispatch(&mut func);
 
         // FuncIds: the helpers, the libc routines, then this function, then
         // direct callees.

@@ -1,5 +1,7 @@
 //! IR to IR passes over the lifted program, run by the driver after
-//! binding (`bind`) and before the backend.
+//! binding (`bind`) and before the backend. The JIT runs the one pass
+//! that needs no other function ([`share_dispatch`]) on the code it
+//! compiles.
 //!
 //! Each pass keeps the guest's observable behaviour exactly, except where
 //! it says AAPCS64 lets it differ (never under `strict_abi`).
@@ -12,6 +14,8 @@ mod inline;
 use rayon::prelude::*;
 
 use crate::ir::Function;
+
+pub use dispatch::share_dispatch;
 
 /// Runs the passes over every function of the program.
 pub fn run(funcs: &mut [Function], strict_abi: bool) {

@@ -1338,9 +1338,18 @@ impl Lowerer<'_, '_> {
     fn call_indirect(&mut self, target: ClValue) -> ClValue {
         let cpu = self.cpu;
         let tlb = self.cpu_load(types::I64, abi::OFF_TLB);
-        let slot = self.fb.ins().ushr_imm_s(target, 2);
-        let slot = self.fb.ins().band_imm_s(slot, abi::TLB_ENTRIES as i64 - 1);
-        let off = self.fb.ins().imul_imm_s(slot, abi::TLB_ENTRY_SIZE as i64);
+        // Slot `(target >> 2) & (TLB_ENTRIES - 1)` at its byte offset, with
+        // the mask applied before the shift: the entry size is a multiple
+        // of 4, so no shift is left.
+        const _: () = assert!(abi::TLB_ENTRY_SIZE % 4 == 0);
+        let slot = self
+            .fb
+            .ins()
+            .band_imm_s(target, (abi::TLB_ENTRIES as i64 - 1) << 2);
+        let off = self
+            .fb
+            .ins()
+            .imul_imm_s(slot, i64::from(abi::TLB_ENTRY_SIZE / 4));
         let entry = self.fb.ins().iadd(tlb, off);
         let cached = self.fb.ins().load(types::I64, cpu_mem(), entry, 0);
         let hit = self.fb.ins().icmp(ClCC::Equal, cached, target);

@@ -11,13 +11,15 @@ and classifies the self cost (Ir) of every host instruction in translated
 guest functions (symbols `g_<guest name>_<address>`, or those starting with
 PREFIX) by its pattern in `objdump -d`:
 
-- `state: x regs` / `v regs` / `nzcv` / `pc` / `stack limit` / `safepoint` /
-  `tlb base`: loads and stores of CpuState fields (guest registers spilled
-  or reloaded at calls, entries and exits; the return-address check; the
+- `state: x regs` / `v regs` / `nzcv` / `pc` / `stack limit` / `safepoint`:
+  loads and stores of CpuState fields (guest registers spilled or
+  reloaded at calls, entries and exits; the return-address check; the
   host stack limit test at entries; the pending-signal test of safe
-  points; the code TLB base). A base register counts as the CpuState pointer in a function when
-  it is used with an offset only CpuState has (0x100, 0x138, 0x140, 0x148)
-  or holds a copy of the entry's %rdi; so the split is approximate;
+  points). A base register counts as the CpuState pointer in a function
+  when it is used with an offset only CpuState has (0x100, 0x138, 0x140)
+  or holds a copy of the entry's %rdi; so the split is approximate. The
+  code TLB that follows CpuState is probed with an index register, so
+  its loads count as `guest memory / tables`;
 - `stack spill slots`: %rsp-relative operands (Cranelift spills, including
   guest registers kept in stack slots across calls);
 - `guest memory / tables`: other memory operands (guest loads and stores,
@@ -118,10 +120,10 @@ def norm(r):
     return m.group(1) if m else r
 
 # 3a. per function, the registers used as a base with offsets only the
-# CpuState has (pc 0x100, pending 0x138, TLB 0x140, stack limit 0x148)
+# CpuState has (pc 0x100, pending 0x138, stack limit 0x140)
 fstate = collections.defaultdict(set)
 for func, a in order:
-    m = re.search(r"(0x1(?:00|38|40|48))\((%\w+)\)", dis[a])
+    m = re.search(r"(0x1(?:00|38|40))\((%\w+)\)", dis[a])
     if m:
         if norm(m.group(2)) not in ("rsp", "rip", "rbp"):
             fstate[func].add(norm(m.group(2)))
@@ -151,9 +153,8 @@ for func, a in order:
             if disp < 0x100: cat = "state: x regs"
             elif disp == 0x100: cat = "state: pc"
             elif 0x108 <= disp < 0x10c: cat = "state: nzcv"
-            elif disp == 0x148: cat = "state: stack limit"
+            elif disp == 0x140: cat = "state: stack limit"
             elif disp == 0x138: cat = "state: safepoint"
-            elif disp == 0x140: cat = "state: tlb base"
             elif disp >= 0x150: cat = "state: v regs"
             else: cat = "state: other"
         elif base == "rsp": cat = "stack spill slots"

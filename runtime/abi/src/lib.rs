@@ -72,10 +72,6 @@ pub struct CpuState {
     /// clones run its clone (FMA inline); zero selects its plain x86-64-v2
     /// body and, there, the inline emulation.
     pub host_fma: u32,
-    /// Address of this thread's code TLB (`[TlbEntry; TLB_ENTRIES]`), which
-    /// translated code probes inline for indirect branches. Each guest
-    /// thread has its own, so only its own thread ever writes it.
-    pub tlb: u64,
     /// The lowest host stack pointer at which a translated function that
     /// makes calls may start: below it, its entry leaves for the dispatcher
     /// instead (with `pc` at the entry), which runs it again at the bottom
@@ -107,7 +103,6 @@ impl Default for CpuState {
             excl_val2: 0,
             pending: 0,
             host_fma: 0,
-            tlb: 0,
             stack_limit: 0,
             v: [VReg::default(); 32],
             fp_tmp: [0; 6],
@@ -137,8 +132,12 @@ pub const OFF_EXCL_VAL2: i32 = offset_of!(CpuState, excl_val2) as i32;
 pub const OFF_PENDING: i32 = offset_of!(CpuState, pending) as i32;
 /// Byte offset of `host_fma`.
 pub const OFF_HOST_FMA: i32 = offset_of!(CpuState, host_fma) as i32;
-/// Byte offset of `tlb`.
-pub const OFF_TLB: i32 = offset_of!(CpuState, tlb) as i32;
+/// Byte offset, from a thread's `CpuState`, of its code TLB
+/// (`[TlbEntry; TLB_ENTRIES]`), which translated code probes inline for
+/// indirect branches: the runtime keeps the table right after the
+/// registers (and checks that it does). Each guest thread has its own, so
+/// only its own thread ever writes it.
+pub const OFF_TLB: i32 = core::mem::size_of::<CpuState>() as i32;
 /// Byte offset of `stack_limit`.
 pub const OFF_STACK_LIMIT: i32 = offset_of!(CpuState, stack_limit) as i32;
 /// Byte offset of `v[0]`; `v[n]` is at `OFF_V + 16 * n`.

@@ -1,7 +1,7 @@
 //! The code TLB: a direct-mapped cache from guest PC to translated code that
 //! translated code probes inline for indirect branches.
 //!
-//! Each guest thread has its own table (`CpuState::tlb` points at it), so
+//! Each guest thread has its own table (right after its `CpuState`), so
 //! no other thread ever reads a slot while it is rewritten.
 //!
 //! Invariants (the contract in `vmxlate_abi::TlbEntry`): slot `i` caches only

@@ -29,11 +29,17 @@ use crate::signal::SigState;
 pub struct Thread {
     /// Its registers; the address translated code passes around.
     pub cpu: CpuState,
-    /// Its code TLB (`cpu.tlb` points here).
+    /// Its code TLB, right after `cpu` (`vmxlate_abi::OFF_TLB`).
     pub tlb: [TlbEntry; TLB_ENTRIES],
     /// Everything else.
     pub ext: ThreadExt,
 }
+
+// Translated code finds the TLB at `OFF_TLB` from the `CpuState` pointer.
+const _: () = assert!(
+    core::mem::offset_of!(Thread, tlb)
+        == core::mem::offset_of!(Thread, cpu) + vmxlate_abi::OFF_TLB as usize
+);
 
 /// The runtime's per-thread bookkeeping beside the registers.
 pub struct ThreadExt {
@@ -60,10 +66,10 @@ std::thread_local! {
 }
 
 impl Thread {
-    /// A new thread with `cpu` as its registers (the TLB pointer is set
-    /// here), leaked: it is freed by [`Thread::free`] when the thread ends.
+    /// A new thread with `cpu` as its registers and an empty code TLB,
+    /// leaked: it is freed by [`Thread::free`] when the thread ends.
     pub fn new(cpu: CpuState, tid: i32, main: bool, sig: SigState) -> *mut Thread {
-        let mut t = Box::new(Thread {
+        let t = Box::new(Thread {
             cpu,
             tlb: tlb::initial(),
             ext: ThreadExt {
@@ -75,7 +81,6 @@ impl Thread {
                 stack_limit: 0,
             },
         });
-        t.cpu.tlb = t.tlb.as_mut_ptr() as u64;
         Box::into_raw(t)
     }
 

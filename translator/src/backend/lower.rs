@@ -32,7 +32,7 @@
 //! checks at its entry, with the safe point, that the host stack pointer is
 //! above `CpuState::stack_limit`, and otherwise leaves for the dispatcher,
 //! which bounds the host stack. Indirect branches probe the calling
-//! thread's code TLB (`CpuState::tlb`) inline.
+//! thread's code TLB (at `abi::OFF_TLB` from `CpuState`) inline.
 //!
 //! Safe points: the targets of the back edges of a depth-first search
 //! ([`safepoint_blocks`]) and computed gotos test `CpuState::pending`; the
@@ -1337,7 +1337,6 @@ impl Lowerer<'_, '_> {
     /// Only the dispatcher reads `CpuState::pc` (see [`Self::call_direct`]).
     fn call_indirect(&mut self, target: ClValue) -> ClValue {
         let cpu = self.cpu;
-        let tlb = self.cpu_load(types::I64, abi::OFF_TLB);
         // Slot `(target >> 2) & (TLB_ENTRIES - 1)` at its byte offset, with
         // the mask applied before the shift: the entry size is a multiple
         // of 4, so no shift is left.
@@ -1350,8 +1349,11 @@ impl Lowerer<'_, '_> {
             .fb
             .ins()
             .imul_imm_s(slot, i64::from(abi::TLB_ENTRY_SIZE / 4));
-        let entry = self.fb.ins().iadd(tlb, off);
-        let cached = self.fb.ins().load(types::I64, cpu_mem(), entry, 0);
+        let entry = self.fb.ins().iadd(cpu, off);
+        let cached = self
+            .fb
+            .ins()
+            .load(types::I64, cpu_mem(), entry, abi::OFF_TLB);
         let hit = self.fb.ins().icmp(ClCC::Equal, cached, target);
         let hit_b = self.fb.create_block();
         let miss_b = self.fb.create_block();
@@ -1364,11 +1366,13 @@ impl Lowerer<'_, '_> {
         let fnp = self
             .fb
             .ins()
-            .load(types::I64, cpu_mem(), entry, abi::TLB_OFF_FN);
-        let idx = self
-            .fb
-            .ins()
-            .load(types::I32, cpu_mem(), entry, abi::TLB_OFF_ENTRY);
+            .load(types::I64, cpu_mem(), entry, abi::OFF_TLB + abi::TLB_OFF_FN);
+        let idx = self.fb.ins().load(
+            types::I32,
+            cpu_mem(),
+            entry,
+            abi::OFF_TLB + abi::TLB_OFF_ENTRY,
+        );
         let sig = self.guest_sig_ref();
         let call = self.fb.ins().call_indirect(sig, fnp, &[cpu, idx]);
         let pc = self.cpu_from(call);

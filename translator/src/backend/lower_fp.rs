@@ -244,7 +244,7 @@ pub fn lower(
             to_int(fb, host, ty, args[0], signed, mode)
         }
         (Opcode::IntToF, Imm::Signed(signed)) => {
-            let r = int_to_float(fb, ty, args[0], signed);
+            let r = int_to_float(fb, host, ty, args[0], signed);
             let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
             pin(fb, nan);
             r
@@ -968,6 +968,7 @@ pub(super) fn round(fb: &mut FunctionBuilder, mode: Round, x: ClValue) -> ClValu
 
 mod convert;
 mod fz;
+pub(super) use convert::opaque;
 use convert::{int_to_float, to_int};
 pub(super) use fz::{fz_kind, fz_op, fz_set, input_denormal, with_fz};
 

@@ -193,6 +193,7 @@ fn fast(
         }
         (Opcode::VIntToF, Imm::Lanes(Lanes::I32x4)) => {
             let a = fb.ins().bitcast(types::I32X4, le(), args[0]);
+            let a = super::lower_fp::opaque(fb, host, a);
             let r = fb.ins().fcvt_from_sint(types::F32X4, a);
             let nan = fb.ins().fcmp(ClFCC::Unordered, r, r);
             let any = fb.ins().vany_true(nan);

@@ -12,7 +12,7 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 use vmxlate_abi as abi;
 
-use super::{pin, raise, round, round_quiet, with_cold, Fmt, FpHost};
+use super::{le, pin, raise, round, round_quiet, with_cold, Fmt, FpHost};
 use crate::ir::Round;
 
 /// FCVT[ZNMPA][SU]: rounds in `mode`, then saturates with IOC (NaN gives
@@ -136,13 +136,16 @@ fn to_unsigned(fb: &mut FunctionBuilder, host: &mut dyn FpHost, ty: ClType, r: C
 /// SCVTF/UCVTF: one rounding in the current mode. A u64 with the top bit
 /// set is halved with the dropped bit kept as a sticky bit, converted
 /// and doubled, which rounds the same in every mode (Cranelift's own
-/// sequence is right only to nearest).
+/// sequence is right only to nearest). The integer goes through
+/// [`opaque`] first.
 pub(super) fn int_to_float(
     fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
     ty: ClType,
     x: ClValue,
     signed: bool,
 ) -> ClValue {
+    let x = opaque(fb, host, x);
     let xt = fb.func.dfg.value_type(x);
     if signed {
         return fb.ins().fcvt_from_sint(ty, x);
@@ -169,4 +172,29 @@ pub(super) fn int_to_float(
     fb.ins().jump(join, &[BlockArg::Value(r)]);
     fb.switch_to_block(join);
     out
+}
+
+/// `x` as a value Cranelift cannot tell is a constant. Its mid-end folds
+/// an int-to-float conversion of a constant at compile time, rounded to
+/// nearest and raising nothing, whatever FPCR's mode: a constant the guest
+/// builds with MOVZ/MOVK, or stores and loads back, converted under
+/// `fesetround(FE_UPWARD)`, came out rounded to nearest (the `compute
+/// rounding` fixture). The select is on the `CpuState` pointer, never
+/// null: a test and a conditional move.
+pub(in crate::backend) fn opaque(
+    fb: &mut FunctionBuilder,
+    host: &mut dyn FpHost,
+    x: ClValue,
+) -> ClValue {
+    let ty = fb.func.dfg.value_type(x);
+    let cpu = host.cpu();
+    let live = fb.ins().icmp_imm_s(ClCC::NotEqual, cpu, 0);
+    let zero = if ty.is_vector() {
+        let z = fb.ins().iconst(types::I64, 0);
+        let z = fb.ins().scalar_to_vector(types::I64X2, z);
+        fb.ins().bitcast(ty, le(), z)
+    } else {
+        fb.ins().iconst(ty, 0)
+    };
+    fb.ins().select_spectre_guard(live, x, zero)
 }

@@ -125,8 +125,9 @@ struct Lowerer<'a, 'b> {
     /// instruction being lowered (see `state_flow`).
     dirty: u64,
     /// The values of the block's `CpuState`-resident registers
-    /// ([`Self::in_memory`]; V`n` at index 32 + n) as last loaded or stored in the block being
-    /// lowered: a read after them reuses the value instead of loading
+    /// ([`Self::in_memory`], [`Self::v_in_memory`]; V`n` at index 32 + n)
+    /// as last loaded or stored in the block being lowered: a read after
+    /// them reuses the value instead of loading
     /// again. Cranelift's alias analysis forwards a load only when no store
     /// to `CpuState` lies between, and a busy block stores several
     /// registers. Reset at each block and at every instruction that lets a
@@ -379,13 +380,9 @@ fn mem_regs(
         Some(Touch::Read(m) | Touch::Write(m)) => m & 0xffff_ffff,
         _ => 0,
     };
-    let v_regs = |inst: &crate::ir::InstData| match touch(inst) {
-        Some(Touch::Read(m) | Touch::Write(m)) => m >> 32,
-        _ => 0,
-    };
-    let mut vweight = [0u64; 32];
     let cyclic = graph.cyclic_blocks();
-    let mut weight = [0u64; 30];
+    // Uses of X`n` at index n, of V`n` at 32 + n (the `touch` masks' bits).
+    let mut weight = [0u64; 64];
     let mut loop_calls = false;
     for (b, data) in f.blocks.iter() {
         let in_loop = cyclic[b.index()];
@@ -397,14 +394,11 @@ fn mem_regs(
             };
         let w = if in_loop { 16 } else { 1 };
         for inst in &data.insts {
-            let m = x_regs(inst);
+            let m = match touch(inst) {
+                Some(Touch::Read(m) | Touch::Write(m)) => m,
+                _ => 0,
+            };
             for (r, c) in weight.iter_mut().enumerate() {
-                if m & (1 << r) != 0 {
-                    *c += w;
-                }
-            }
-            let m = v_regs(inst);
-            for (r, c) in vweight.iter_mut().enumerate() {
                 if m & (1 << r) != 0 {
                     *c += w;
                 }
@@ -427,10 +421,10 @@ fn mem_regs(
         VAR_REGS_LEAF_LOOPS
     };
     let vmem = if loop_calls {
-        let mut vused: Vec<usize> = (0..32).filter(|&r| vweight[r] > 0).collect();
-        vused.sort_by_key(|&r| vweight[r]);
+        let mut vused: Vec<usize> = (32..64).filter(|&r| weight[r] > 0).collect();
+        vused.sort_by_key(|&r| weight[r]);
         let n = vused.len().saturating_sub(VAR_V_REGS_CALLING);
-        vused[..n].iter().fold(0u64, |m, &r| m | 1 << (32 + r))
+        vused[..n].iter().fold(0u64, |m, &r| m | 1 << r)
     } else {
         0
     };
@@ -874,6 +868,12 @@ impl Lowerer<'_, '_> {
         (self.flow.mem & !self.promo.held[self.at.0]) & (1 << r) != 0
     }
 
+    /// Whether V`r` is read and written in `CpuState`: one of the
+    /// function's [`mem_regs`] (no loop promotes them).
+    fn v_in_memory(&self, r: u8) -> bool {
+        self.flow.mem & (1 << (32 + r)) != 0
+    }
+
     /// Stores the promoted registers in `regs` from their variables.
     fn store_promoted(&mut self, regs: u64) {
         for r in (0..32).filter(|r| regs & (1 << r) != 0) {
@@ -1117,7 +1117,7 @@ impl Lowerer<'_, '_> {
             }
             (Opcode::GetReg, Imm::Reg(r)) => self.fb.use_var(self.x[r as usize]),
             (Opcode::GetFlag, Imm::Flag(f)) => self.fb.use_var(self.flags[f.index()]),
-            (Opcode::GetV, Imm::Reg(r)) if self.flow.mem & (1 << (32 + r)) != 0 => {
+            (Opcode::GetV, Imm::Reg(r)) if self.v_in_memory(r) => {
                 let i = 32 + r as usize;
                 if let Some(v) = self.mem_seen[i] {
                     return v;
@@ -1189,7 +1189,7 @@ impl Lowerer<'_, '_> {
                 self.fb.def_var(self.x[r as usize], args[0]);
             }
             (Opcode::SetFlag, Imm::Flag(f)) => self.fb.def_var(self.flags[f.index()], args[0]),
-            (Opcode::SetV, Imm::Reg(r)) if self.flow.mem & (1 << (32 + r)) != 0 => {
+            (Opcode::SetV, Imm::Reg(r)) if self.v_in_memory(r) => {
                 if !self.dead_store[self.at.1] {
                     self.cpu_store(args[0], abi::OFF_V + 16 * r as i32);
                 }

@@ -127,10 +127,9 @@ struct Lowerer<'a, 'b> {
     /// The values of the block's `CpuState`-resident registers
     /// ([`Self::in_memory`], [`Self::v_in_memory`]; V`n` at index 32 + n)
     /// as last loaded or stored in the block being lowered: a read after
-    /// them reuses the value instead of loading
-    /// again. Cranelift's alias analysis forwards a load only when no store
-    /// to `CpuState` lies between, and a busy block stores several
-    /// registers. Reset at each block and at every instruction that lets a
+    /// them reuses the value instead of loading again. Cranelift's alias
+    /// analysis forwards a load only when no store to `CpuState` lies
+    /// between, and a busy block stores several registers. Reset at each block and at every instruction that lets a
     /// helper write the registers ([`Touch::Sync`]).
     mem_seen: [Option<ClValue>; 64],
     /// Where the `CpuState`-resident registers are live
@@ -1445,10 +1444,11 @@ impl Lowerer<'_, '_> {
         returned
     }
 
-    /// An indirect jump to one of this function's [`Function::local_targets`] (a
-    /// computed `goto`, as interpreters dispatch) continues there directly,
-    /// with the guest state still in variables: no host call, no frame.
-    /// Like a loop back edge it is a safe point and a sequence point. Other
+    /// An indirect jump to one of this function's
+    /// [`Function::local_targets`] (a computed `goto`, as interpreters
+    /// dispatch) continues there directly, with the guest state still in
+    /// variables: no host call, no frame. Like a loop back edge it is a
+    /// safe point and a sequence point. Other
     /// targets fall through to the code after this. Each jump to a target
     /// is an edge ([`Self::edge`]): it stores and loads what any branch
     /// there would.

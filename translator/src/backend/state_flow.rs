@@ -164,8 +164,8 @@ fn exits(term: &Terminator) -> bool {
 }
 
 /// Blocks that receive `b`'s variables as they are: its in-function
-/// successors, and for an indirect jump the [`Function::local_targets`]. A call or
-/// syscall's resume block is not among them: it reloads.
+/// successors, and for an indirect jump the [`Function::local_targets`].
+/// A call or syscall's resume block is not among them: it reloads.
 pub fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
     match term {
         Terminator::Jump(_) | Terminator::Branch { .. } | Terminator::JumpTable { .. } => {
@@ -178,8 +178,8 @@ pub fn var_succs(term: &Terminator, local: &[(u64, Block)]) -> Vec<Block> {
 
 impl StateFlow {
     /// Solves the analyses for `f`, whose control flow is `graph` (indirect
-    /// jumps continue at [`Function::local_targets`]), with a safe point at the blocks
-    /// marked in `safepoints`.
+    /// jumps continue at [`Function::local_targets`]), with a safe point at
+    /// the blocks marked in `safepoints`.
     pub fn new(
         f: &Function,
         graph: &BlockGraph,

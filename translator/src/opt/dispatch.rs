@@ -18,7 +18,7 @@
 //! block jumps where each of them would; the new block is synthetic
 //! (address 0), is no entry, and reads nothing but the register.
 
-use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 
 use super::copy::holds;
 use crate::ir::{Block, Function, Imm, Opcode, Terminator, Type, Value};
@@ -29,7 +29,9 @@ pub fn share_dispatch(f: &mut Function) {
     if f.local_targets().is_empty() {
         return;
     }
-    let mut sites: FxHashMap<u8, Vec<(Block, Value)>> = FxHashMap::default();
+    // By register, in order, so that the new blocks are numbered the same
+    // way every time.
+    let mut sites: BTreeMap<u8, Vec<(Block, Value)>> = BTreeMap::new();
     for (b, data) in f.blocks.iter() {
         let Terminator::JumpIndirect { target } = data.term else {
             continue;
@@ -44,9 +46,7 @@ pub fn share_dispatch(f: &mut Function) {
             }
         }
     }
-    let mut regs: Vec<_> = sites.into_iter().filter(|(_, s)| s.len() >= 2).collect();
-    regs.sort_by_key(|(r, _)| *r);
-    for (r, blocks) in regs {
+    for (r, blocks) in sites.into_iter().filter(|(_, s)| s.len() >= 2) {
         let shared = f.create_block(0);
         let mut b = f.builder(shared);
         let t = b.push_value(Opcode::GetReg, Type::I64, &[], Imm::Reg(r));
